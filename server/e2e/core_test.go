@@ -1,0 +1,347 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Every transport a socket.io-client 2.5.0 can use receives every replayed
+// post exactly once and in order, whether it arrived in the backlog or live.
+func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
+	t.Parallel()
+	file, ids := writeReplay(t, 0, 300)
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "100", "--backlog", "1000")
+	procs := map[string]*clients{}
+	for _, tr := range []string{"websocket", "polling", "default"} {
+		procs[tr] = startClients(t, srv.URL, "--transports", tr, "--clients", "2")
+	}
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	for tr, c := range procs {
+		t.Run(tr, func(t *testing.T) {
+			evs := c.waitUntil("all 300 posts on both clients", 30*time.Second, func(evs []clientEvent) bool {
+				got := received(evs)
+				return len(got[0]) >= len(ids) && len(got[1]) >= len(ids)
+			})
+			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
+			evs = c.snapshot()
+			for client, got := range received(evs) {
+				if strings.Join(got, ",") != strings.Join(ids, ",") {
+					t.Errorf("client %d got %d ids, not the %d replayed ones once each in order; first difference at %d", client, len(got), len(ids), firstDiff(got, ids))
+				}
+			}
+			if n := countEvents(evs, "backlog"); n != 2 {
+				t.Errorf("%d backlog events, want one per client", n)
+			}
+			wantConnect := map[string]string{"websocket": "websocket", "polling": "polling", "default": "polling"}[tr]
+			for _, e := range evs {
+				if e.Event == "connect" && e.Transport != wantConnect {
+					t.Errorf("client %d connected over %s, want %s", e.Client, e.Transport, wantConnect)
+				}
+			}
+			switch tr {
+			case "default":
+				if countEvents(evs, "upgrade") != 2 {
+					t.Errorf("default transports: %d upgrades to websocket, want 2", countEvents(evs, "upgrade"))
+				}
+			default:
+				if countEvents(evs, "upgrade") != 0 {
+					t.Errorf("%s only: a client upgraded", tr)
+				}
+			}
+		})
+	}
+	h := srv.health(t)
+	cl, _ := h["clients"].(map[string]any)
+	if cl["websocket"] != float64(4) || cl["polling"] != float64(2) {
+		t.Errorf("/healthz clients = %v, want 4 websocket (2 direct, 2 upgraded) and 2 polling", cl)
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestBacklogSinceAndDelete(t *testing.T) {
+	t.Parallel()
+	deleteLine := `{"delete":{"status":{"id":1000003,"id_str":"1000003","user_id":1}}}`
+	file, ids := writeReplay(t, 0, 30, deleteLine)
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "0", "--backlog", "5")
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+
+	t.Run("backlog is the newest posts oldest first", func(t *testing.T) {
+		c := startClients(t, srv.URL, "--transports", "websocket")
+		evs := c.waitUntil("a backlog", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "backlog") == 1 })
+		if got := received(evs)[0]; strings.Join(got, ",") != strings.Join(ids[25:], ",") {
+			t.Errorf("backlog = %v, want %v", got, ids[25:])
+		}
+	})
+	t.Run("since gives every post after it, without the deleted one", func(t *testing.T) {
+		c := startClients(t, srv.URL, "--transports", "polling", "--since", ids[1])
+		evs := c.waitUntil("a backlog", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "backlog") == 1 })
+		want := append([]string{ids[2]}, ids[4:]...)
+		if got := received(evs)[0]; strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("since backlog = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestDeleteReachesConnectedClients(t *testing.T) {
+	t.Parallel()
+	file, ids := writeReplay(t, 0, 20)
+	// The delete comes a few posts later, while clients are connected.
+	lines, _ := os.ReadFile(file)
+	all := strings.SplitAfter(string(lines), "\n")
+	del := `{"delete":{"status":{"id":1000000,"id_str":"1000000","user_id":1}}}` + "\n"
+	body := strings.Join(all[:10], "") + del + strings.Join(all[10:], "")
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "20", "--backlog", "100")
+	c := startClients(t, srv.URL, "--transports", "websocket")
+	evs := c.waitUntil("the delete", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "delete") == 1 })
+	for _, e := range evs {
+		if e.Event == "delete" {
+			var d struct{ ID string }
+			_ = json.Unmarshal(e.Data, &d)
+			if d.ID != ids[0] {
+				t.Errorf("delete for %q, want %q", d.ID, ids[0])
+			}
+		}
+	}
+}
+
+// A polling client that stops polling fills its queue and is dropped; the
+// others keep receiving everything at full speed.
+func TestStalledClientDoesNotHoldUpOthers(t *testing.T) {
+	t.Parallel()
+	file, ids := writeReplay(t, 0, 200)
+	// The replay waits for the clients: --replay-rate 40 spreads it over 5 s.
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "40", "--client-queue", "8", "--backlog", "1000")
+	stallPollingClient(t, srv.URL)
+	c := startClients(t, srv.URL, "--transports", "websocket")
+	start := time.Now()
+	c.waitUntil("every post", 40*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= len(ids) })
+	if got := received(c.snapshot())[0]; strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Errorf("reading client got %d posts, want the %d replayed in order", len(got), len(ids))
+	}
+	h := srv.waitHealth(t, "the stalled client dropped and disconnected", func(h map[string]any) bool {
+		cl, _ := h["clients"].(map[string]any)
+		return h["dropped"].(float64) == 1 && cl["polling"] == float64(0)
+	})
+	if !strings.Contains(srv.logs.String(), "dropped slow client") {
+		t.Errorf("server did not log the drop:\n%s", srv.logs)
+	}
+	t.Logf("reading client done after %v; /healthz: %v", time.Since(start).Round(time.Millisecond), h)
+}
+
+// stallPollingClient opens an Engine.IO v3 polling session, takes the
+// Socket.IO connect packet, and never polls again.
+func stallPollingClient(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`"sid":"([^"]+)"`).FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatalf("handshake answered %q", body)
+	}
+	resp, err = http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "40") {
+		t.Fatalf("second poll answered %q, want the socket.io connect packet", body)
+	}
+}
+
+func TestOriginsAreChecked(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--source", "demo", "--demo-rate", "5", "--allowed-origins", "https://wall.example.org")
+	poll := func(origin string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/socket.io/?EIO=3&transport=polling", nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	dial := func(origin string) (int, error) {
+		h := http.Header{}
+		h.Set("Origin", origin)
+		conn, resp, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr+"/socket.io/?EIO=3&transport=websocket", h)
+		if conn != nil {
+			conn.Close()
+		}
+		if resp == nil {
+			return 0, err
+		}
+		return resp.StatusCode, err
+	}
+	tests := []struct {
+		name, origin string
+		allowed      bool
+	}{
+		{"no origin (not a browser)", "", true},
+		{"the page's own origin", srv.URL, true},
+		{"the bundled extension", "chrome-extension://fjamhnalbnojmognfhnilhlakmampnfa", true},
+		{"an extra allowed origin", "https://wall.example.org", true},
+		{"another site", "https://evil.example", false},
+		{"another extension", "chrome-extension://aaaabbbbccccddddeeeeffffgggghhhh", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := poll(tt.origin)
+			if got := resp.StatusCode == 200; got != tt.allowed {
+				t.Errorf("polling: status %d, allowed=%v", resp.StatusCode, tt.allowed)
+			}
+			acao := resp.Header.Get("Access-Control-Allow-Origin")
+			if tt.allowed && tt.origin != "" && acao != tt.origin {
+				t.Errorf("polling: Access-Control-Allow-Origin = %q, want %q", acao, tt.origin)
+			}
+			if !tt.allowed && acao != "" {
+				t.Errorf("polling: CORS header %q for a refused origin", acao)
+			}
+			if tt.origin == "" {
+				return
+			}
+			code, err := dial(tt.origin)
+			if tt.allowed && (err != nil || code != 101) {
+				t.Errorf("websocket: %d %v, want 101", code, err)
+			}
+			if !tt.allowed && (err == nil || code != 403) {
+				t.Errorf("websocket: %d %v, want 403", code, err)
+			}
+		})
+	}
+	t.Run("real clients with a foreign origin get connect errors", func(t *testing.T) {
+		for _, tr := range []string{"websocket", "polling"} {
+			c := startClients(t, srv.URL, "--transports", tr, "--origin", "https://evil.example", "--no-reconnect")
+			evs := c.waitUntil("a connect error", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "connect_error") > 0 })
+			if countEvents(evs, "connect") != 0 || countEvents(evs, "tweet")+countEvents(evs, "backlog") != 0 {
+				t.Errorf("%s: a refused origin connected: %s", tr, tail(evs, 5))
+			}
+		}
+	})
+}
+
+func TestStartupErrorsAreOneClearSentence(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.jsonl")
+	_ = os.WriteFile(junk, []byte("not json\n\n{\"also\": \"not a tweet\"\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--colour", "red"}, "run with --help"},
+		{"missing replay file", []string{"--source", "replay", "--replay-file", filepath.Join(dir, "nope.jsonl")}, "does not exist"},
+		{"file with no valid line", []string{"--source", "replay", "--replay-file", junk}, "has no line with a Twitter v1.1 status"},
+		{"bad address", []string{"--addr", "127.0.0.1:http-alt"}, "--addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binary, append(tt.args, "--data-dir", t.TempDir())...)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("exit 0, want a failure; output:\n%s", out)
+			}
+			msg := strings.TrimSpace(string(out))
+			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tt.want) {
+				t.Errorf("output = %q, want one line containing %q", msg, tt.want)
+			}
+		})
+	}
+	t.Run("address in use", func(t *testing.T) {
+		srv := startServer(t, "--source", "demo")
+		out, err := exec.Command(binary, "--addr", srv.Addr, "--data-dir", t.TempDir()).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "cannot listen on") {
+			t.Errorf("second server on %s: %v %s", srv.Addr, err, out)
+		}
+	})
+}
+
+// The fallback page shows posts live in Chromium, over WebSocket and, with
+// WebSocket removed from the browser, over long polling.
+func TestPageInChromium(t *testing.T) {
+	t.Parallel()
+	dir := nodeModules(t)
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
+	}
+	hostile := `{"id_str":"9","id":9,"text":"<img src=x onerror=alert(1)>","created_at":"Wed Nov 25 18:00:00 +0000 2026","user":{"screen_name":"mallory","name":"<b>Mallory</b>"}}`
+	file, ids := writeReplay(t, 0, 12, hostile)
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "10", "--backlog", "100")
+	for _, tc := range []struct {
+		name      string
+		flags     []string
+		transport string
+	}{
+		{"websocket", []string{"--expect-state", "websocket"}, "websocket"},
+		{"long polling without WebSocket", []string{"--no-websocket", "--expect-state", "long polling"}, "polling"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{filepath.Join(dir, "page-check.mjs"), "--url", srv.URL + "/", "--expect", fmt.Sprint(len(ids) + 1), "--timeout-ms", "30000"}, tc.flags...)
+			cmd := exec.Command("node", args...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("page-check: %v\n%s\n%s", err, out, stderr.String())
+			}
+			var res struct {
+				Posts      int
+				IDs        []string
+				Transport  string
+				Texts      []string
+				Alerts     int
+				PageErrors []string
+			}
+			sc := bufio.NewScanner(strings.NewReader(string(out)))
+			for sc.Scan() {
+				_ = json.Unmarshal(sc.Bytes(), &res)
+			}
+			if res.Posts != len(ids)+1 {
+				t.Errorf("page shows %d posts, want %d", res.Posts, len(ids)+1)
+			}
+			if len(res.IDs) > 0 && res.IDs[0] != "twitter:9" {
+				t.Errorf("newest first: first post is %q, want twitter:9", res.IDs[0])
+			}
+			if res.Transport != tc.transport {
+				t.Errorf("transport = %q, want %q", res.Transport, tc.transport)
+			}
+			if res.Alerts != 0 || len(res.PageErrors) != 0 {
+				t.Errorf("alerts=%d pageErrors=%v: post content ran as code", res.Alerts, res.PageErrors)
+			}
+			if len(res.Texts) == 0 || res.Texts[0] != "<img src=x onerror=alert(1)>" {
+				t.Errorf("hostile text not shown literally: %q", res.Texts)
+			}
+		})
+	}
+}

@@ -1,0 +1,378 @@
+// Package e2e runs the real tweetwire binary on loopback and drives it with
+// real clients: socket.io-client 2.5.0 under Node and Chromium through
+// Playwright (both installed by scripts/prepare).
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	repoRoot string
+	binary   string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		root, err := filepath.Abs("../..")
+		if err != nil {
+			panic(err)
+		}
+		repoRoot = root
+		dir, err := os.MkdirTemp("", "tweetwire-e2e")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		binary = filepath.Join(dir, "tweetwire")
+		build := exec.Command("go", "build", "-o", binary, "./server")
+		build.Dir = repoRoot
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: cannot build the server: %v\n", err)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type server struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	URL     string
+	Addr    string
+	logs    *syncBuffer
+	exited  chan struct{}
+	dataDir string
+}
+
+var listenLine = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServer runs the binary on a free loopback port with a temporary data
+// directory (unless args name one) and waits until it listens.
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, logs: &syncBuffer{}, exited: make(chan struct{})}
+	full := append([]string{"--addr", "127.0.0.1:0"}, args...)
+	if !contains(args, "--data-dir") {
+		s.dataDir = t.TempDir()
+		full = append(full, "--data-dir", s.dataDir)
+	}
+	s.cmd = exec.Command(binary, full...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(s.Stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listenLine.FindStringSubmatch(s.logs.String()); m != nil {
+			s.Addr = m[1]
+			s.URL = "http://" + m[1]
+			return s
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("server exited before listening:\n%s", s.logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not listen within 30 s:\n%s", s.logs)
+	return nil
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (s *server) Stop() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("server did not stop within 15 s of SIGINT:\n%s", s.logs)
+	}
+}
+
+// health fetches /healthz.
+func (s *server) health(t *testing.T) map[string]any {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	defer resp.Body.Close()
+	var h map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatalf("decode /healthz: %v", err)
+	}
+	return h
+}
+
+// waitHealth polls /healthz until ok returns true.
+func (s *server) waitHealth(t *testing.T, what string, ok func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h := s.health(t)
+		if ok(h) {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz never showed %s; last: %v\nserver log:\n%s", what, h, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func sourceState(h map[string]any) string {
+	src, _ := h["source"].(map[string]any)
+	s, _ := src["state"].(string)
+	return s
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeModules fails the test when scripts/prepare has not run: these tests
+// must run, in CI and everywhere, with real clients.
+func nodeModules(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(repoRoot, "scripts", "js")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io-client")); err != nil {
+		t.Fatalf("scripts/js/node_modules is missing: run scripts/prepare first (%v)", err)
+	}
+	return dir
+}
+
+// clientEvent is one line from sioclient.mjs.
+type clientEvent struct {
+	Client    int             `json:"client"`
+	Event     string          `json:"event"`
+	Transport string          `json:"transport"`
+	Data      json.RawMessage `json:"data"`
+	Error     string          `json:"error"`
+	Reason    string          `json:"reason"`
+}
+
+// clients is a running sioclient.mjs process.
+type clients struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	mu     sync.Mutex
+	events []clientEvent
+	stderr *syncBuffer
+	done   chan struct{}
+}
+
+// startClients runs sioclient.mjs with the given flags against url.
+func startClients(t *testing.T, url string, flags ...string) *clients {
+	t.Helper()
+	dir := nodeModules(t)
+	c := &clients{t: t, stderr: &syncBuffer{}, done: make(chan struct{})}
+	c.cmd = exec.Command("node", append([]string{filepath.Join(dir, "sioclient.mjs"), "--url", url, "--max-ms", "90000"}, flags...)...)
+	c.cmd.Stderr = c.stderr
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var ev clientEvent
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				continue
+			}
+			c.mu.Lock()
+			c.events = append(c.events, ev)
+			c.mu.Unlock()
+		}
+		_ = c.cmd.Wait()
+	}()
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// Stop closes stdin, which makes the harness disconnect and exit.
+func (c *clients) Stop() {
+	_ = c.stdin.Close()
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+func (c *clients) snapshot() []clientEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]clientEvent(nil), c.events...)
+}
+
+// waitUntil polls the events seen so far until ok is true.
+func (c *clients) waitUntil(what string, timeout time.Duration, ok func([]clientEvent) bool) []clientEvent {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		evs := c.snapshot()
+		if ok(evs) {
+			return evs
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("clients never saw %s within %v; %d events, last: %s\nnode stderr:\n%s", what, timeout, len(evs), tail(evs, 5), c.stderr)
+		}
+		select {
+		case <-c.done:
+			if !ok(c.snapshot()) {
+				c.t.Fatalf("client harness exited before %s; events: %s\nnode stderr:\n%s", what, tail(c.snapshot(), 10), c.stderr)
+			}
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func tail(evs []clientEvent, n int) string {
+	if len(evs) > n {
+		evs = evs[len(evs)-n:]
+	}
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "\n  %d %s %s %s %s %.120s", e.Client, e.Event, e.Transport, e.Error, e.Reason, e.Data)
+	}
+	return b.String()
+}
+
+// post is the wire form of a tweet as clients see it.
+type post struct {
+	ID        string   `json:"id"`
+	User      string   `json:"user"`
+	Name      string   `json:"name"`
+	Text      string   `json:"text"`
+	Picture   string   `json:"picture"`
+	CreatedAt string   `json:"created_at"`
+	URL       string   `json:"url"`
+	Source    string   `json:"source"`
+	Hashtags  []string `json:"hashtags"`
+}
+
+// received lists, per client, the ids of posts seen in backlogs and tweet
+// events, in arrival order, minus those a later delete retracted when
+// withDeletes is false.
+func received(evs []clientEvent) map[int][]string {
+	out := map[int][]string{}
+	for _, e := range evs {
+		switch e.Event {
+		case "backlog":
+			var ps []post
+			_ = json.Unmarshal(e.Data, &ps)
+			for _, p := range ps {
+				out[e.Client] = append(out[e.Client], p.ID)
+			}
+		case "tweet":
+			var p post
+			_ = json.Unmarshal(e.Data, &p)
+			out[e.Client] = append(out[e.Client], p.ID)
+		}
+	}
+	return out
+}
+
+func countEvents(evs []clientEvent, name string) int {
+	n := 0
+	for _, e := range evs {
+		if e.Event == name {
+			n++
+		}
+	}
+	return n
+}
+
+// writeReplay writes n v1.1 status lines with ids from first, and returns
+// the file and the ids clients should see.
+func writeReplay(t *testing.T, first, n int, extra ...string) (string, []string) {
+	t.Helper()
+	var b strings.Builder
+	var ids []string
+	base := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+	for i := first; i < first+n; i++ {
+		line, _ := json.Marshal(map[string]any{
+			"id_str":     fmt.Sprint(1000000 + i),
+			"id":         1000000 + i,
+			"text":       fmt.Sprintf("post %d about #GoConf", i),
+			"created_at": base.Add(time.Duration(i) * time.Second).Format(time.RubyDate),
+			"lang":       "en",
+			"user":       map[string]any{"screen_name": fmt.Sprintf("user%d", i%7), "name": fmt.Sprintf("User %d", i%7), "profile_image_url_https": "https://example.invalid/a.png"},
+			"entities":   map[string]any{"hashtags": []map[string]any{{"text": "GoConf"}}},
+		})
+		b.Write(line)
+		b.WriteByte('\n')
+		ids = append(ids, fmt.Sprintf("twitter:%d", 1000000+i))
+	}
+	for _, l := range extra {
+		b.WriteString(l + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "replay.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, ids
+}
+
+func waitCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,210 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func post(i int) *Message {
+	return &Message{Event: EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(fmt.Sprintf(`{"id":"t:%d"}`, i))}
+}
+
+func ids(ms []*Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}
+
+func publish(t *testing.T, h *Hub, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := h.Publish(context.Background(), post(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func drain(c *Client) []string {
+	var out []string
+	for {
+		select {
+		case m := <-c.Messages():
+			out = append(out, m.ID)
+		default:
+			return out
+		}
+	}
+}
+
+func TestBacklog(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       Config
+		published int
+		since     string
+		want      []string
+	}{
+		{"empty hub", Config{Backlog: 3}, 0, "", nil},
+		{"no backlog", Config{Backlog: -1}, 3, "", nil},
+		{"no backlog still honours since", Config{Backlog: -1}, 3, "t:0", []string{"t:1", "t:2"}},
+		{"default backlog", Config{}, 60, "", func() []string {
+			var out []string
+			for i := 10; i < 60; i++ {
+				out = append(out, fmt.Sprintf("t:%d", i))
+			}
+			return out
+		}()},
+		{"fewer than backlog", Config{Backlog: 3}, 2, "", []string{"t:0", "t:1"}},
+		{"last backlog posts oldest first", Config{Backlog: 3}, 5, "", []string{"t:2", "t:3", "t:4"}},
+		{"since returns everything after, beyond backlog", Config{Backlog: 2}, 6, "t:1", []string{"t:2", "t:3", "t:4", "t:5"}},
+		{"since the newest is empty", Config{Backlog: 2}, 3, "t:2", nil},
+		{"unknown since falls back to backlog", Config{Backlog: 2}, 4, "nope", []string{"t:2", "t:3"}},
+		{"history wraps", Config{Backlog: 2, History: 4}, 10, "", []string{"t:8", "t:9"}},
+		{"since older than history falls back", Config{Backlog: 2, History: 4}, 10, "t:3", []string{"t:8", "t:9"}},
+		{"since inside wrapped history", Config{Backlog: 1, History: 4}, 10, "t:6", []string{"t:7", "t:8", "t:9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(tt.cfg)
+			publish(t, h, 0, tt.published)
+			c := h.Subscribe(tt.since, nil)
+			if got := ids(c.Backlog); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("backlog = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeleteRemovesFromHistoryAndIsBroadcast(t *testing.T) {
+	h := New(Config{Backlog: 10})
+	publish(t, h, 0, 3)
+	c := h.Subscribe("", nil)
+	if err := h.Publish(context.Background(), &Message{Event: EventDelete, ID: "t:1", Data: []byte(`{"id":"t:1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(c); fmt.Sprint(got) != "[t:1]" {
+		t.Fatalf("queued = %v, want the delete of t:1", got)
+	}
+	if got := ids(h.Subscribe("", nil).Backlog); fmt.Sprint(got) != "[t:0 t:2]" {
+		t.Fatalf("backlog after delete = %v", got)
+	}
+	if got := ids(h.Recent(10)); fmt.Sprint(got) != "[t:2 t:0]" {
+		t.Fatalf("recent after delete = %v", got)
+	}
+}
+
+func TestOrderingPerClient(t *testing.T) {
+	h := New(Config{QueueSize: 100})
+	a, b := h.Subscribe("", nil), h.Subscribe("", nil)
+	publish(t, h, 0, 50)
+	want := fmt.Sprint(ids(func() []*Message {
+		var ms []*Message
+		for i := 0; i < 50; i++ {
+			ms = append(ms, post(i))
+		}
+		return ms
+	}()))
+	for name, c := range map[string]*Client{"a": a, "b": b} {
+		if got := fmt.Sprint(drain(c)); got != want {
+			t.Errorf("client %s got %s, want %s", name, got, want)
+		}
+	}
+}
+
+func TestOverflowDropsOnlyTheSlowClient(t *testing.T) {
+	h := New(Config{QueueSize: 4})
+	kicked := make(chan struct{})
+	slow := h.Subscribe("", func() { close(kicked) })
+	fast := h.Subscribe("", nil)
+	var got []string
+	for i := 0; i < 20; i++ {
+		publish(t, h, i, i+1)
+		got = append(got, drain(fast)...)
+	}
+	select {
+	case <-slow.Done():
+	default:
+		t.Fatal("slow client not dropped")
+	}
+	<-kicked
+	if !errors.Is(slow.Err(), ErrSlow) {
+		t.Fatalf("slow.Err() = %v, want ErrSlow", slow.Err())
+	}
+	if len(got) != 20 {
+		t.Fatalf("fast client got %d posts, want 20", len(got))
+	}
+	if fast.Err() != nil {
+		t.Fatalf("fast client dropped: %v", fast.Err())
+	}
+	if h.Dropped() != 1 || h.Clients() != 1 {
+		t.Fatalf("dropped=%d clients=%d, want 1 and 1", h.Dropped(), h.Clients())
+	}
+}
+
+func TestUnsubscribe(t *testing.T) {
+	h := New(Config{})
+	c := h.Subscribe("", nil)
+	h.Unsubscribe(c)
+	h.Unsubscribe(c)
+	<-c.Done()
+	if c.Err() != nil {
+		t.Fatalf("Err after Unsubscribe = %v, want nil", c.Err())
+	}
+	publish(t, h, 0, 1)
+	if got := drain(c); len(got) != 0 {
+		t.Fatalf("unsubscribed client got %v", got)
+	}
+}
+
+// A post published while clients subscribe reaches each exactly once: in
+// the backlog or in the queue.
+func TestExactlyOnceWhileSubscribing(t *testing.T) {
+	const posts, clients = 2000, 50
+	h := New(Config{Backlog: posts, History: posts, QueueSize: posts})
+	var wg sync.WaitGroup
+	subs := make(chan *Client, clients)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < posts; i++ {
+			_ = h.Publish(context.Background(), post(i))
+		}
+	}()
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			subs <- h.Subscribe("", nil)
+		}()
+	}
+	wg.Wait()
+	close(subs)
+	for c := range subs {
+		all := append(ids(c.Backlog), drain(c)...)
+		if len(all) != posts {
+			t.Fatalf("client saw %d posts, want %d", len(all), posts)
+		}
+		for i, id := range all {
+			if want := fmt.Sprintf("t:%d", i); id != want {
+				t.Fatalf("position %d: %s, want %s", i, id, want)
+			}
+		}
+	}
+}
+
+func TestSeedDoesNotBroadcast(t *testing.T) {
+	h := New(Config{Backlog: 5})
+	c := h.Subscribe("", nil)
+	h.Seed([]*Message{post(0), post(1), post(1)})
+	if got := drain(c); len(got) != 0 {
+		t.Fatalf("seed broadcast %v", got)
+	}
+	if got := ids(h.Subscribe("t:0", nil).Backlog); fmt.Sprint(got) != "[t:1]" {
+		t.Fatalf("since after seed = %v", got)
+	}
+}

@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/hub"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+type recorder struct{ got []*hub.Message }
+
+func (r *recorder) Publish(_ context.Context, m *hub.Message) error {
+	r.got = append(r.got, m)
+	return nil
+}
+
+func TestEmitDropsDuplicatesAndEncodesOnce(t *testing.T) {
+	rec := &recorder{}
+	p := New(rec, Config{Remember: 3})
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))
+	events := []tweet.Event{
+		tweet.Post(tweet.Tweet{ID: "t:1", User: "ada", CreatedAt: at}),
+		tweet.Post(tweet.Tweet{ID: "t:1", User: "ada", CreatedAt: at}), // a reconnect repeats it
+		tweet.Post(tweet.Tweet{ID: "t:2"}),
+		tweet.Delete("t:1"),
+		tweet.Delete("t:1"),
+	}
+	for _, ev := range events {
+		if err := p.Emit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.got) != 3 {
+		t.Fatalf("published %d messages, want 3", len(rec.got))
+	}
+	var first map[string]any
+	if err := json.Unmarshal(rec.got[0].Data, &first); err != nil {
+		t.Fatal(err)
+	}
+	if first["created_at"] != "2026-01-02T02:04:05Z" {
+		t.Errorf("created_at = %v, want UTC RFC 3339", first["created_at"])
+	}
+	if tags, ok := first["hashtags"].([]any); !ok || len(tags) != 0 {
+		t.Errorf("hashtags = %#v, want []", first["hashtags"])
+	}
+	if rec.got[2].Event != hub.EventDelete || string(rec.got[2].Data) != `{"id":"t:1"}` {
+		t.Errorf("delete = %s %s", rec.got[2].Event, rec.got[2].Data)
+	}
+	h := p.Health()
+	if h.Posts != 2 || h.Deletes != 1 || h.Duplicates != 2 {
+		t.Errorf("health counters = %+v", h)
+	}
+}
+
+func TestSeenSetForgetsOldest(t *testing.T) {
+	s := newSeenSet(2)
+	for _, k := range []string{"a", "b", "c"} {
+		if !s.add(k) {
+			t.Fatalf("%s reported as seen", k)
+		}
+	}
+	if !s.add("a") {
+		t.Fatal("a should have been forgotten after two newer keys")
+	}
+	if s.add("c") {
+		t.Fatal("c should still be remembered")
+	}
+}
+
+func TestEmitRejectsBadEvents(t *testing.T) {
+	p := New(&recorder{}, Config{})
+	for _, ev := range []tweet.Event{{Kind: tweet.KindPost}, {Kind: tweet.KindDelete}, {Kind: 99, ID: "x"}} {
+		if err := p.Emit(context.Background(), ev); tweet.ErrorCode(err) != tweet.EINVALID {
+			t.Errorf("Emit(%+v) = %v, want an invalid-input error", ev, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Emit(ctx, tweet.Post(tweet.Tweet{ID: "x"})); !errors.Is(err, context.Canceled) {
+		t.Errorf("Emit on a done context = %v", err)
+	}
+}
+
+func TestSetState(t *testing.T) {
+	now := time.Unix(100, 0)
+	p := New(&recorder{}, Config{Now: func() time.Time { return now }})
+	now = time.Unix(200, 0)
+	p.SetState(tweet.StateFailed, errors.New("401: check TWITTER_ACCESS_TOKEN"))
+	h := p.Health()
+	if h.State != tweet.StateFailed || h.Error != "401: check TWITTER_ACCESS_TOKEN" || !h.Since.Equal(now) {
+		t.Fatalf("health = %+v", h)
+	}
+	p.SetState(tweet.StateRunning, nil)
+	if h := p.Health(); h.Error != "" || h.State != tweet.StateRunning {
+		t.Fatalf("health after recovery = %+v", h)
+	}
+}

@@ -1,0 +1,339 @@
+// Package replay is a tweet.Source that plays a recorded Twitter v1.1
+// stream from a file: one JSON status or stream message a line, the format
+// the streaming API sent and that captures of it store. It lets an event
+// wall be rehearsed, demonstrated and tested end to end without network
+// access or credentials.
+package replay
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// MaxLineBytes is the longest line played. A v1.1 status with a retweet,
+// a quote and their media runs to some tens of KiB; a line past 1 MiB is
+// not one status but a damaged file, and is skipped.
+const MaxLineBytes = 1 << 20
+
+// Config says what to play. The zero Rate plays as fast as the sink takes it.
+type Config struct {
+	// Path is the file to play.
+	Path string
+	// Rate is in posts per second; 0 means as fast as possible. Deletes
+	// and skipped lines are not paced.
+	Rate float64
+	// Loop plays the file again from the start each time it ends.
+	Loop bool
+}
+
+// Replay plays a file into a sink. It holds no open resources between
+// runs: each pass opens the file anew, so it needs no Close.
+type Replay struct {
+	cfg      Config
+	interval time.Duration // between posts; 0 means no pacing
+	log      *slog.Logger
+}
+
+var _ tweet.Source = (*Replay)(nil)
+
+// New checks cfg up front, so that a mistake is reported when the server
+// starts rather than as a source that fails once running: the file must
+// exist, be readable, and hold at least one status or delete notice.
+// A nil log means slog.Default().
+func New(cfg Config, log *slog.Logger) (*Replay, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Path == "" {
+		return nil, invalid(nil, "no replay file given: pass one with --replay-file")
+	}
+	// !(x >= 0) also catches NaN, which compares false with everything.
+	if !(cfg.Rate >= 0) {
+		return nil, invalid(nil, "replay rate %v is not allowed: pass --replay-rate as posts per second, or 0 to play as fast as possible", cfg.Rate)
+	}
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		// A rate so high that the interval rounds to 0 (or +Inf) simply
+		// means no pacing. A tiny one would overflow time.Duration.
+		d := float64(time.Second) / cfg.Rate
+		if d > float64(24*time.Hour) {
+			return nil, invalid(nil, "replay rate %v is below one post a day: pass a higher --replay-rate, or 0 to play as fast as possible", cfg.Rate)
+		}
+		interval = time.Duration(d)
+	}
+	if err := check(cfg.Path); err != nil {
+		return nil, err
+	}
+	return &Replay{cfg: cfg, interval: interval, log: log}, nil
+}
+
+// check opens path and reads it up to the first line that decodes to an
+// event, which for a real capture is the first line or nearly so.
+func check(path string) error {
+	f, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lr := newLineReader(f, MaxLineBytes)
+	var firstErr error
+	firstErrLine := 0
+	for {
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return invalid(err, "replay file %q cannot be read: check that it is a readable file", path)
+		}
+		if tooLong {
+			continue
+		}
+		_, ok, err := twitterv1.Decode(line)
+		if ok {
+			return nil
+		}
+		if err != nil && firstErr == nil {
+			firstErr, firstErrLine = err, lr.n
+		}
+	}
+	if firstErr != nil {
+		return invalid(nil, "replay file %q has no line with a Twitter v1.1 status or delete notice (line %d: %v): pass a file with one JSON status per line",
+			path, firstErrLine, firstErr)
+	}
+	return invalid(nil, "replay file %q has no line with a Twitter v1.1 status or delete notice: pass a file with one JSON status per line", path)
+}
+
+// open opens path for reading and turns the usual failures into sentences
+// that say what to fix.
+func open(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, invalid(err, "replay file %q does not exist: pass an existing file with --replay-file", path)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, invalid(err, "replay file %q cannot be read: give the server read permission on it", path)
+	case err != nil:
+		return nil, invalid(err, "replay file %q cannot be opened: pass a readable file with --replay-file", path)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, invalid(nil, "replay file %q is a directory: pass a file with --replay-file", path)
+	}
+	return f, nil
+}
+
+// invalid returns an EINVALID *tweet.Error whose message is said to the user
+// as it is, wrapping cause (when there is one) for errors.Is and for logs.
+func invalid(cause error, format string, args ...any) error {
+	e := tweet.Errorf(tweet.EINVALID, format, args...)
+	if cause == nil {
+		return e
+	}
+	return fmt.Errorf("%w: %w", e, cause)
+}
+
+// Run plays the file into sink until it ends (without Loop), ctx is done,
+// or the file can no longer be read. Bad lines are logged with their line
+// number and skipped, so one damaged record does not stop the show.
+func (r *Replay) Run(ctx context.Context, sink tweet.Sink) error {
+	sink.SetState(tweet.StateRunning, nil)
+	p := &pacer{interval: r.interval}
+	defer p.stop()
+	for pass := 1; ; pass++ {
+		emitted, err := r.play(ctx, sink, p, pass)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil && emitted == 0 {
+			// The file was checked in New, so it changed since; looping
+			// over it would spin without end.
+			err = invalid(nil, "replay file %q no longer has a Twitter v1.1 status or delete notice: restore the file", r.cfg.Path)
+		}
+		if err != nil {
+			sink.SetState(tweet.StateFailed, err)
+			return err
+		}
+		if !r.cfg.Loop {
+			r.log.Info("replay: finished", "path", r.cfg.Path, "events", emitted)
+			sink.SetState(tweet.StateFinished, nil)
+			return nil
+		}
+		r.log.Info("replay: playing again from the start", "path", r.cfg.Path, "pass", pass+1)
+	}
+}
+
+// play makes one pass over the file and returns how many events it emitted.
+//
+// Downstream drops an event whose id it has already seen, so from the
+// second pass on every id (of a post and of a delete alike) gets "~N"
+// appended, N being the pass: "twitter:123" plays as "twitter:123~2" the
+// second time and is shown again, and a delete in that pass retracts that
+// pass's copy. The URL still points at the original post.
+func (r *Replay) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) (emitted int, err error) {
+	f, err := open(r.cfg.Path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+
+	// A line already reported in the first pass would be reported again on
+	// every pass of a looping replay; later passes say it at Debug.
+	level := slog.LevelWarn
+	if pass > 1 {
+		level = slog.LevelDebug
+	}
+	suffix := ""
+	if pass > 1 {
+		suffix = "~" + strconv.Itoa(pass)
+	}
+
+	lr := newLineReader(f, MaxLineBytes)
+	for {
+		line, tooLong, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			return emitted, nil
+		}
+		if err != nil {
+			return emitted, invalid(err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.n)
+		}
+		if tooLong {
+			r.log.Log(ctx, level, "replay: skipping a line longer than 1 MiB", "path", r.cfg.Path, "line", lr.n)
+			continue
+		}
+		ev, ok, err := twitterv1.Decode(line)
+		if err != nil {
+			r.log.Log(ctx, level, "replay: skipping a line that is not a valid status", "path", r.cfg.Path, "line", lr.n, "err", err)
+			continue
+		}
+		if !ok {
+			continue // keep-alive or a stream control message
+		}
+		ev.ID += suffix
+		if ev.Kind == tweet.KindPost {
+			ev.Tweet.ID = ev.ID
+			if !p.wait(ctx) {
+				return emitted, nil
+			}
+		}
+		if err := sink.Emit(ctx, ev); err != nil {
+			if ctx.Err() != nil {
+				return emitted, nil
+			}
+			// tweet.Sink promises an error only once ctx is done.
+			return emitted, fmt.Errorf("replay: the sink refused %s from line %d: %w", ev.ID, lr.n, err)
+		}
+		emitted++
+	}
+}
+
+// pacer spaces posts interval apart. The first post goes at once. After a
+// stall (a slow sink, a long run of skipped lines) it does not burst to
+// catch up, because a wall that suddenly shows a dozen posts at once reads
+// as a glitch, not a replay.
+type pacer struct {
+	interval time.Duration
+	next     time.Time
+	timer    *time.Timer
+}
+
+// wait blocks until the next post is due and reports false if ctx ended
+// first.
+func (p *pacer) wait(ctx context.Context) bool {
+	if p.interval <= 0 {
+		return ctx.Err() == nil
+	}
+	now := time.Now()
+	if d := p.next.Sub(now); d > 0 {
+		if p.timer == nil {
+			p.timer = time.NewTimer(d)
+		} else {
+			// Since Go 1.23 Reset needs no drain of a fired timer.
+			p.timer.Reset(d)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-p.timer.C:
+		}
+		now = time.Now()
+	}
+	p.next = now.Add(p.interval)
+	return ctx.Err() == nil
+}
+
+func (p *pacer) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+}
+
+// lineReader reads lines of up to max bytes. Unlike bufio.Scanner, which
+// stops for good at a line longer than its buffer (ErrTooLong), it consumes
+// such a line whole and reports it, so the lines after it still play, and
+// it never holds more than max bytes of one line.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+	n   int // number of the line last returned, from 1
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// next returns the next line without its "\n" or "\r\n". The slice is valid
+// until the next call. When the line was longer than max, line is nil and
+// tooLong is true. At the end of input err is io.EOF; a last line without a
+// newline is still returned first.
+func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+	lr.buf = lr.buf[:0]
+	read := false
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		read = read || len(chunk) > 0
+		if !tooLong {
+			// max+2 leaves room for the "\r\n" that is not part of the line.
+			if len(lr.buf)+len(chunk) > lr.max+2 {
+				tooLong = true
+				lr.buf = lr.buf[:0]
+			} else {
+				lr.buf = append(lr.buf, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue // the line goes on past the buffer
+		}
+		if errors.Is(err, io.EOF) && !read {
+			return nil, false, io.EOF
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, err
+		}
+		break // a whole line, or the last one without a newline
+	}
+	lr.n++
+	line = lr.buf
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if tooLong || len(line) > lr.max {
+		return nil, true, nil
+	}
+	return line, false, nil
+}

@@ -1,0 +1,119 @@
+// Package web is Tweetwire's HTTP surface: the fallback page and its
+// assets, /healthz, the JSON API, and the mount point for Socket.IO.
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Config wires the handler. Every field but SocketIO may be nil.
+type Config struct {
+	// SocketIO serves /socket.io/.
+	SocketIO http.Handler
+	// Health returns the JSON body of /healthz; healthy reports whether
+	// the answer is 200 (true) or 503.
+	Health func() (body any, healthy bool)
+	Logger *slog.Logger
+}
+
+// Handler returns the server's routes.
+func Handler(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	static, err := fs.Sub(assets, "assets")
+	if err != nil {
+		panic(err) // the embed pattern names the folder: cannot happen
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", cfg.SocketIO)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		body, healthy := map[string]any{"status": "ok"}, true
+		if cfg.Health != nil {
+			var b any
+			b, healthy = cfg.Health()
+			body = map[string]any{"status": status(healthy), "details": b}
+			if m, ok := b.(map[string]any); ok {
+				m["status"] = status(healthy)
+				body = m
+			}
+		}
+		code := http.StatusOK
+		if !healthy {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("GET /vendor/socket.io.js", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := fs.Stat(static, "vendor/socket.io.js"); errors.Is(err, fs.ErrNotExist) {
+			http.Error(w, "socket.io-client is missing from this build: run scripts/prepare, then rebuild", http.StatusInternalServerError)
+			return
+		}
+		http.FileServerFS(static).ServeHTTP(w, r)
+	})
+	// "/" without a method: a method pattern would conflict with the
+	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
+	mux.Handle("/", securityHeaders(readOnly(http.FileServerFS(static))))
+	return mux
+}
+
+func readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func status(healthy bool) string {
+	if healthy {
+		return "ok"
+	}
+	return "degraded"
+}
+
+// securityHeaders forbids inline and remote scripts on our pages: post
+// text is untrusted, and even a rendering bug must not run it.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: http: data:; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// Error writes err as a JSON error with the HTTP status of its code; the
+// one place where domain error codes become statuses.
+func Error(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch tweet.ErrorCode(err) {
+	case tweet.EINVALID:
+		code = http.StatusBadRequest
+	case tweet.ENOTFOUND:
+		code = http.StatusNotFound
+	case tweet.EUNAVAILABLE:
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]string{"error": tweet.ErrorMessage(err)})
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+func TestRoutes(t *testing.T) {
+	sio := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("socket.io " + r.Method)) })
+	healthy := true
+	h := Handler(Config{SocketIO: sio, Health: func() (any, bool) { return map[string]any{"source": "x"}, healthy }})
+	tests := []struct {
+		name, method, path string
+		code               int
+		contains           string
+	}{
+		{"page", "GET", "/", 200, "<html"},
+		{"script", "GET", "/app.js", 200, ""},
+		{"socket.io get", "GET", "/socket.io/?EIO=3", 200, "socket.io GET"},
+		{"socket.io post", "POST", "/socket.io/?EIO=3", 200, "socket.io POST"},
+		{"no writes to assets", "POST", "/", 405, ""},
+		{"missing asset", "GET", "/nope.js", 404, ""},
+		{"health", "GET", "/healthz", 200, `"status":"ok"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.contains) {
+				t.Fatalf("%s %s = %d %.200q, want %d containing %q", tt.method, tt.path, rec.Code, rec.Body, tt.code, tt.contains)
+			}
+		})
+	}
+	t.Run("page has a CSP", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Fatalf("CSP = %q", csp)
+		}
+	})
+	t.Run("unhealthy is 503", func(t *testing.T) {
+		healthy = false
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		var body map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != 503 || body["status"] != "degraded" || body["source"] != "x" {
+			t.Fatalf("got %d %v", rec.Code, body)
+		}
+	})
+}
+
+func TestErrorStatuses(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		code int
+		msg  string
+	}{
+		{tweet.Errorf(tweet.EINVALID, "limit must be 1 to 200"), 400, "limit must be 1 to 200"},
+		{tweet.Errorf(tweet.ENOTFOUND, "no such event"), 404, "no such event"},
+		{tweet.Errorf(tweet.EUNAVAILABLE, "database down"), 503, "database down"},
+		{errors.New("secret internals"), 500, "internal error"},
+	} {
+		rec := httptest.NewRecorder()
+		Error(rec, tt.err)
+		var body map[string]string
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != tt.code || body["error"] != tt.msg {
+			t.Errorf("Error(%v) = %d %v, want %d %q", tt.err, rec.Code, body, tt.code, tt.msg)
+		}
+	}
+}
+
+func TestOriginPolicy(t *testing.T) {
+	allow := OriginPolicy([]string{"https://wall.example.org"})
+	r := httptest.NewRequest("GET", "http://tw.example:8124/socket.io/", nil)
+	for origin, want := range map[string]bool{
+		"http://tw.example:8124":   true,
+		"https://TW.example:8124":  true,
+		ExtensionOrigin:            true,
+		"https://wall.example.org": true,
+		"https://evil.example":     false,
+		"http://tw.example:9999":   false,
+		"null":                     false,
+	} {
+		if got := allow(origin, r); got != want {
+			t.Errorf("allow(%q) = %v, want %v", origin, got, want)
+		}
+	}
+	for _, bad := range []string{"wall.example.org", "https://a.example/path", "https://a.example?x=1", ""} {
+		if _, err := ParseOrigin(bad); err == nil {
+			t.Errorf("ParseOrigin(%q) accepted", bad)
+		}
+	}
+}
