@@ -44,9 +44,11 @@ func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
 			if n := countEvents(evs, "backlog"); n != 2 {
 				t.Errorf("%d backlog events, want one per client", n)
 			}
-			wantConnect := map[string]string{"websocket": "websocket", "polling": "polling", "default": "polling"}[tr]
+			// With default transports the upgrade may finish before the
+			// Socket.IO connect packet arrives; the upgrade events say it.
+			wantConnect := map[string]string{"websocket": "websocket", "polling": "polling"}[tr]
 			for _, e := range evs {
-				if e.Event == "connect" && e.Transport != wantConnect {
+				if e.Event == "connect" && wantConnect != "" && e.Transport != wantConnect {
 					t.Errorf("client %d connected over %s, want %s", e.Client, e.Transport, wantConnect)
 				}
 			}
