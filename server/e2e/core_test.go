@@ -22,7 +22,7 @@ import (
 func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
 	t.Parallel()
 	file, ids := writeReplay(t, 0, 300)
-	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "100", "--backlog", "1000")
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "100", "--backlog", "1000", "--log-level", "debug")
 	procs := map[string]*clients{}
 	for _, tr := range []string{"websocket", "polling", "default"} {
 		procs[tr] = startClients(t, srv.URL, "--transports", tr, "--clients", "2")
@@ -41,8 +41,14 @@ func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
 					t.Errorf("client %d got %d ids, not the %d replayed ones once each in order; first difference at %d", client, len(got), len(ids), firstDiff(got, ids))
 				}
 			}
+			var lifecycle []clientEvent
+			for _, e := range evs {
+				if e.Event != "tweet" {
+					lifecycle = append(lifecycle, e)
+				}
+			}
 			if n := countEvents(evs, "backlog"); n != 2 {
-				t.Errorf("%d backlog events, want one per client", n)
+				t.Errorf("%d backlog events, want one per client: %s\n%s", n, tail(lifecycle, 20), srv.logs)
 			}
 			// With default transports the upgrade may finish before the
 			// Socket.IO connect packet arrives; the upgrade events say it.
@@ -55,7 +61,7 @@ func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
 			switch tr {
 			case "default":
 				if countEvents(evs, "upgrade") != 2 {
-					t.Errorf("default transports: %d upgrades to websocket, want 2", countEvents(evs, "upgrade"))
+					t.Errorf("default transports: %d upgrades to websocket, want 2: %s\n%s", countEvents(evs, "upgrade"), tail(lifecycle, 20), srv.logs)
 				}
 			default:
 				if countEvents(evs, "upgrade") != 0 {

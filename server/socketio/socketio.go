@@ -82,12 +82,15 @@ func New(cfg Config) *Server {
 		PingInterval: cfg.PingInterval,
 		PingTimeout:  cfg.PingTimeout,
 		Transports: []transport.Transport{
-			&polling.Transport{Client: &http.Client{Timeout: time.Minute}, CheckOrigin: check},
+			pollingTransport{&polling.Transport{Client: &http.Client{Timeout: time.Minute}, CheckOrigin: check}},
 			&websocket.Transport{CheckOrigin: check},
 		},
 	})
 	s.io.OnConnect("/", s.onConnect)
-	s.io.OnDisconnect("/", func(c gsio.Conn, reason string) { s.forget(c) })
+	s.io.OnDisconnect("/", func(c gsio.Conn, reason string) {
+		s.log.Debug("disconnected", "sid", c.ID(), "reason", reason)
+		s.forget(c)
+	})
 	s.io.OnError("/", func(c gsio.Conn, err error) {
 		if c != nil {
 			s.log.Debug("socket.io connection error", "sid", c.ID(), "err", err)
@@ -184,6 +187,7 @@ func (s *Server) forget(c gsio.Conn) {
 func (s *Server) write(c gsio.Conn, fw frameWriter, client *hub.Client) {
 	defer s.forget(c)
 	if err := writeFrame(fw, hub.EventBacklog, backlogJSON(client.Backlog)); err != nil {
+		s.log.Debug("backlog write failed; closing the connection", "sid", c.ID(), "err", err)
 		_ = c.Close()
 		return
 	}
@@ -191,6 +195,7 @@ func (s *Server) write(c gsio.Conn, fw frameWriter, client *hub.Client) {
 		select {
 		case m := <-client.Messages():
 			if err := writeFrame(fw, m.Event, m.Data); err != nil {
+				s.log.Debug("write failed; closing the connection", "sid", c.ID(), "err", err)
 				_ = c.Close()
 				return
 			}
