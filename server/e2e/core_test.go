@@ -112,18 +112,21 @@ func TestBacklogSinceAndDelete(t *testing.T) {
 
 func TestDeleteReachesConnectedClients(t *testing.T) {
 	t.Parallel()
-	file, ids := writeReplay(t, 0, 20)
-	// The delete comes a few posts later, while clients are connected.
+	file, ids := writeReplay(t, 0, 120)
+	// The delete comes 100 posts (5 s) in, while the client is connected.
 	lines, _ := os.ReadFile(file)
 	all := strings.SplitAfter(string(lines), "\n")
 	del := `{"delete":{"status":{"id":1000000,"id_str":"1000000","user_id":1}}}` + "\n"
-	body := strings.Join(all[:10], "") + del + strings.Join(all[10:], "")
+	body := strings.Join(all[:100], "") + del + strings.Join(all[100:], "")
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "20", "--backlog", "100")
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "20", "--backlog", "1000")
 	c := startClients(t, srv.URL, "--transports", "websocket")
-	evs := c.waitUntil("the delete", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "delete") == 1 })
+	evs := c.waitUntil("the delete", 30*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "delete") == 1 })
+	if got := received(evs)[0]; len(got) == 0 || got[0] != ids[0] {
+		t.Fatalf("the client did not have %s before its delete: %v", ids[0], got)
+	}
 	for _, e := range evs {
 		if e.Event == "delete" {
 			var d struct{ ID string }
@@ -132,6 +135,13 @@ func TestDeleteReachesConnectedClients(t *testing.T) {
 				t.Errorf("delete for %q, want %q", d.ID, ids[0])
 			}
 		}
+	}
+	// A client connecting after the delete no longer gets the post.
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	late := startClients(t, srv.URL, "--transports", "polling")
+	evs = late.waitUntil("a backlog", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "backlog") == 1 })
+	if got := received(evs)[0]; strings.Join(got, ",") != strings.Join(ids[1:], ",") {
+		t.Errorf("late backlog has %d posts starting %v, want the %d not deleted", len(got), got[:min(len(got), 2)], len(ids)-1)
 	}
 }
 
