@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tweetwire/tweetwire/server/web"
 )
@@ -26,6 +27,10 @@ type Config struct {
 	DataDir        string
 	AllowedOrigins []string
 	LogLevel       string
+	MongoURI       string
+	Event          string
+	EventEnd       time.Time
+	AdminToken     string
 }
 
 // sources lists every --source value; the live ones come with a later
@@ -35,9 +40,16 @@ var sources = map[string]bool{"demo": true, "replay": true, "twitter": false, "x
 // errHelp is returned after --help printed the usage.
 var errHelp = errors.New("help requested")
 
+// envNames are the variables that keep the name users know from other
+// tools.
+var envNames = map[string]string{"mongo-uri": "MONGODB_URI"}
+
 // envName is the environment variable behind a flag: --replay-file is
 // TWEETWIRE_REPLAY_FILE.
 func envName(flagName string) string {
+	if n, ok := envNames[flagName]; ok {
+		return n
+	}
 	return "TWEETWIRE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
@@ -45,7 +57,7 @@ func envName(flagName string) string {
 // not given. Errors are one sentence that says what to fix.
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	var cfg Config
-	var track, origins string
+	var track, origins, eventEnd string
 	fs := flag.NewFlagSet("tweetwire", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", ":8124", "listen address, host:port")
@@ -60,6 +72,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "where local state lives")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra origins allowed to connect (the page's own origin and the bundled extension are always allowed)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB to store posts in; empty runs an embedded store (FerretDB on SQLite) under --data-dir")
+	fs.StringVar(&cfg.Event, "event", "", "name of the event posts are stored under (default: the tracked terms, or the source's name)")
+	fs.StringVar(&eventEnd, "event-end", "", "RFC 3339 time at which the event ends and the source stops, e.g. 2026-11-25T18:00:00Z")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token POST /api/event/end requires (empty: any same-origin caller may end the event)")
 	// The flag package prints the usage on every parse error; we print it
 	// only for --help, and errors as one sentence.
 	fs.Usage = func() {}
@@ -96,6 +112,19 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		return cfg, envErr
 	}
 	cfg.Track = splitList(track)
+	if eventEnd != "" {
+		t, err := time.Parse(time.RFC3339, eventEnd)
+		if err != nil {
+			return cfg, fmt.Errorf("--event-end %q is not an RFC 3339 time: write it like 2026-11-25T18:00:00Z", eventEnd)
+		}
+		cfg.EventEnd = t
+	}
+	if cfg.Event == "" {
+		cfg.Event = strings.Join(cfg.Track, ",")
+	}
+	if cfg.Event == "" {
+		cfg.Event = cfg.Source
+	}
 	for _, o := range splitList(origins) {
 		canon, err := web.ParseOrigin(o)
 		if err != nil {
@@ -134,6 +163,9 @@ func (c Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return errors.New("--data-dir is empty: give a directory for local state")
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return errors.New("--mongo-uri must start with mongodb:// or mongodb+srv://, or be empty for the embedded store")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

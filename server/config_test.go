@@ -26,6 +26,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"backlog too large", []string{"--backlog", "20000"}, nil, "out of range"},
 		{"origin with a path", []string{"--allowed-origins", "https://a.example/x"}, nil, "is not an origin"},
 		{"client queue zero", []string{"--client-queue", "0"}, nil, "out of range"},
+		{"event end not a time", []string{"--event-end", "tomorrow"}, nil, "is not an RFC 3339 time"},
+		{"mongo uri without scheme", []string{"--mongo-uri", "localhost:27017"}, nil, "must start with mongodb://"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "is not a level"},
 		{"bad env value", nil, map[string]string{"TWEETWIRE_BACKLOG": "many"}, "TWEETWIRE_BACKLOG"},
 		{"bad env address", nil, map[string]string{"TWEETWIRE_ADDR": "nowhere"}, "is not a listen address"},
@@ -62,6 +64,9 @@ func TestParseConfigValues(t *testing.T) {
 	if strings.Join(cfg.AllowedOrigins, "|") != "https://wall.example.org" {
 		t.Errorf("origins = %q", cfg.AllowedOrigins)
 	}
+	if cfg.Event != "#GoConf,golang" {
+		t.Errorf("event defaults to the tracked terms: %q", cfg.Event)
+	}
 	if cfg.Source != "demo" || cfg.DataDir != "./data" {
 		t.Errorf("defaults: source=%q data-dir=%q", cfg.Source, cfg.DataDir)
 	}
@@ -73,7 +78,7 @@ func TestHelpListsEveryEnvVariable(t *testing.T) {
 	if !errors.Is(err, errHelp) {
 		t.Fatalf("err = %v, want errHelp", err)
 	}
-	for _, v := range []string{"TWEETWIRE_ADDR", "TWEETWIRE_SOURCE", "TWEETWIRE_TRACK", "TWEETWIRE_REPLAY_FILE", "TWEETWIRE_REPLAY_RATE", "TWEETWIRE_REPLAY_LOOP", "TWEETWIRE_DEMO_RATE", "TWEETWIRE_BACKLOG", "TWEETWIRE_DATA_DIR", "TWEETWIRE_ALLOWED_ORIGINS"} {
+	for _, v := range []string{"TWEETWIRE_ADDR", "TWEETWIRE_SOURCE", "TWEETWIRE_TRACK", "TWEETWIRE_REPLAY_FILE", "TWEETWIRE_REPLAY_RATE", "TWEETWIRE_REPLAY_LOOP", "TWEETWIRE_DEMO_RATE", "TWEETWIRE_BACKLOG", "TWEETWIRE_DATA_DIR", "TWEETWIRE_ALLOWED_ORIGINS", "MONGODB_URI", "TWEETWIRE_EVENT", "TWEETWIRE_EVENT_END", "TWEETWIRE_ADMIN_TOKEN"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s", v)
 		}

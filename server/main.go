@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,6 +33,14 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "stats":
+			return runStats(ctx, args[1:], getenv, stdout, stderr)
+		case "db":
+			return runDB(ctx, args[1:], stdout, stderr)
+		}
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
 		return 0
@@ -69,12 +78,59 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w: pick a free port with --addr", cfg.Addr, err)
+	}
+	defer ln.Close()
+
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = db.Close(closeCtx)
+	}()
+	event, err := db.StartEvent(ctx, cfg.Event, cfg.Track, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("cannot record the event %q: %w", cfg.Event, err)
+	}
+	wp, err := openWritePath(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer wp.queue.Close()
+
 	backlog := cfg.Backlog
 	if backlog == 0 {
 		backlog = -1 // the hub reads 0 as "default"
 	}
 	h := hub.New(hub.Config{Backlog: backlog, QueueSize: cfg.ClientQueue})
-	pipeline := ingest.New(h, ingest.Config{})
+	pipeline := ingest.New(h, ingest.Config{Store: wp.writer, Event: event.Name, Logger: log.With("component", "ingest")})
+	if err := seed(ctx, db, event.Name, seedPosts, h, pipeline); err != nil {
+		return fmt.Errorf("cannot read the store: %w", err)
+	}
+
+	// The source runs under a context of its own so that the end of the
+	// event stops it while the wall goes on serving.
+	srcCtx, stopSource := context.WithCancelCause(ctx)
+	defer stopSource(nil)
+	endEvent := func(at time.Time) {
+		if _, err := db.EndEvent(context.WithoutCancel(ctx), event.Name, at); err != nil {
+			log.Error("cannot record the end of the event", "event", event.Name, "err", err)
+		}
+		stopSource(errEventEnded)
+	}
+	if !cfg.EventEnd.IsZero() {
+		t := time.AfterFunc(time.Until(cfg.EventEnd), func() {
+			log.Info("the event ends now (--event-end)", "event", event.Name)
+			endEvent(cfg.EventEnd)
+		})
+		defer t.Stop()
+	}
+
 	sio := socketio.New(socketio.Config{
 		Hub:         h,
 		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins),
@@ -83,59 +139,79 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	handler := web.Handler(web.Config{
 		SocketIO: sio,
 		Logger:   log,
+		API: &web.APIConfig{
+			Store:      db,
+			Event:      event.Name,
+			AdminToken: cfg.AdminToken,
+			OnEnd:      func(ev tweet.EventInfo) { stopSource(errEventEnded) },
+			Logger:     log.With("component", "api"),
+		},
 		Health: func() (any, bool) {
-			src := pipeline.Health()
+			src, st := pipeline.Health(), wp.writer.Health()
 			return map[string]any{
 				"source":  src,
 				"clients": sio.Clients(),
 				"dropped": h.Dropped(),
-				"store":   map[string]any{"state": "none"},
-			}, src.State != tweet.StateFailed
+				"event":   event.Name,
+				"store":   map[string]any{"database": db.kind, "writes": st},
+			}, src.State != tweet.StateFailed && st.State != "full"
 		},
 	})
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w: pick a free port with --addr", cfg.Addr, err)
-	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source)
+	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source, "event", event.Name, "store", db.kind)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{}, 3)
-	go func() {
-		defer func() { done <- struct{}{} }()
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := sio.Run(ctx); err != nil {
 			log.Error("socket.io server stopped", "err", err)
 			cancel()
 		}
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
+	})
+	wg.Go(func() {
 		pipeline.SetState(tweet.StateStarting, nil)
-		if err := src.Run(ctx, pipeline); err != nil && ctx.Err() == nil {
+		err := src.Run(srcCtx, pipeline)
+		switch {
+		case errors.Is(context.Cause(srcCtx), errEventEnded):
+			pipeline.SetState(tweet.StateFinished, errEventEnded)
+		case err != nil && srcCtx.Err() == nil:
 			// The page keeps serving what it has; /healthz says why the
 			// stream stopped.
 			pipeline.SetState(tweet.StateFailed, err)
 			log.Error("source stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
+	})
+	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	var writerDone sync.WaitGroup
+	writerDone.Go(func() { wp.writer.Run(writerCtx) })
+	wg.Go(func() {
 		<-ctx.Done()
 		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
 		_ = srv.Shutdown(shutdownCtx)
-	}()
+	})
 	err = srv.Serve(ln)
 	cancel()
-	for range 3 {
-		<-done
-	}
+	stopSource(nil)
+	wg.Wait()
+
+	// Every post the source emitted is in the database or the spool now;
+	// write back what the database can take before closing it.
+	stopWriter()
+	writerDone.Wait()
+	drainCtx, stopDrain := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = wp.writer.Drain(drainCtx)
+	stopDrain()
+	endEvent(time.Now().UTC())
+
 	if errors.Is(err, http.ErrServerClosed) {
 		log.Info("stopped")
 		return nil
 	}
 	return fmt.Errorf("http server: %w", err)
 }
+
+// seedPosts is how many stored posts are loaded at start-up for backlog,
+// since and duplicate detection.
+const seedPosts = 1000

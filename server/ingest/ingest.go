@@ -1,12 +1,14 @@
-// Package ingest is the path every post takes from a source to the clients:
-// drop what was already seen, encode once, hand to the broker. It is the
-// tweet.Sink that sources write into, and it remembers the source's health.
+// Package ingest is the path every post takes from a source to the clients
+// and the store: drop what was already seen, encode once, hand to the
+// broker, then to the store's writer. It is the tweet.Sink that sources
+// write into, and it remembers the source's health.
 package ingest
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -19,8 +21,14 @@ type Config struct {
 	// Remember is how many recent ids are remembered to drop duplicates
 	// (default 100000).
 	Remember int
+	// Store, when set, receives every post and delete after it was
+	// broadcast, tagged with Event. Clients never wait for the database:
+	// the store's writer spools what the database cannot take now.
+	Store tweet.Writer
+	Event string
 	// Now is the clock; tests inject one.
-	Now func() time.Time
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Health is the source's state as /healthz reports it.
@@ -36,7 +44,10 @@ type Health struct {
 // Pipeline implements tweet.Sink.
 type Pipeline struct {
 	broker hub.Broker
+	store  tweet.Writer
+	event  string
 	now    func() time.Time
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	seen   *seenSet
@@ -53,9 +64,15 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	return &Pipeline{
 		broker: broker,
+		store:  cfg.Store,
+		event:  cfg.Event,
 		now:    cfg.Now,
+		log:    cfg.Logger,
 		seen:   newSeenSet(cfg.Remember),
 		health: Health{State: tweet.StateStarting, Since: cfg.Now().UTC()},
 	}
@@ -69,6 +86,9 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Event) error {
 	key, m, err := encode(ev)
 	if err != nil {
 		return err
+	}
+	if ev.Kind == tweet.KindDelete {
+		key = deleteKey(ev.ID)
 	}
 	p.mu.Lock()
 	fresh := p.seen.add(key)
@@ -87,8 +107,44 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Event) error {
 	if err := p.broker.Publish(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: %w", ev.ID, err)
 	}
+	if p.store == nil {
+		return nil
+	}
+	switch ev.Kind {
+	case tweet.KindDelete:
+		err = p.store.Delete(ctx, ev.ID)
+	default:
+		err = p.store.Save(ctx, p.event, ev.Tweet)
+	}
+	if err != nil && ctx.Err() == nil {
+		// The writer spools what the database cannot take; an error here
+		// means the post cannot be stored at all (the spool is full). The
+		// wall goes on; /healthz counts what was lost.
+		p.log.Error("post not stored", "id", ev.ID, "err", err)
+	}
 	return nil
 }
+
+// Remember marks ids as seen without publishing them: posts stored before
+// a restart must not be broadcast again when the source repeats them.
+func (p *Pipeline) Remember(ids ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		p.seen.add(id)
+	}
+}
+
+// Encode returns the wire message for a post, encoded as every client
+// receives it.
+func Encode(t tweet.Tweet) (*hub.Message, error) {
+	_, m, err := encode(tweet.Post(t))
+	return m, err
+}
+
+// deleteKey gives deletes keys of their own: a post and its retraction
+// are both published once.
+func deleteKey(id string) string { return "delete:" + id }
 
 // SetState records the source's health.
 func (p *Pipeline) SetState(s tweet.State, err error) {
@@ -138,9 +194,7 @@ func encode(ev tweet.Event) (string, *hub.Message, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("encode delete %s: %w", ev.ID, err)
 		}
-		// Deletes have keys of their own: a post and its retraction are
-		// both published once.
-		return "delete:" + ev.ID, &hub.Message{Event: hub.EventDelete, ID: ev.ID, Data: data}, nil
+		return ev.ID, &hub.Message{Event: hub.EventDelete, ID: ev.ID, Data: data}, nil
 	default:
 		return "", nil, tweet.Errorf(tweet.EINVALID, "unknown event kind %d", ev.Kind)
 	}

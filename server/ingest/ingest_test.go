@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,5 +99,48 @@ func TestSetState(t *testing.T) {
 	p.SetState(tweet.StateRunning, nil)
 	if h := p.Health(); h.Error != "" || h.State != tweet.StateRunning {
 		t.Fatalf("health after recovery = %+v", h)
+	}
+}
+
+type storeRecorder struct {
+	ops []string
+	err error
+}
+
+func (s *storeRecorder) Save(_ context.Context, event string, t tweet.Tweet) error {
+	s.ops = append(s.ops, "save "+event+" "+t.ID)
+	return s.err
+}
+
+func (s *storeRecorder) Delete(_ context.Context, id string) error {
+	s.ops = append(s.ops, "delete "+id)
+	return s.err
+}
+
+func TestEmitStoresAfterPublishing(t *testing.T) {
+	rec, st := &recorder{}, &storeRecorder{}
+	p := New(rec, Config{Store: st, Event: "goconf"})
+	p.Remember("t:old")
+	ctx := context.Background()
+	for _, ev := range []tweet.Event{
+		tweet.Post(tweet.Tweet{ID: "t:old"}), // stored before a restart
+		tweet.Post(tweet.Tweet{ID: "t:1"}),
+		tweet.Post(tweet.Tweet{ID: "t:1"}),
+		tweet.Delete("t:1"),
+	} {
+		if err := p.Emit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(st.ops); got != "[save goconf t:1 delete t:1]" {
+		t.Errorf("store got %s", got)
+	}
+	if len(rec.got) != 2 {
+		t.Errorf("published %d, want the post and its delete", len(rec.got))
+	}
+	// A store that cannot take the post does not stop the stream.
+	st.err = errors.New("spool full")
+	if err := p.Emit(ctx, tweet.Post(tweet.Tweet{ID: "t:2"})); err != nil || len(rec.got) != 3 {
+		t.Errorf("Emit with a failing store = %v, published %d", err, len(rec.got))
 	}
 }

@@ -23,6 +23,8 @@ type Config struct {
 	// Health returns the JSON body of /healthz; healthy reports whether
 	// the answer is 200 (true) or 503.
 	Health func() (body any, healthy bool)
+	// API, when set, serves the JSON API and the stats page.
+	API    *APIConfig
 	Logger *slog.Logger
 }
 
@@ -37,6 +39,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", cfg.SocketIO)
+	if cfg.API != nil {
+		RegisterAPI(mux, *cfg.API)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		body, healthy := map[string]any{"status": "ok"}, true
 		if cfg.Health != nil {

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// stats-check.mjs: opens the stats page in Debian's Chromium and prints
+// what it shows as one JSON line, for the Go end-to-end tests:
+//
+//   node stats-check.mjs --url http://127.0.0.1:PORT/stats [--timeout-ms T]
+//   {"total":"30","authors":"7","retweets":"3","peak":"…","hashtags":"…","authorsChart":"…","timelineBars":N,"pageErrors":[]}
+//
+// It waits until the figures are filled in; exit 1 on timeout.
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: "string" },
+    "timeout-ms": { type: "string", default: "30000" },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+  },
+});
+if (!args.url) {
+  process.stderr.write("usage: node stats-check.mjs --url http://127.0.0.1:PORT/stats [--timeout-ms T]\n");
+  process.exit(2);
+}
+const timeoutMs = Number.parseInt(args["timeout-ms"], 10);
+
+const browser = await chromium.launch({
+  executablePath: args.chromium,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+let code = 0;
+try {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (err) => pageErrors.push(String(err?.message ?? err)));
+  await page.goto(args.url, { waitUntil: "domcontentloaded", timeout: timeoutMs });
+  let timeout = false;
+  try {
+    await page.waitForFunction(() => /^\d/.test(document.getElementById("total")?.textContent ?? ""), null, { timeout: timeoutMs });
+  } catch {
+    timeout = true;
+    code = 1;
+  }
+  const shown = await page.evaluate(() => {
+    const text = (id) => document.getElementById(id)?.textContent.trim() ?? null;
+    return {
+      total: text("total"),
+      authors: text("authors"),
+      retweets: text("retweets"),
+      peak: text("peak"),
+      hashtags: text("top-hashtags"),
+      authorsChart: text("top-authors"),
+      // The timeline draws every non-empty minute as one subpath.
+      timelineBars: (document.querySelector("#timeline path.bars")?.getAttribute("d")?.match(/M/g) ?? []).length,
+    };
+  });
+  process.stdout.write(JSON.stringify({ ...shown, pageErrors, timeout }) + "\n");
+} finally {
+  await browser.close();
+}
+process.exit(code);

@@ -1,0 +1,685 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// extensionID follows from the `key` in extension/manifest.json; the server
+// allows it by name (web.ExtensionOrigin).
+const extensionID = "fjamhnalbnojmognfhnilhlakmampnfa"
+
+// The Chrome extension, loaded unpacked into Debian's headless Chromium,
+// against the real server. The subtests share one browser (starting it is
+// the slow part) and each points the extension at a server of its own
+// through chrome.storage, as the options page does; a new server URL
+// starts a new list, so they do not see each other's posts.
+func TestExtension(t *testing.T) {
+	t.Parallel()
+	ext := startExtension(t)
+
+	t.Run("posts become paced notifications and the popup lists the newest 50 as text", func(t *testing.T) {
+		var lines []string
+		var ids []string // every post, in replay order
+		for i := range 70 {
+			lines = append(lines, statusLine(i, fmt.Sprintf("post %d about #GoConf", i), fmt.Sprintf("user%d", i%7), fmt.Sprintf("User %d", i%7), "https://example.invalid/a.png"))
+			ids = append(ids, postID(i))
+			if i == 59 {
+				lines = append(lines, deleteLine(30)) // long after post 30 was shown
+			}
+		}
+		lines = append(lines, statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
+		ids = append(ids, postID(90))
+		deleted := postID(30)
+		kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })
+		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "10", "--backlog", "100")
+		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+
+		maxActive := 0
+		snap := ext.waitFor(t, "every post listed and notified", 30*time.Second, func(s extSnapshot) bool {
+			maxActive = max(maxActive, len(s.Active))
+			return s.from(srv) && len(s.Posts) > 0 && s.Posts[0].ID == postID(90) && s.notified(kept) && s.Badge == strconv.Itoa(s.Unread)
+		})
+		want := reversed(kept[len(kept)-50:])
+		if got := snap.postIDs(); !slices.Equal(got, want) {
+			t.Errorf("localStorage lists %d posts %v\nwant the newest 50 without the deleted one, newest first: %v", len(got), got, want)
+		}
+		shown := snap.shownFor(ids)
+		if msg := exactlyOnce(shown, kept, deleted); msg != "" {
+			t.Error(msg)
+		}
+		checkPacing(t, shown)
+		bursts := 0
+		for _, n := range shown {
+			if len(n.PostIDs) > 1 {
+				bursts++
+				if want := fmt.Sprintf("%d new posts", len(n.PostIDs)); n.Title != want {
+					t.Errorf("burst of %d titled %q, want %q", len(n.PostIDs), n.Title, want)
+				}
+				if n.URL != srv.URL {
+					t.Errorf("burst opens %q, want the wall %q", n.URL, srv.URL)
+				}
+			}
+		}
+		if bursts == 0 {
+			t.Errorf("10 posts a second gave %d notifications and no \"N new posts\" burst", len(shown))
+		}
+		if maxActive == 0 {
+			t.Error("chrome.notifications.getAll() never showed a notification")
+		}
+		if snap.Unread != len(kept) || snap.Badge != strconv.Itoa(len(kept)) {
+			t.Errorf("unread %d, badge %q; want %d unread on the badge", snap.Unread, snap.Badge, len(kept))
+		}
+		if snap.Cursor.ID != postID(90) || snap.Cursor.Server != srv.URL {
+			t.Errorf("cursor = %+v, want the last post from %s", snap.Cursor, srv.URL)
+		}
+
+		pop := ext.popup(t)
+		if got := pop.ids(); !slices.Equal(got, want) {
+			t.Errorf("popup lists %v, want %v", got, want)
+		}
+		if len(pop.Items) > 0 {
+			first := pop.Items[0]
+			if first.Text != "<img src=x onerror=alert(1)>" || first.Name != "<b>Mallory</b>" || first.Handle != "@mallory" {
+				t.Errorf("hostile post shown as %+v, want its text and name literally", first)
+			}
+			if first.Avatar != redDot {
+				t.Errorf("data: avatar became %q", first.Avatar)
+			}
+			for _, it := range pop.Items {
+				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" {
+					t.Errorf("popup item without time, permalink or avatar: %+v", it)
+					break
+				}
+			}
+		}
+		if pop.StrayImages != 0 || pop.Dialogs != 0 || len(pop.PageErrors) != 0 {
+			t.Errorf("post content became markup or ran: %d stray elements, %d dialogs, page errors %v", pop.StrayImages, pop.Dialogs, pop.PageErrors)
+		}
+		if pop.State != "connected" || !strings.Contains(pop.StateText, srv.Addr) {
+			t.Errorf("popup connection state %q %q, want connected to %s", pop.State, pop.StateText, srv.Addr)
+		}
+		if pop.BadgeAfter != "" {
+			t.Errorf("badge %q after opening the popup, want it cleared", pop.BadgeAfter)
+		}
+		if s := ext.snapshot(t); s.Unread != 0 {
+			t.Errorf("unread = %d after opening the popup, want 0", s.Unread)
+		}
+		if n := ext.dialogs(); n != 0 {
+			t.Errorf("%d dialogs opened in extension pages", n)
+		}
+	})
+
+	t.Run("mute words, the pause switch and the notify option list posts without notifying", func(t *testing.T) {
+		// Avatars: a data: SVG (redrawn as the icon) and one the server
+		// cannot serve (the bundled icon instead).
+		const missing = "/avatars/missing.png"
+		posts := []struct {
+			text, picture string
+			hashtag       string
+			muted         bool
+		}{
+			{"first, with a drawn avatar", redDot, "", false},
+			{"a SPOILER about the keynote", redDot, "", true},
+			{"second, with a missing avatar", missing, "", false},
+			{"nothing to see", redDot, "hidden", true},
+			{"third", redDot, "", false},
+		}
+		tests := []struct {
+			name      string
+			sync      map[string]any
+			pause     bool // click the popup's notifications switch
+			notifyAny bool
+		}{
+			{"mute words", map[string]any{"muteWords": []string{"spoiler", "#hidden"}}, false, true},
+			{"pause switch", nil, true, false},
+			{"notify option off", map[string]any{"notify": false}, false, false},
+		}
+		for ti, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var lines, ids, wanted []string
+				for i, p := range posts {
+					n := 100 + 10*ti + i
+					line := statusLine(n, p.text, "author"+strconv.Itoa(i), "Author "+strconv.Itoa(i), p.picture)
+					if p.hashtag != "" {
+						line = withHashtag(line, p.hashtag)
+					}
+					lines = append(lines, line)
+					ids = append(ids, postID(n))
+					if tt.notifyAny && !p.muted {
+						wanted = append(wanted, postID(n))
+					}
+				}
+				// Slower than the pacing, so each notification shows one post.
+				srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0.8", "--backlog", "100")
+				defer ext.settings(t, map[string]any{"muteWords": []string{}, "notify": true}, map[string]any{"paused": false})
+				// Pause first: the server URL, set last, must find the
+				// rest in place when it connects.
+				if tt.pause {
+					if pop := ext.popupClick(t, "#notifications"); pop.NotificationsOn {
+						t.Fatal("the popup's notifications switch is still on after a click")
+					}
+				}
+				sync := map[string]any{"serverUrl": srv.URL}
+				for k, v := range tt.sync {
+					sync[k] = v
+				}
+				ext.settings(t, sync, nil)
+
+				ext.waitFor(t, "every post listed", 30*time.Second, func(s extSnapshot) bool {
+					return s.from(srv) && slices.Equal(s.postIDs(), reversed(ids)) && s.notified(wanted)
+				})
+				time.Sleep(2 * time.Second) // a muted post's notification would come now
+				snap := ext.snapshot(t)
+				if got := snap.postIDs(); !slices.Equal(got, reversed(ids)) {
+					t.Errorf("listed %v, want every post %v", got, reversed(ids))
+				}
+				shown := snap.shownFor(ids)
+				if msg := exactlyOnce(shown, wanted, ""); msg != "" {
+					t.Error(msg)
+				}
+				checkPacing(t, shown)
+				for _, n := range shown {
+					if len(n.PostIDs) != 1 {
+						continue
+					}
+					i := slices.Index(ids, n.PostIDs[0])
+					p := posts[i]
+					wantIcon := map[bool]string{true: "avatar", false: "bundled"}[p.picture == redDot]
+					if n.Title != fmt.Sprintf("Author %d @author%d", i, i) || n.Message != p.text || n.Icon != wantIcon {
+						t.Errorf("notification %+v, want title \"Author %d @author%d\", the text and the %s icon", n, i, i, wantIcon)
+					}
+					if n.URL != "https://twitter.com/author"+strconv.Itoa(i)+"/status/"+strings.TrimPrefix(ids[i], "twitter:") {
+						t.Errorf("notification opens %q, not the permalink", n.URL)
+					}
+				}
+				if tt.name == "mute words" {
+					opts := ext.options(t)
+					if opts.ServerURL != srv.URL || opts.MuteWords != "spoiler\n#hidden" || !opts.Notify {
+						t.Errorf("options page shows %+v, want the stored settings", opts)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("reconnects after a server restart and gets the posts it missed once", func(t *testing.T) {
+		var before, after []string
+		var beforeIDs, allIDs []string
+		for i := 200; i < 240; i++ {
+			line := statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot)
+			if i < 220 {
+				before = append(before, line)
+				beforeIDs = append(beforeIDs, postID(i))
+			}
+			after = append(after, line)
+			allIDs = append(allIDs, postID(i))
+		}
+		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, before), "--replay-rate", "0", "--backlog", "100")
+		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+		ext.waitFor(t, "the first 20 posts", 30*time.Second, func(s extSnapshot) bool {
+			return s.from(srv) && len(s.Posts) == 20 && s.notified(beforeIDs)
+		})
+
+		srv.Stop()
+		ext.waitFor(t, "the extension noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
+			return s.Status.State == "reconnecting"
+		})
+		// The server keeps no posts across restarts yet, so the new one
+		// replays the old posts too. With --backlog 5, a client without
+		// `since` would get only the last 5.
+		srv2 := startServer(t, "--addr", srv.Addr, "--source", "replay", "--replay-file", replayFile(t, after), "--replay-rate", "0", "--backlog", "5")
+		ext.waitFor(t, "the 20 posts sent while it was away", 45*time.Second, func(s extSnapshot) bool {
+			return s.from(srv2) && len(s.Posts) > 0 && s.Posts[0].ID == postID(239) && s.notified(allIDs)
+		})
+		time.Sleep(1500 * time.Millisecond) // a duplicate would arrive now
+		snap := ext.snapshot(t)
+		if got := snap.postIDs(); !slices.Equal(got, reversed(allIDs)) {
+			t.Errorf("listed %v, want each of the 40 posts once, newest first", got)
+		}
+		if msg := exactlyOnce(snap.shownFor(allIDs), allIDs, ""); msg != "" {
+			t.Error(msg)
+		}
+		if snap.Status.State != "connected" || snap.Cursor.ID != postID(239) {
+			t.Errorf("status %+v cursor %+v, want connected with the last post as cursor", snap.Status, snap.Cursor)
+		}
+	})
+
+	t.Run("a stopped service worker wakes without a second offscreen document", func(t *testing.T) {
+		var lines, ids []string
+		for i := 300; i < 312; i++ {
+			lines = append(lines, statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot))
+			ids = append(ids, postID(i))
+		}
+		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "2", "--backlog", "100")
+		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+		first := ext.waitFor(t, "the first notifications", 30*time.Second, func(s extSnapshot) bool {
+			return s.from(srv) && len(s.shownFor(ids)) >= 1
+		})
+		stopped := ext.stopWorkers(t)
+		before := len(first.shownFor(ids))
+		if first.notified(ids) {
+			t.Fatal("every post was notified before the worker stopped: the replay is too fast for this test")
+		}
+		snap := ext.waitFor(t, "notifications after the worker was stopped", 30*time.Second, func(s extSnapshot) bool {
+			if s.Offscreen != 1 || s.OffscreenTargets != 1 {
+				t.Fatalf("%d offscreen contexts, %d offscreen targets: want exactly one", s.Offscreen, s.OffscreenTargets)
+			}
+			return s.notified(ids) && len(s.Posts) == len(ids)
+		})
+		if snap.Worker.Starts <= stopped.Starts || snap.Worker.Status != "running" {
+			t.Errorf("worker %+v after stop %+v: want it started again by the next post", snap.Worker, stopped)
+		}
+		if msg := exactlyOnce(snap.shownFor(ids), ids, ""); msg != "" {
+			t.Error(msg)
+		}
+		t.Logf("%d notifications before the stop; worker %+v", before, snap.Worker)
+	})
+}
+
+// redDot is an avatar as a data:image/svg+xml URI, as some sources send.
+const redDot = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'%3E%3Ccircle cx='5' cy='5' r='5' fill='red'/%3E%3C/svg%3E"
+
+func postID(i int) string { return fmt.Sprintf("twitter:%d", 1000000+i) }
+
+// statusLine is a Twitter v1.1 status with id 1000000+i.
+func statusLine(i int, text, screenName, name, picture string) string {
+	b, _ := json.Marshal(map[string]any{
+		"id_str":     fmt.Sprint(1000000 + i),
+		"id":         1000000 + i,
+		"text":       text,
+		"created_at": time.Now().Add(-time.Duration(i) * time.Second).UTC().Format(time.RubyDate),
+		"lang":       "en",
+		"user":       map[string]any{"screen_name": screenName, "name": name, "profile_image_url_https": picture},
+	})
+	return string(b)
+}
+
+func withHashtag(line, tag string) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(line), &m)
+	m["entities"] = map[string]any{"hashtags": []map[string]any{{"text": tag}}}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func deleteLine(i int) string {
+	return fmt.Sprintf(`{"delete":{"status":{"id":%d,"id_str":"%d","user_id":1}}}`, 1000000+i, 1000000+i)
+}
+
+func replayFile(t *testing.T, lines []string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "replay.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func reversed(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Reverse(out)
+	return out
+}
+
+// extSnapshot is what extension-check.mjs reports for "snapshot".
+type extSnapshot struct {
+	Posts  []post
+	Unread int
+	Status struct {
+		State, Server, Transport, Error string
+	}
+	Cursor struct {
+		Server, ID string
+	}
+	Shown            []shownNotification
+	Active           []string
+	Offscreen        int
+	OffscreenTargets int
+	Badge            string
+	Worker           struct {
+		Status        string
+		Starts, Stops int
+	}
+}
+
+// shownNotification is one entry of the extension's record of the
+// notifications it created (chrome.storage.session).
+type shownNotification struct {
+	ID, Title, Message, Icon, URL string
+	PostIDs                       []string
+	SentAt                        int64
+}
+
+// from reports whether the extension's list and connection are srv's.
+func (s extSnapshot) from(srv *server) bool {
+	return s.Cursor.Server == srv.URL && s.Status.Server == srv.URL
+}
+
+func (s extSnapshot) postIDs() []string {
+	ids := make([]string, len(s.Posts))
+	for i, p := range s.Posts {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// shownFor returns the notifications that name any of ids.
+func (s extSnapshot) shownFor(ids []string) []shownNotification {
+	var out []shownNotification
+	for _, n := range s.Shown {
+		if slices.ContainsFunc(n.PostIDs, func(id string) bool { return slices.Contains(ids, id) }) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// notified reports whether every one of ids is in some notification.
+func (s extSnapshot) notified(ids []string) bool {
+	seen := map[string]bool{}
+	for _, n := range s.Shown {
+		for _, id := range n.PostIDs {
+			seen[id] = true
+		}
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// exactlyOnce checks that the notifications name each of want once and
+// nothing else, except maybe (a post deleted after it was shown, or before
+// the extension saw it).
+func exactlyOnce(shown []shownNotification, want []string, maybe string) string {
+	count := map[string]int{}
+	for _, n := range shown {
+		for _, id := range n.PostIDs {
+			count[id]++
+		}
+	}
+	var problems []string
+	for _, id := range want {
+		if count[id] != 1 {
+			problems = append(problems, fmt.Sprintf("%s notified %d times", id, count[id]))
+		}
+		delete(count, id)
+	}
+	for id, n := range count {
+		if id != maybe || n > 1 {
+			problems = append(problems, fmt.Sprintf("%s notified %d times, want never", id, n))
+		}
+	}
+	if len(problems) == 0 {
+		return ""
+	}
+	slices.Sort(problems)
+	return fmt.Sprintf("notifications (%d) do not name each expected post once: %s", len(shown), strings.Join(problems, "; "))
+}
+
+// checkPacing checks the at-most-one-per-second rule, measured where the
+// offscreen document sends them.
+func checkPacing(t *testing.T, shown []shownNotification) {
+	t.Helper()
+	for i := 1; i < len(shown); i++ {
+		if gap := shown[i].SentAt - shown[i-1].SentAt; gap < 995 {
+			t.Errorf("notifications %s and %s only %d ms apart, want at most one a second", shown[i-1].ID, shown[i].ID, gap)
+		}
+	}
+}
+
+type popupView struct {
+	Items []struct {
+		ID, Name, Handle, Text, Time, Link, Avatar string
+	}
+	State, StateText, Transport string
+	NotificationsOn             bool
+	StrayImages                 int
+	Dialogs                     int
+	PageErrors                  []string
+	BadgeAfter                  string
+}
+
+func (p popupView) ids() []string {
+	ids := make([]string, len(p.Items))
+	for i, it := range p.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// extension is a running extension-check.mjs: a browser with the extension.
+type extension struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *syncBuffer
+	done   chan struct{}
+
+	mu      sync.Mutex
+	nextID  int
+	replies map[int]chan json.RawMessage
+	events  []string // lines that were not replies, for failure messages
+	nDialog int
+	fatal   string
+}
+
+// startExtension starts the browser and waits until the extension's
+// service worker and offscreen document run.
+func startExtension(t *testing.T) *extension {
+	t.Helper()
+	dir := nodeModules(t)
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, "extension", "vendor", "socket.io.js")); err != nil {
+		t.Fatalf("extension/vendor/socket.io.js is missing: run scripts/prepare (%v)", err)
+	}
+	e := &extension{stderr: &syncBuffer{}, done: make(chan struct{}), replies: map[int]chan json.RawMessage{}}
+	e.cmd = exec.Command("node", filepath.Join(dir, "extension-check.mjs"), "--extension", filepath.Join(repoRoot, "extension"), "--max-ms", "300000")
+	e.cmd.Stderr = e.stderr
+	stdout, err := e.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Start(); err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		defer close(e.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			e.handle(sc.Bytes(), ready)
+		}
+		_ = e.cmd.Wait()
+	}()
+	t.Cleanup(e.stop)
+	select {
+	case id := <-ready:
+		if id != extensionID {
+			t.Fatalf("the extension loaded as %s, want %s: check the key in extension/manifest.json", id, extensionID)
+		}
+	case <-e.done:
+		t.Fatalf("extension-check exited before the extension ran: %s\n%s\nstderr:\n%s", e.fatal, e.tail(), e.stderr)
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the extension did not start within 90 s\n%s\nstderr:\n%s", e.tail(), e.stderr)
+	}
+	return e
+}
+
+func (e *extension) handle(line []byte, ready chan<- string) {
+	var head struct {
+		Reply *int
+		Event string
+		ID    string
+		Error string
+	}
+	if json.Unmarshal(line, &head) != nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if head.Reply != nil {
+		if ch, ok := e.replies[*head.Reply]; ok {
+			ch <- append(json.RawMessage(nil), line...)
+			delete(e.replies, *head.Reply)
+		}
+		return
+	}
+	switch head.Event {
+	case "ready":
+		ready <- head.ID
+	case "dialog":
+		e.nDialog++
+	case "fatal":
+		e.fatal = head.Error
+	}
+	e.events = append(e.events, string(line))
+}
+
+func (e *extension) tail() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	evs := e.events
+	if len(evs) > 15 {
+		evs = evs[len(evs)-15:]
+	}
+	return "driver events:\n  " + strings.Join(evs, "\n  ")
+}
+
+func (e *extension) dialogs() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.nDialog
+}
+
+func (e *extension) stop() {
+	_ = e.stdin.Close()
+	select {
+	case <-e.done:
+	case <-time.After(20 * time.Second):
+		_ = e.cmd.Process.Kill()
+		<-e.done
+	}
+}
+
+// call runs one driver command and decodes its answer into out.
+func (e *extension) call(t *testing.T, cmd map[string]any, out any) {
+	t.Helper()
+	ch := make(chan json.RawMessage, 1)
+	e.mu.Lock()
+	e.nextID++
+	id := e.nextID
+	e.replies[id] = ch
+	e.mu.Unlock()
+	cmd["id"] = id
+	b, _ := json.Marshal(cmd)
+	if _, err := e.stdin.Write(append(b, '\n')); err != nil {
+		t.Fatalf("driver %s: %v", cmd["cmd"], err)
+	}
+	select {
+	case raw := <-ch:
+		var r struct{ Error string }
+		_ = json.Unmarshal(raw, &r)
+		if r.Error != "" {
+			t.Fatalf("driver %s: %s\n%s", cmd["cmd"], r.Error, e.tail())
+		}
+		if out != nil {
+			if err := json.Unmarshal(raw, out); err != nil {
+				t.Fatalf("driver %s answered %.300s: %v", cmd["cmd"], raw, err)
+			}
+		}
+	case <-e.done:
+		t.Fatalf("driver exited during %s: %s\n%s\nstderr:\n%s", cmd["cmd"], e.fatal, e.tail(), e.stderr)
+	case <-time.After(90 * time.Second):
+		t.Fatalf("driver did not answer %s within 90 s\n%s", cmd["cmd"], e.tail())
+	}
+}
+
+// settings writes chrome.storage.sync and chrome.storage.local.
+func (e *extension) settings(t *testing.T, sync, local map[string]any) {
+	t.Helper()
+	e.call(t, map[string]any{"cmd": "settings", "sync": sync, "local": local}, nil)
+}
+
+func (e *extension) snapshot(t *testing.T) extSnapshot {
+	t.Helper()
+	var s extSnapshot
+	e.call(t, map[string]any{"cmd": "snapshot"}, &s)
+	return s
+}
+
+// waitFor takes snapshots until ok accepts one.
+func (e *extension) waitFor(t *testing.T, what string, timeout time.Duration, ok func(extSnapshot) bool) extSnapshot {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s := e.snapshot(t)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the extension never showed %s within %v; last snapshot: %d posts (newest %v), status %+v, cursor %+v, %d notifications recorded, worker %+v\n%s",
+				what, timeout, len(s.Posts), firstN(s.postIDs(), 3), s.Status, s.Cursor, len(s.Shown), s.Worker, e.tail())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func firstN(xs []string, n int) []string { return xs[:min(n, len(xs))] }
+
+func (e *extension) popup(t *testing.T) popupView {
+	t.Helper()
+	return e.popupClick(t, "")
+}
+
+// popupClick opens the popup, clicks what selector names (if not empty)
+// and reports what the popup shows.
+func (e *extension) popupClick(t *testing.T, selector string) popupView {
+	t.Helper()
+	var p popupView
+	e.call(t, map[string]any{"cmd": "popup", "click": selector}, &p)
+	return p
+}
+
+type optionsView struct {
+	ServerURL string `json:"serverUrl"`
+	MuteWords string `json:"muteWords"`
+	Notify    bool   `json:"notify"`
+}
+
+func (e *extension) options(t *testing.T) optionsView {
+	t.Helper()
+	var o optionsView
+	e.call(t, map[string]any{"cmd": "options"}, &o)
+	return o
+}
+
+type workerCounts struct{ Starts, Stops int }
+
+// stopWorkers stops the service worker through CDP, as Chrome does after
+// 30 s idle, and returns the counts once it has stopped.
+func (e *extension) stopWorkers(t *testing.T) workerCounts {
+	t.Helper()
+	var w workerCounts
+	e.call(t, map[string]any{"cmd": "stop-workers"}, &w)
+	return w
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/hub"
+	"github.com/tweetwire/tweetwire/server/ingest"
+	"github.com/tweetwire/tweetwire/server/spool"
+	"github.com/tweetwire/tweetwire/server/store"
+	"github.com/tweetwire/tweetwire/server/store/embedded"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// database is the store and, without --mongo-uri, the embedded server
+// behind it.
+type database struct {
+	*store.DB
+	embedded *embedded.Server
+	kind     string
+}
+
+// openDatabase connects to --mongo-uri, or starts the embedded store under
+// --data-dir and connects to that.
+func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database, error) {
+	d := &database{kind: "mongodb"}
+	uri := cfg.MongoURI
+	if uri == "" {
+		dir := filepath.Join(cfg.DataDir, "db")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create the data directory %s: %w: pass a writable --data-dir", dir, err)
+		}
+		emb, err := embedded.Start(embedded.Config{Dir: dir, Logger: log.With("component", "ferretdb")})
+		if err != nil {
+			return nil, fmt.Errorf("cannot start the embedded store in %s: %w: check that no other tweetwire uses this --data-dir", dir, err)
+		}
+		d.embedded, d.kind, uri = emb, "embedded", emb.URI()
+	}
+	db, err := store.Open(ctx, store.Config{URI: uri, Logger: log.With("component", "store")})
+	if err != nil {
+		d.closeEmbedded()
+		if cfg.MongoURI != "" {
+			// The URI may hold a password: say where, not what.
+			return nil, fmt.Errorf("cannot use the MongoDB at --mongo-uri: %w: check that it runs and the URI is right", err)
+		}
+		return nil, fmt.Errorf("cannot open the embedded store: %w", err)
+	}
+	d.DB = db
+	return d, nil
+}
+
+func (d *database) closeEmbedded() {
+	if d.embedded != nil {
+		_ = d.embedded.Close()
+	}
+}
+
+// Close closes the connection, then the embedded server: closed the other
+// way round, FerretDB waits for the driver to go.
+func (d *database) Close(ctx context.Context) error {
+	err := d.DB.Close(ctx)
+	d.closeEmbedded()
+	return err
+}
+
+// writePath is the store's write side: direct while the database answers,
+// spooled to disk while it does not.
+type writePath struct {
+	queue  *spool.Spool
+	writer *spool.Writer
+}
+
+func openWritePath(ctx context.Context, cfg Config, db tweet.Writer, log *slog.Logger) (*writePath, error) {
+	dir := filepath.Join(cfg.DataDir, "spool")
+	q, err := spool.Open(dir, spool.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the spool in %s: %w: pass a writable --data-dir", dir, err)
+	}
+	if n := q.Repaired(); n > 0 {
+		log.Warn("spool: cut a record torn by a crash", "bytes", n)
+	}
+	w := spool.NewWriter(db, q, spool.WriterConfig{Logger: log.With("component", "spool")})
+	if q.Len() > 0 {
+		// Posts left by an outage before the last stop go in first, so
+		// the backlog read next includes them. Whatever does not fit in
+		// the time drains in the background.
+		log.Info("spool: writing back posts left from before the restart", "posts", q.Len())
+		drainCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_ = w.Drain(drainCtx)
+		cancel()
+	}
+	return &writePath{queue: q, writer: w}, nil
+}
+
+// seed loads the event's newest posts into the hub's history, and marks
+// them seen, so that backlog and since survive a restart and a source that
+// repeats them does not broadcast them twice.
+func seed(ctx context.Context, db tweet.Store, event string, n int, h *hub.Hub, p *ingest.Pipeline) error {
+	posts, err := db.Recent(ctx, event, n, "")
+	if err != nil {
+		return fmt.Errorf("load the newest posts: %w", err)
+	}
+	slices.Reverse(posts) // the hub wants oldest first
+	msgs := make([]*hub.Message, 0, len(posts))
+	ids := make([]string, 0, len(posts))
+	for _, t := range posts {
+		m, err := ingest.Encode(t)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+		ids = append(ids, t.ID)
+	}
+	h.Seed(msgs)
+	p.Remember(ids...)
+	return nil
+}
+
+// errEventEnded stops the source when the event ends.
+var errEventEnded = errors.New("the event has ended")

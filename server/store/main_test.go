@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/store"
+	"github.com/tweetwire/tweetwire/server/store/embedded"
+)
+
+// shared is one embedded FerretDB for the tests that need no restart; each
+// test gets a database of its own in it.
+var shared *embedded.Server
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tweetwire-store-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	shared, err = embedded.Start(embedded.Config{Dir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = shared.Close()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var dbSeq atomic.Int64
+
+// openDB opens a fresh database on the shared server, closed at the end of
+// the test.
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	name := fmt.Sprintf("t%d_%s", dbSeq.Add(1), strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	return openAt(t, shared.URI(), name)
+}
+
+func openAt(t *testing.T, uri, database string) *store.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, store.Config{URI: uri, Database: database, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	return db
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// topN is how many authors and hashtags Stats ranks.
+const topN = 10
+
+// Stats summarises an event's posts in one pass over them, computed here
+// in Go. One pass is what matters: FerretDB's SQLite backend pushes no
+// filter but _id down, so every query, however small its answer, decodes
+// the whole collection; one scan costs what one aggregation would, where
+// the figures below would need eight (FerretDB has no $facet, and one
+// accumulator per $group). Each post brings only the fields counted, all
+// derived at insert time, so the query is the same plain find on MongoDB.
+func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
+	ev, err := db.Event(ctx, name)
+	if err != nil {
+		return tweet.Stats{}, err
+	}
+	fail := func(what string, err error) (tweet.Stats, error) {
+		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
+	}
+	cur, err := db.posts.Find(ctx, bson.D{{Key: "event", Value: ev.Name}}, options.Find().SetProjection(bson.D{
+		{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
+		{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
+	}))
+	if err != nil {
+		return fail("statistics", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var t tally
+	t.init()
+	for cur.Next(ctx) {
+		var p statsDoc
+		if err := cur.Decode(&p); err != nil {
+			return fail("statistics", err)
+		}
+		t.add(p)
+	}
+	if err := cur.Err(); err != nil {
+		return fail("statistics", err)
+	}
+	s := t.stats(ev)
+	// The first and last posts in full: two lookups by _id, the one
+	// filter FerretDB answers from its index.
+	if s.First, err = db.byID(ctx, t.first.ID); err != nil {
+		return fail("first post", err)
+	}
+	if s.Last, err = db.byID(ctx, t.last.ID); err != nil {
+		return fail("last post", err)
+	}
+	return s, nil
+}
+
+// statsDoc is the part of a stored post that statistics read.
+type statsDoc struct {
+	ID        string    `bson:"_id"`
+	Source    string    `bson:"source"`
+	Author    string    `bson:"author"`
+	Lang      string    `bson:"lang"`
+	Hashtags  []string  `bson:"hashtags"`
+	Minute    int64     `bson:"minute"`
+	Retweet   bool      `bson:"retweet"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// tally accumulates the figures of Stats one post at a time.
+type tally struct {
+	total, retweets int64
+	sources, langs  map[string]int64
+	authors, tags   map[string]int64
+	minutes         map[int64]int64
+	first, last     statsDoc
+}
+
+func (t *tally) init() {
+	t.sources, t.langs = map[string]int64{}, map[string]int64{}
+	t.authors, t.tags = map[string]int64{}, map[string]int64{}
+	t.minutes = map[int64]int64{}
+}
+
+func (t *tally) add(p statsDoc) {
+	t.total++
+	if p.Retweet {
+		t.retweets++
+	}
+	t.sources[p.Source]++
+	t.langs[cmp.Or(p.Lang, "und")]++
+	t.authors[p.Author]++
+	for _, h := range p.Hashtags {
+		t.tags[h]++
+	}
+	t.minutes[p.Minute]++
+	// The order of Recent: by time, then id.
+	if t.total == 1 || before(p, t.first) {
+		t.first = p
+	}
+	if t.total == 1 || before(t.last, p) {
+		t.last = p
+	}
+}
+
+func before(a, b statsDoc) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
+}
+
+func (t *tally) stats(ev tweet.EventInfo) tweet.Stats {
+	s := tweet.Stats{
+		Event:       ev,
+		Total:       t.total,
+		Authors:     int64(len(t.authors)),
+		Retweets:    t.retweets,
+		Sources:     ranked(t.sources, 0),
+		Langs:       ranked(t.langs, 0),
+		TopAuthors:  []tweet.AuthorCount{},
+		TopHashtags: ranked(t.tags, topN),
+	}
+	if t.total > 0 {
+		s.RetweetShare = float64(t.retweets) / float64(t.total)
+	}
+	for _, c := range ranked(t.authors, topN) {
+		source, user, _ := strings.Cut(c.Key, ":")
+		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: source, User: user, Count: c.Count})
+	}
+	s.Timeline, s.Peak = Timeline(t.minutes)
+	return s
+}
+
+// ranked returns counts most first, ties by key, the first n (all for 0).
+func ranked(m map[string]int64, n int) []tweet.Count {
+	out := make([]tweet.Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, tweet.Count{Key: k, Count: v})
+	}
+	slices.SortFunc(out, func(a, b tweet.Count) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Key, b.Key))
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// byID returns the post with the given id, or nil for "" or a post
+// deleted since the scan.
+func (db *DB) byID(ctx context.Context, id string) (*tweet.Tweet, error) {
+	if id == "" {
+		return nil, nil
+	}
+	var d postDoc
+	err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := d.tweet()
+	return &t, nil
+}
+
+// MaxTimeline bounds the timeline: 31 days of minutes. One post with a
+// wild date (a replayed archive, a broken clock) must not make Stats build
+// millions of empty minutes; past the bound the timeline keeps its end.
+const MaxTimeline = 31 * 24 * 60
+
+// Timeline turns per-minute counts (keyed by minutes since the Unix epoch)
+// into a timeline from the first minute to the last with zeros between,
+// at most MaxTimeline long, and finds the busiest minute (the earliest of
+// equals).
+func Timeline(perMinute map[int64]int64) (timeline []tweet.MinuteCount, peak tweet.MinuteCount) {
+	timeline = []tweet.MinuteCount{}
+	if len(perMinute) == 0 {
+		return timeline, peak
+	}
+	keys := slices.Sorted(maps.Keys(perMinute))
+	for _, m := range keys {
+		if n := perMinute[m]; n > peak.Count {
+			peak = tweet.MinuteCount{Minute: time.Unix(m*60, 0).UTC(), Count: n}
+		}
+	}
+	first, last := keys[0], keys[len(keys)-1]
+	first = max(first, last-MaxTimeline+1)
+	timeline = make([]tweet.MinuteCount, 0, last-first+1)
+	for m := first; m <= last; m++ {
+		timeline = append(timeline, tweet.MinuteCount{Minute: time.Unix(m*60, 0).UTC(), Count: perMinute[m]})
+	}
+	return timeline, peak
+}

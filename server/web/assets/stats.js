@@ -1,0 +1,174 @@
+// The stats page: polls /api/stats while the event runs and draws the
+// figures as SVG. Author handles, hashtags and event names are untrusted,
+// so every text goes in with textContent and every element is made with
+// createElementNS; nothing is ever parsed as HTML.
+
+const SVG = "http://www.w3.org/2000/svg";
+const REFRESH_MS = 5000; // while the event runs
+const RETRY_MS = 10000; // after a failed request
+const LABEL_CHARS = 20; // longer labels are cut in bar charts
+
+const params = new URLSearchParams(location.search);
+const eventName = params.get("event") || "";
+
+const $ = (id) => document.getElementById(id);
+const number = new Intl.NumberFormat();
+const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+let timer = 0;
+
+function svg(name, attrs = {}, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function cut(s) {
+  return s.length > LABEL_CHARS ? s.slice(0, LABEL_CHARS - 1) + "…" : s;
+}
+
+function setState(text, running) {
+  const el = $("state");
+  el.textContent = text;
+  el.dataset.running = running;
+}
+
+function showError(message) {
+  const el = $("error");
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+// --- Charts -----------------------------------------------------------------
+
+// timelineChart draws posts per minute as one bar per minute, all in a
+// single <path> so that a day-long event (1,440 bars) stays cheap, with the
+// peak minute marked.
+function timelineChart(timeline, peak) {
+  const W = 800, H = 220, left = 44, bottom = 22, top = 10;
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
+  if (timeline.length === 0) return root;
+  const max = Math.max(1, peak.count);
+  const first = new Date(timeline[0].minute);
+  const last = new Date(timeline[timeline.length - 1].minute);
+  root.append(svg("title", {}, `Posts per minute from ${dateTime.format(first)} to ${dateTime.format(last)}; ` +
+    `peak ${number.format(peak.count)} at ${clock.format(new Date(peak.minute))}`));
+
+  const plotW = W - left - 4, plotH = H - bottom - top;
+  const step = plotW / timeline.length;
+  const barW = Math.max(step * 0.8, Math.min(step, 1));
+  let d = "";
+  let peakIndex = -1;
+  timeline.forEach((m, i) => {
+    if (m.minute === peak.minute) peakIndex = i;
+    if (m.count === 0) return;
+    const h = (m.count / max) * plotH;
+    d += `M${(left + i * step).toFixed(2)} ${(top + plotH - h).toFixed(2)}h${barW.toFixed(2)}v${h.toFixed(2)}h${(-barW).toFixed(2)}z`;
+  });
+  root.append(svg("line", { class: "axis", x1: left, y1: top + plotH, x2: W, y2: top + plotH }));
+  if (d) root.append(svg("path", { class: "bars", d }));
+  if (peakIndex >= 0) {
+    const h = (peak.count / max) * plotH;
+    root.append(svg("rect", {
+      class: "peak", x: (left + peakIndex * step).toFixed(2), y: (top + plotH - h).toFixed(2),
+      width: barW.toFixed(2), height: h.toFixed(2),
+    }));
+  }
+  // y axis: zero and the peak.
+  root.append(svg("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "dominant-baseline": "middle" }, "0"));
+  root.append(svg("text", { x: left - 6, y: top + 6, "text-anchor": "end", "dominant-baseline": "middle" }, number.format(max)));
+  // x axis: first, middle and last minute.
+  const ticks = timeline.length === 1 ? [0] : [0, Math.floor((timeline.length - 1) / 2), timeline.length - 1];
+  for (const i of [...new Set(ticks)]) {
+    const anchor = i === 0 ? "start" : i === timeline.length - 1 ? "end" : "middle";
+    const x = i === timeline.length - 1 && i !== 0 ? left + (i + 1) * step : left + i * step;
+    root.append(svg("text", { x: x.toFixed(2), y: H - 6, "text-anchor": anchor }, clock.format(new Date(timeline[i].minute))));
+  }
+  return root;
+}
+
+// barChart draws one labelled horizontal bar per row.
+function barChart(rows, title) {
+  if (rows.length === 0) {
+    const p = document.createElement("p");
+    p.className = "none";
+    p.textContent = "None yet.";
+    return p;
+  }
+  const W = 400, row = 26, labelW = 160, countW = 48;
+  const H = rows.length * row;
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
+  root.append(svg("title", {}, title));
+  const max = Math.max(1, ...rows.map((r) => r.count));
+  rows.forEach((r, i) => {
+    const y = i * row;
+    const label = svg("text", { class: "name", x: 0, y: y + row / 2, "dominant-baseline": "middle" }, cut(r.label));
+    label.append(svg("title", {}, r.label)); // the whole label on hover
+    root.append(label);
+    const w = Math.max(2, (r.count / max) * (W - labelW - countW));
+    root.append(svg("rect", { class: "bar", x: labelW, y: y + 5, width: w.toFixed(2), height: row - 10, rx: 3 }));
+    root.append(svg("text", { x: labelW + w + 6, y: y + row / 2, "dominant-baseline": "middle" }, number.format(r.count)));
+  });
+  return root;
+}
+
+// --- Rendering --------------------------------------------------------------
+
+function render(s) {
+  const ev = s.event;
+  $("event").textContent = ev.name;
+  document.title = `${ev.name} · Tweetwire statistics`;
+  const running = !ev.end;
+  setState(running ? "live" : `ended ${dateTime.format(new Date(ev.end))}`, running ? "yes" : "");
+
+  $("total").textContent = number.format(s.total);
+  $("authors").textContent = number.format(s.authors);
+  $("retweets").textContent = s.total ? percent.format(s.retweet_share) : "–";
+  $("peak").textContent = s.total ? number.format(s.peak.count) : "–";
+  $("peak-label").textContent = s.total ? `peak posts per minute (${clock.format(new Date(s.peak.minute))})` : "peak posts per minute";
+  $("span").textContent = s.first && s.last
+    ? `First post ${dateTime.format(new Date(s.first.created_at))} by @${s.first.user}; ` +
+      `last ${dateTime.format(new Date(s.last.created_at))} by @${s.last.user}.`
+    : "No posts yet.";
+
+  $("timeline").replaceChildren(timelineChart(s.timeline, s.peak));
+  $("top-authors").replaceChildren(barChart(
+    s.top_authors.map((a) => ({ label: `@${a.user} (${a.source})`, count: a.count })), "Top authors by posts"));
+  $("top-hashtags").replaceChildren(barChart(
+    s.top_hashtags.map((c) => ({ label: `#${c.key}`, count: c.count })), "Top hashtags by posts"));
+  $("sources").replaceChildren(barChart(
+    s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
+  $("langs").replaceChildren(barChart(
+    s.langs.map((c) => ({ label: c.key, count: c.count })), "Posts per language"));
+  return running;
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  let next = RETRY_MS;
+  try {
+    const url = new URL("api/stats", document.baseURI);
+    if (eventName) url.searchParams.set("event", eventName);
+    const res = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.error || `the server answered ${res.status}`);
+    showError("");
+    next = render(body) ? REFRESH_MS : 0;
+  } catch (err) {
+    showError(`Could not load the statistics: ${err.message}. Retrying…`);
+    setState("offline", "error");
+  }
+  // An ended event no longer changes: stop polling.
+  if (next) timer = setTimeout(refresh, next);
+}
+
+// A hidden tab does not poll; it catches up when shown again.
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refresh();
+  else clearTimeout(timer);
+});
+
+refresh();
