@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/tweet"
 	"github.com/tweetwire/tweetwire/server/web"
 )
 
@@ -31,11 +34,10 @@ type Config struct {
 	Event          string
 	EventEnd       time.Time
 	AdminToken     string
-}
 
-// sources lists every --source value; the live ones come with a later
-// release and are refused with a sentence that says so.
-var sources = map[string]bool{"demo": true, "replay": true, "twitter": false, "x": false, "bluesky": false, "mastodon": false}
+	// buildLive builds the live source named by Source, from its flags.
+	buildLive func(cfg Config, log *slog.Logger) (tweet.Source, error)
+}
 
 // errHelp is returned after --help printed the usage.
 var errHelp = errors.New("help requested")
@@ -61,7 +63,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs := flag.NewFlagSet("tweetwire", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", ":8124", "listen address, host:port")
-	fs.StringVar(&cfg.Source, "source", "demo", "where posts come from: demo, replay (twitter, x, bluesky, mastodon: coming)")
+	fs.StringVar(&cfg.Source, "source", "demo", "where posts come from: demo, replay, twitter, x, bluesky or mastodon")
 	fs.StringVar(&track, "track", "", "comma-separated keywords and #hashtags to follow")
 	fs.StringVar(&cfg.ReplayFile, "replay-file", "", "file of Twitter v1.1 JSON lines to play with --source replay")
 	fs.Float64Var(&cfg.ReplayRate, "replay-rate", 5, "replayed posts per second (0 = as fast as possible)")
@@ -76,6 +78,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.Event, "event", "", "name of the event posts are stored under (default: the tracked terms, or the source's name)")
 	fs.StringVar(&eventEnd, "event-end", "", "RFC 3339 time at which the event ends and the source stops, e.g. 2026-11-25T18:00:00Z")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token POST /api/event/end requires (empty: any same-origin caller may end the event)")
+	builders := map[string]func(Config, *slog.Logger) (tweet.Source, error){}
+	for name, src := range liveSources {
+		builders[name] = src.flags(fs)
+	}
 	// The flag package prints the usage on every parse error; we print it
 	// only for --help, and errors as one sentence.
 	fs.Usage = func() {}
@@ -111,6 +117,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	if envErr != nil {
 		return cfg, envErr
 	}
+	cfg.buildLive = builders[cfg.Source]
 	cfg.Track = splitList(track)
 	if eventEnd != "" {
 		t, err := time.Parse(time.RFC3339, eventEnd)
@@ -139,12 +146,13 @@ func (c Config) validate() error {
 	if err := checkAddr(c.Addr); err != nil {
 		return err
 	}
-	built, known := sources[c.Source]
+	_, live := liveSources[c.Source]
 	switch {
-	case !known:
-		return fmt.Errorf("--source %q is not a source: use demo, replay, twitter, x, bluesky or mastodon", c.Source)
-	case !built:
+	case c.Source == "demo" || c.Source == "replay" || live:
+	case slices.Contains(plannedSources, c.Source):
 		return fmt.Errorf("--source %s is not available in this version yet: use --source demo or --source replay", c.Source)
+	default:
+		return fmt.Errorf("--source %q is not a source: use demo, replay, twitter, x, bluesky or mastodon", c.Source)
 	}
 	if c.Source == "replay" && c.ReplayFile == "" {
 		return errors.New("--source replay needs a file: pass --replay-file PATH")

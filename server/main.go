@@ -65,10 +65,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 func newSource(cfg Config, log *slog.Logger) (tweet.Source, error) {
 	switch cfg.Source {
+	case "demo":
+		return demo.New(demo.Config{Rate: cfg.DemoRate, Track: cfg.Track})
 	case "replay":
 		return replay.New(replay.Config{Path: cfg.ReplayFile, Rate: cfg.ReplayRate, Loop: cfg.ReplayLoop}, log)
 	default:
-		return demo.New(demo.Config{Rate: cfg.DemoRate, Track: cfg.Track})
+		return cfg.buildLive(cfg, log)
 	}
 }
 
