@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ type Config struct {
 	Event          string
 	EventEnd       time.Time
 	AdminToken     string
+	RedisURL       string
+	LeaseTTL       time.Duration
+	NodeID         string
 
 	// buildLive builds the live source named by Source, from its flags.
 	buildLive func(cfg Config, log *slog.Logger) (tweet.Source, error)
@@ -44,7 +48,7 @@ var errHelp = errors.New("help requested")
 
 // envNames are the variables that keep the name users know from other
 // tools.
-var envNames = map[string]string{"mongo-uri": "MONGODB_URI"}
+var envNames = map[string]string{"mongo-uri": "MONGODB_URI", "redis-url": "REDIS_URL"}
 
 // envName is the environment variable behind a flag: --replay-file is
 // TWEETWIRE_REPLAY_FILE.
@@ -78,6 +82,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.Event, "event", "", "name of the event posts are stored under (default: the tracked terms, or the source's name)")
 	fs.StringVar(&eventEnd, "event-end", "", "RFC 3339 time at which the event ends and the source stops, e.g. 2026-11-25T18:00:00Z")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token POST /api/event/end requires (empty: any same-origin caller may end the event)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", "", "Redis for running several servers as one wall, e.g. redis://localhost:6379/0")
+	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", 5*time.Second, "with --redis-url: how long a dead node keeps the source before another takes over")
+	fs.StringVar(&cfg.NodeID, "node-id", defaultNodeID(), "with --redis-url: this server's name among the nodes")
 	builders := map[string]func(Config, *slog.Logger) (tweet.Source, error){}
 	for name, src := range liveSources {
 		builders[name] = src.flags(fs)
@@ -175,6 +182,12 @@ func (c Config) validate() error {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		return errors.New("--mongo-uri must start with mongodb:// or mongodb+srv://, or be empty for the embedded store")
 	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") && !strings.HasPrefix(c.RedisURL, "unix://") {
+		return errors.New("--redis-url must start with redis://, rediss:// or unix://, e.g. redis://localhost:6379/0")
+	}
+	if c.LeaseTTL < 500*time.Millisecond || c.LeaseTTL > 5*time.Minute {
+		return fmt.Errorf("--lease-ttl %v is out of range: give 500ms to 5m", c.LeaseTTL)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -207,4 +220,13 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// defaultNodeID names this process among the nodes sharing a Redis.
+func defaultNodeID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "node"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }

@@ -28,6 +28,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"client queue zero", []string{"--client-queue", "0"}, nil, "out of range"},
 		{"event end not a time", []string{"--event-end", "tomorrow"}, nil, "is not an RFC 3339 time"},
 		{"mongo uri without scheme", []string{"--mongo-uri", "localhost:27017"}, nil, "must start with mongodb://"},
+		{"redis url without scheme", []string{"--redis-url", "localhost:6379"}, nil, "must start with redis://"},
+		{"lease too short", []string{"--lease-ttl", "1ms"}, nil, "out of range"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "is not a level"},
 		{"bad env value", nil, map[string]string{"TWEETWIRE_BACKLOG": "many"}, "TWEETWIRE_BACKLOG"},
 		{"bad env address", nil, map[string]string{"TWEETWIRE_ADDR": "nowhere"}, "is not a listen address"},
@@ -78,7 +80,7 @@ func TestHelpListsEveryEnvVariable(t *testing.T) {
 	if !errors.Is(err, errHelp) {
 		t.Fatalf("err = %v, want errHelp", err)
 	}
-	for _, v := range []string{"TWEETWIRE_ADDR", "TWEETWIRE_SOURCE", "TWEETWIRE_TRACK", "TWEETWIRE_REPLAY_FILE", "TWEETWIRE_REPLAY_RATE", "TWEETWIRE_REPLAY_LOOP", "TWEETWIRE_DEMO_RATE", "TWEETWIRE_BACKLOG", "TWEETWIRE_DATA_DIR", "TWEETWIRE_ALLOWED_ORIGINS", "MONGODB_URI", "TWEETWIRE_EVENT", "TWEETWIRE_EVENT_END", "TWEETWIRE_ADMIN_TOKEN"} {
+	for _, v := range []string{"TWEETWIRE_ADDR", "TWEETWIRE_SOURCE", "TWEETWIRE_TRACK", "TWEETWIRE_REPLAY_FILE", "TWEETWIRE_REPLAY_RATE", "TWEETWIRE_REPLAY_LOOP", "TWEETWIRE_DEMO_RATE", "TWEETWIRE_BACKLOG", "TWEETWIRE_DATA_DIR", "TWEETWIRE_ALLOWED_ORIGINS", "MONGODB_URI", "TWEETWIRE_EVENT", "TWEETWIRE_EVENT_END", "TWEETWIRE_ADMIN_TOKEN", "REDIS_URL"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s", v)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/ingest"
+	"github.com/tweetwire/tweetwire/server/metrics"
 	"github.com/tweetwire/tweetwire/server/socketio"
 	"github.com/tweetwire/tweetwire/server/source/demo"
 	"github.com/tweetwire/tweetwire/server/source/replay"
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runStats(ctx, args[1:], getenv, stdout, stderr)
 		case "db":
 			return runDB(ctx, args[1:], stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
@@ -99,7 +102,15 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("cannot record the event %q: %w", cfg.Event, err)
 	}
-	wp, err := openWritePath(ctx, cfg, db, log)
+	// The metrics read the hub, the clients and the spool, all made below;
+	// until then (a spool drained at start-up) stored posts go uncounted.
+	var m *metrics.Metrics
+	stored := storedCounter{Writer: db, count: func() {
+		if m != nil {
+			m.Stored()
+		}
+	}}
+	wp, err := openWritePath(ctx, cfg, stored, log)
 	if err != nil {
 		return err
 	}
@@ -110,7 +121,18 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		backlog = -1 // the hub reads 0 as "default"
 	}
 	h := hub.New(hub.Config{Backlog: backlog, QueueSize: cfg.ClientQueue})
-	pipeline := ingest.New(h, ingest.Config{Store: wp.writer, Event: event.Name, Logger: log.With("component", "ingest")})
+	cluster, err := joinCluster(cfg, event.Name, h, log)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	pipeline := ingest.New(cluster.broker, ingest.Config{
+		Store:  wp.writer,
+		Event:  event.Name,
+		OnPost: func(t *tweet.Tweet) { m.Ingested(t.Source) },
+		Logger: log.With("component", "ingest"),
+	})
+	cluster.subscribe(ctx, log)
 	if err := seed(ctx, db, event.Name, seedPosts, h, pipeline); err != nil {
 		return fmt.Errorf("cannot read the store: %w", err)
 	}
@@ -136,11 +158,24 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	sio := socketio.New(socketio.Config{
 		Hub:         h,
 		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins),
-		Logger:      log.With("component", "socketio"),
+		OnWrite: func(msg *hub.Message) {
+			if msg.Event == hub.EventTweet {
+				m.FanOut(msg.Ingested)
+			}
+		},
+		Logger: log.With("component", "socketio"),
+	})
+	m = metrics.New(metrics.Sources{
+		Clients:     sio.Clients,
+		Dropped:     h.Dropped,
+		SpoolDepth:  func() int { return wp.writer.Health().Spooled },
+		Reconnects:  func() uint64 { return pipeline.Health().Reconnects },
+		LeaseHolder: cluster.holding,
 	})
 	handler := web.Handler(web.Config{
 		SocketIO: sio,
 		Logger:   log,
+		Metrics:  m.Handler(),
 		API: &web.APIConfig{
 			Store:      db,
 			Event:      event.Name,
@@ -150,13 +185,17 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		},
 		Health: func() (any, bool) {
 			src, st := pipeline.Health(), wp.writer.Health()
-			return map[string]any{
+			body := map[string]any{
 				"source":  src,
 				"clients": sio.Clients(),
 				"dropped": h.Dropped(),
 				"event":   event.Name,
 				"store":   map[string]any{"database": db.kind, "writes": st},
-			}, src.State != tweet.StateFailed && st.State != "full"
+			}
+			if cluster.lease != nil {
+				body["cluster"] = map[string]any{"node": cfg.NodeID, "lease_holder": cluster.holding()}
+			}
+			return body, src.State != tweet.StateFailed && st.State != "full"
 		},
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
@@ -171,18 +210,23 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			cancel()
 		}
 	})
+	if cluster.broker != hub.Broker(h) {
+		wg.Go(func() { _ = cluster.runBroker(ctx) })
+	}
 	wg.Go(func() {
 		pipeline.SetState(tweet.StateStarting, nil)
-		err := src.Run(srcCtx, pipeline)
-		switch {
-		case errors.Is(context.Cause(srcCtx), errEventEnded):
-			pipeline.SetState(tweet.StateFinished, errEventEnded)
-		case err != nil && srcCtx.Err() == nil:
-			// The page keeps serving what it has; /healthz says why the
-			// stream stopped.
-			pipeline.SetState(tweet.StateFailed, err)
-			log.Error("source stopped", "err", err)
-		}
+		cluster.runSource(srcCtx, pipeline, func(ctx context.Context) {
+			err := src.Run(ctx, pipeline)
+			switch {
+			case errors.Is(context.Cause(srcCtx), errEventEnded):
+				pipeline.SetState(tweet.StateFinished, errEventEnded)
+			case err != nil && ctx.Err() == nil:
+				// The page keeps serving what it has; /healthz says
+				// why the stream stopped.
+				pipeline.SetState(tweet.StateFailed, err)
+				log.Error("source stopped", "err", err)
+			}
+		})
 	})
 	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	var writerDone sync.WaitGroup

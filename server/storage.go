@@ -124,3 +124,17 @@ func seed(ctx context.Context, db tweet.Store, event string, n int, h *hub.Hub, 
 
 // errEventEnded stops the source when the event ends.
 var errEventEnded = errors.New("the event has ended")
+
+// storedCounter counts the posts the database took, for /metrics.
+type storedCounter struct {
+	tweet.Writer
+	count func()
+}
+
+func (s storedCounter) Save(ctx context.Context, event string, t tweet.Tweet) error {
+	err := s.Writer.Save(ctx, event, t)
+	if err == nil {
+		s.count()
+	}
+	return err
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Event names on the wire, shared with every transport adapter.
@@ -27,6 +28,9 @@ type Message struct {
 	ID string
 	// Data is the event's JSON argument, encoded once by the publisher.
 	Data json.RawMessage
+	// Ingested is when the post entered this system, for the fan-out
+	// latency metric; zero when unknown.
+	Ingested time.Time
 }
 
 // Broker carries messages to the hubs that deliver them. The hub is its own
@@ -125,7 +129,9 @@ func (c *Client) Err() error {
 }
 
 // Publish delivers m to every client and, for posts, keeps it in the
-// history; a delete also removes the post from the history.
+// history; a delete also removes the post from the history. A post the
+// history already holds is dropped: with several nodes, a source that
+// moved to another node may repeat what the last one sent.
 func (h *Hub) Publish(_ context.Context, m *Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -136,6 +142,9 @@ func (h *Hub) Publish(_ context.Context, m *Message) error {
 			delete(h.index, m.ID)
 		}
 	default:
+		if _, dup := h.index[m.ID]; dup {
+			return nil
+		}
 		h.append(m)
 	}
 	for c := range h.clients {

@@ -208,3 +208,13 @@ func TestSeedDoesNotBroadcast(t *testing.T) {
 		t.Fatalf("since after seed = %v", got)
 	}
 }
+
+func TestPublishDropsAPostItHolds(t *testing.T) {
+	h := New(Config{})
+	c := h.Subscribe("", nil)
+	publish(t, h, 0, 2)
+	publish(t, h, 1, 3)
+	if got := drain(c); fmt.Sprint(got) != "[t:0 t:1 t:2]" {
+		t.Fatalf("client got %v, want each post once", got)
+	}
+}

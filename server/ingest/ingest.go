@@ -26,6 +26,8 @@ type Config struct {
 	// the store's writer spools what the database cannot take now.
 	Store tweet.Writer
 	Event string
+	// OnPost, when set, is called for every post published (metrics).
+	OnPost func(t *tweet.Tweet)
 	// Now is the clock; tests inject one.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -39,6 +41,8 @@ type Health struct {
 	Posts      uint64      `json:"posts"`
 	Deletes    uint64      `json:"deletes"`
 	Duplicates uint64      `json:"duplicates"`
+	// Reconnects counts the times the source went to reconnecting.
+	Reconnects uint64 `json:"reconnects"`
 }
 
 // Pipeline implements tweet.Sink.
@@ -48,6 +52,7 @@ type Pipeline struct {
 	event  string
 	now    func() time.Time
 	log    *slog.Logger
+	onPost func(t *tweet.Tweet)
 
 	mu     sync.Mutex
 	seen   *seenSet
@@ -73,6 +78,7 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 		event:  cfg.Event,
 		now:    cfg.Now,
 		log:    cfg.Logger,
+		onPost: cfg.OnPost,
 		seen:   newSeenSet(cfg.Remember),
 		health: Health{State: tweet.StateStarting, Since: cfg.Now().UTC()},
 	}
@@ -106,6 +112,9 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Event) error {
 	}
 	if err := p.broker.Publish(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: %w", ev.ID, err)
+	}
+	if p.onPost != nil && ev.Kind == tweet.KindPost {
+		p.onPost(&ev.Tweet)
 	}
 	if p.store == nil {
 		return nil
@@ -152,6 +161,9 @@ func (p *Pipeline) SetState(s tweet.State, err error) {
 	defer p.mu.Unlock()
 	if s != p.health.State {
 		p.health.Since = p.now().UTC()
+		if s == tweet.StateReconnecting {
+			p.health.Reconnects++
+		}
 	}
 	p.health.State = s
 	p.health.Error = ""
@@ -183,7 +195,7 @@ func encode(ev tweet.Event) (string, *hub.Message, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("encode post %s: %w", t.ID, err)
 		}
-		return t.ID, &hub.Message{Event: hub.EventTweet, ID: t.ID, Data: data}, nil
+		return t.ID, &hub.Message{Event: hub.EventTweet, ID: t.ID, Data: data, Ingested: time.Now()}, nil
 	case tweet.KindDelete:
 		if ev.ID == "" {
 			return "", nil, tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be published")

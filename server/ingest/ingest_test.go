@@ -100,6 +100,12 @@ func TestSetState(t *testing.T) {
 	if h := p.Health(); h.Error != "" || h.State != tweet.StateRunning {
 		t.Fatalf("health after recovery = %+v", h)
 	}
+	for _, s := range []tweet.State{tweet.StateReconnecting, tweet.StateReconnecting, tweet.StateRunning, tweet.StateReconnecting} {
+		p.SetState(s, nil)
+	}
+	if h := p.Health(); h.Reconnects != 2 {
+		t.Fatalf("reconnects = %d, want 2 (one per drop, not per report)", h.Reconnects)
+	}
 }
 
 type storeRecorder struct {
@@ -119,7 +125,8 @@ func (s *storeRecorder) Delete(_ context.Context, id string) error {
 
 func TestEmitStoresAfterPublishing(t *testing.T) {
 	rec, st := &recorder{}, &storeRecorder{}
-	p := New(rec, Config{Store: st, Event: "goconf"})
+	var counted []string
+	p := New(rec, Config{Store: st, Event: "goconf", OnPost: func(t *tweet.Tweet) { counted = append(counted, t.ID) }})
 	p.Remember("t:old")
 	ctx := context.Background()
 	for _, ev := range []tweet.Event{
@@ -137,6 +144,9 @@ func TestEmitStoresAfterPublishing(t *testing.T) {
 	}
 	if len(rec.got) != 2 {
 		t.Errorf("published %d, want the post and its delete", len(rec.got))
+	}
+	if fmt.Sprint(counted) != "[t:1]" {
+		t.Errorf("OnPost saw %v, want the one fresh post", counted)
 	}
 	// A store that cannot take the post does not stop the stream.
 	st.err = errors.New("spool full")

@@ -40,7 +40,10 @@ type Config struct {
 	// and 60 s).
 	PingInterval time.Duration
 	PingTimeout  time.Duration
-	Logger       *slog.Logger
+	// OnWrite, when set, is called after each message is written to a
+	// client (the fan-out latency metric).
+	OnWrite func(m *hub.Message)
+	Logger  *slog.Logger
 }
 
 // Server is an http.Handler for /socket.io/.
@@ -198,6 +201,9 @@ func (s *Server) write(c gsio.Conn, fw frameWriter, client *hub.Client) {
 				s.log.Debug("write failed; closing the connection", "sid", c.ID(), "err", err)
 				_ = c.Close()
 				return
+			}
+			if s.cfg.OnWrite != nil {
+				s.cfg.OnWrite(m)
 			}
 		case <-client.Done():
 			return

@@ -73,8 +73,12 @@ const (
 	// StateFailed means the source stopped for good (bad credentials,
 	// retired endpoint, bad configuration); the error says what to fix.
 	StateFailed State = "failed"
-	// StateFinished means a finite source (a replay without loop) ran out.
+	// StateFinished means a finite source (a replay without loop) ran out,
+	// or the event ended.
 	StateFinished State = "finished"
+	// StateStandby means another node holds the lease and consumes the
+	// source; this one serves its clients.
+	StateStandby State = "standby"
 )
 
 // Sink receives what a source produces.

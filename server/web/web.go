@@ -24,8 +24,10 @@ type Config struct {
 	// the answer is 200 (true) or 503.
 	Health func() (body any, healthy bool)
 	// API, when set, serves the JSON API and the stats page.
-	API    *APIConfig
-	Logger *slog.Logger
+	API *APIConfig
+	// Metrics, when set, serves /metrics.
+	Metrics http.Handler
+	Logger  *slog.Logger
 }
 
 // Handler returns the server's routes.
@@ -41,6 +43,9 @@ func Handler(cfg Config) http.Handler {
 	mux.Handle("/socket.io/", cfg.SocketIO)
 	if cfg.API != nil {
 		RegisterAPI(mux, *cfg.API)
+	}
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		body, healthy := map[string]any{"status": "ok"}, true

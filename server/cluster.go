@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tweetwire/tweetwire/server/hub"
+	"github.com/tweetwire/tweetwire/server/redis"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// cluster is how this node shares the wall: alone, the hub is its own
+// broker and the source always runs; with --redis-url, posts go through
+// Redis and a lease picks the one node that consumes the source.
+type cluster struct {
+	broker hub.Broker
+	rb     *redis.Broker
+	lease  *redis.Lease
+	rdb    *goredis.Client
+}
+
+func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*cluster, error) {
+	if cfg.RedisURL == "" {
+		return &cluster{broker: h}, nil
+	}
+	opts, err := goredis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		// The URL may hold a password: do not repeat it.
+		return nil, fmt.Errorf("--redis-url is not a valid Redis URL: write it like redis://[:password@]host:6379/0")
+	}
+	rdb := goredis.NewClient(opts)
+	log = log.With("component", "redis", "node", cfg.NodeID)
+	rb := redis.NewBroker(rdb, "tweetwire:posts:"+event, h, log)
+	return &cluster{
+		broker: rb,
+		rb:     rb,
+		rdb:    rdb,
+		lease:  redis.NewLease(rdb, "tweetwire:lease:"+event, cfg.NodeID, cfg.LeaseTTL, log),
+	}, nil
+}
+
+// subscribe listens on Redis before the hub is seeded from the store, so
+// that a joining node misses nothing in between.
+func (c *cluster) subscribe(ctx context.Context, log *slog.Logger) {
+	if c.rb == nil {
+		return
+	}
+	subCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.rb.Subscribe(subCtx); err != nil {
+		log.Error("redis unreachable at start-up; serving this node's clients until it is back", "err", err)
+	}
+}
+
+func (c *cluster) runBroker(ctx context.Context) error { return c.rb.Run(ctx) }
+
+// runSource runs the source: at once when alone, otherwise whenever this
+// node holds the lease, standing by while another node does.
+func (c *cluster) runSource(ctx context.Context, sink tweet.Sink, run func(ctx context.Context)) {
+	if c.lease == nil {
+		run(ctx)
+		return
+	}
+	sink.SetState(tweet.StateStandby, nil)
+	c.lease.Run(ctx, func(ctx context.Context) {
+		run(ctx)
+		// Keep the lease while the source is finished or failed: another
+		// node would only do the same again.
+		<-ctx.Done()
+		sink.SetState(tweet.StateStandby, nil)
+	})
+}
+
+func (c *cluster) holding() bool { return c.lease == nil || c.lease.Holding() }
+
+func (c *cluster) Close() {
+	if c.rdb != nil {
+		_ = c.rdb.Close()
+	}
+}

@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startRedis runs Debian's redis-server on addr until the test ends.
+func startRedis(t *testing.T, addr string) *exec.Cmd {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("redis-server: %v (scripts/test installs it: apt-get install redis-server)", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func isHolder(h map[string]any) bool {
+	c, _ := h["cluster"].(map[string]any)
+	return c["lease_holder"] == true
+}
+
+// Three nodes share one Redis and one database: a client on each receives
+// every post exactly once; when the node consuming the source dies, another
+// takes over and the clients still get everything once.
+func TestClusterFanOutAndTakeover(t *testing.T) {
+	t.Parallel()
+	redisAddr := freePort(t)
+	startRedis(t, redisAddr)
+	dbAddr := freePort(t)
+	startDB(t, dbAddr, t.TempDir())
+	file, ids := writeReplay(t, 0, 240)
+	var nodes []*server
+	var clientsOf []*clients
+	for i := range 3 {
+		n := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "24", "--backlog", "1000",
+			"--redis-url", "redis://"+redisAddr+"/0", "--mongo-uri", "mongodb://"+dbAddr+"/", "--lease-ttl", "1s", "--node-id", fmt.Sprintf("node%d", i))
+		nodes = append(nodes, n)
+		clientsOf = append(clientsOf, startClients(t, n.URL, "--transports", "websocket"))
+	}
+	holder := -1
+	deadline := time.Now().Add(20 * time.Second)
+	for holder < 0 && time.Now().Before(deadline) {
+		for i, n := range nodes {
+			if isHolder(n.health(t)) {
+				holder = i
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if holder < 0 {
+		t.Fatal("no node took the lease")
+	}
+	clientsOf[holder].waitUntil("the first 30 posts", 30*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= 30 })
+	if m := metricsText(t, nodes[holder].URL); !strings.Contains(m, "tweetwire_lease_holder 1") || !strings.Contains(m, `tweetwire_posts_ingested_total{source="twitter"}`) {
+		t.Errorf("holder's /metrics lacks the lease or ingestion:\n%s", grepMetrics(m))
+	}
+	// The holder dies without a word.
+	_ = nodes[holder].cmd.Process.Signal(syscall.SIGKILL)
+	<-nodes[holder].exited
+	start := time.Now()
+	for i, n := range nodes {
+		if i == holder {
+			continue
+		}
+		c := clientsOf[i]
+		func() {
+			defer func() {
+				if t.Failed() {
+					got := map[string]bool{}
+					for _, id := range received(c.snapshot())[0] {
+						got[id] = true
+					}
+					var missing []string
+					for _, id := range ids {
+						if !got[id] {
+							missing = append(missing, id)
+						}
+					}
+					t.Logf("node %d missing %v\nholder log:\n%s\nthis node's log:\n%s", i, missing, nodes[holder].logs, n.logs)
+				}
+			}()
+			c.waitUntil("every post after the takeover", 60*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= len(ids) })
+		}()
+		time.Sleep(300 * time.Millisecond)
+		// Once each; the order may differ where a node joined while the
+		// first holder was already streaming.
+		got := received(c.snapshot())[0]
+		sorted := slices.Clone(got)
+		slices.Sort(sorted)
+		if strings.Join(sorted, ",") != strings.Join(ids, ",") {
+			t.Errorf("node %d's client got %d posts, want all %d exactly once", i, len(got), len(ids))
+		}
+		m := metricsText(t, n.URL)
+		if !strings.Contains(m, `tweetwire_clients{transport="websocket"} 1`) || strings.Contains(m, "tweetwire_fanout_latency_seconds_count 0") {
+			t.Errorf("node %d /metrics: clients or fan-out not counted:\n%s", i, grepMetrics(m))
+		}
+	}
+	t.Logf("every post delivered %v after the holder died", time.Since(start).Round(time.Millisecond))
+	holders := 0
+	for i, n := range nodes {
+		if i != holder && isHolder(n.health(t)) {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("%d nodes hold the lease after the takeover, want 1", holders)
+	}
+}
+
+// Redis stops and comes back: nodes keep serving their own clients, nothing
+// crashes, and posts flow to every node again afterwards.
+func TestClusterSurvivesRedisRestart(t *testing.T) {
+	t.Parallel()
+	redisAddr := freePort(t)
+	redis := startRedis(t, redisAddr)
+	dbAddr := freePort(t)
+	startDB(t, dbAddr, t.TempDir())
+	var nodes []*server
+	var clientsOf []*clients
+	for i := range 2 {
+		n := startServer(t, "--source", "demo", "--demo-rate", "20", "--backlog", "0",
+			"--redis-url", "redis://"+redisAddr+"/0", "--mongo-uri", "mongodb://"+dbAddr+"/", "--lease-ttl", "1s", "--node-id", fmt.Sprintf("node%d", i))
+		nodes = append(nodes, n)
+		clientsOf = append(clientsOf, startClients(t, n.URL, "--transports", "websocket"))
+	}
+	for _, c := range clientsOf {
+		c.waitUntil("posts through redis", 30*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= 10 })
+	}
+	_ = redis.Process.Signal(syscall.SIGKILL)
+	time.Sleep(2 * time.Second)
+	for i, n := range nodes {
+		if n.health(t)["status"] != "ok" {
+			t.Errorf("node %d unhealthy while redis is down: %v", i, n.health(t))
+		}
+	}
+	before := make([]int, len(clientsOf))
+	for i, c := range clientsOf {
+		before[i] = len(received(c.snapshot())[0])
+	}
+	startRedis(t, redisAddr)
+	for i, c := range clientsOf {
+		c.waitUntil("posts after redis came back", 30*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= before[i]+20 })
+		got := received(c.snapshot())[0]
+		seen := map[string]bool{}
+		for _, id := range got {
+			if seen[id] {
+				t.Errorf("node %d's client got %s twice", i, id)
+			}
+			seen[id] = true
+		}
+		if countEvents(c.snapshot(), "disconnect") != 0 {
+			t.Errorf("node %d's client was disconnected", i)
+		}
+	}
+	for i, n := range nodes {
+		select {
+		case <-n.exited:
+			t.Errorf("node %d exited:\n%s", i, n.logs)
+		default:
+		}
+	}
+}
+
+func grepMetrics(m string) string {
+	var out []string
+	for _, l := range strings.Split(m, "\n") {
+		if strings.HasPrefix(l, "tweetwire_") && !strings.Contains(l, "_bucket") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// `tweetwire healthcheck` is the container health check: 0 for a healthy
+// server, non-zero for one that is down.
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--source", "demo")
+	if out, err := exec.Command(binary, "healthcheck", "--url", srv.URL+"/healthz").CombinedOutput(); err != nil {
+		t.Errorf("healthcheck of a running server: %v %s", err, out)
+	}
+	if err := exec.Command(binary, "healthcheck", "--url", "http://"+freePort(t)+"/healthz").Run(); err == nil {
+		t.Error("healthcheck of nothing succeeded")
+	}
+}

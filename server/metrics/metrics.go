@@ -1,0 +1,107 @@
+// Package metrics exposes Tweetwire's counters in the Prometheus format at
+// /metrics. The other packages know nothing of Prometheus: they keep plain
+// counters, and this package reads them when scraped, or gets hooks to call.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Sources are the readings taken at scrape time. Nil fields are left out.
+type Sources struct {
+	// Clients counts connected clients by transport.
+	Clients func() map[string]int
+	// Dropped counts clients dropped for overflowing their queue.
+	Dropped func() uint64
+	// SpoolDepth is how many posts wait on disk for the database.
+	SpoolDepth func() int
+	// Reconnects counts the source's reconnections.
+	Reconnects func() uint64
+	// LeaseHolder reports whether this node consumes the source.
+	LeaseHolder func() bool
+}
+
+// Metrics holds the registry and the instruments that are driven by hooks.
+type Metrics struct {
+	reg       *prometheus.Registry
+	ingested  *prometheus.CounterVec
+	stored    prometheus.Counter
+	fanout    prometheus.Histogram
+	transport []string
+}
+
+// New registers every metric.
+func New(src Sources) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tweetwire_posts_ingested_total", Help: "Posts taken from the source, after duplicates were dropped.",
+		}, []string{"source"}),
+		stored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tweetwire_posts_stored_total", Help: "Posts written to the database (directly or from the spool).",
+		}),
+		fanout: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tweetwire_fanout_latency_seconds",
+			Help:    "Time from ingesting a post to writing it to a client.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+	}
+	m.reg.MustRegister(m.ingested, m.stored, m.fanout,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if src.Clients != nil {
+		for _, tr := range []string{"websocket", "polling"} {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "tweetwire_clients", Help: "Connected clients by transport.", ConstLabels: prometheus.Labels{"transport": tr},
+			}, func() float64 { return float64(src.Clients()[tr]) }))
+		}
+	}
+	if src.Dropped != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tweetwire_clients_dropped_total", Help: "Clients disconnected because their queue overflowed.",
+		}, func() float64 { return float64(src.Dropped()) }))
+	}
+	if src.SpoolDepth != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tweetwire_spool_depth", Help: "Posts spooled on disk while the database is unavailable.",
+		}, func() float64 { return float64(src.SpoolDepth()) }))
+	}
+	if src.Reconnects != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tweetwire_source_reconnects_total", Help: "Times the source lost its stream and reconnected.",
+		}, func() float64 { return float64(src.Reconnects()) }))
+	}
+	if src.LeaseHolder != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tweetwire_lease_holder", Help: "1 when this node holds the lease and consumes the source.",
+		}, func() float64 {
+			if src.LeaseHolder() {
+				return 1
+			}
+			return 0
+		}))
+	}
+	return m
+}
+
+// Ingested counts one post from source.
+func (m *Metrics) Ingested(source string) { m.ingested.WithLabelValues(source).Inc() }
+
+// Stored counts one post written to the database.
+func (m *Metrics) Stored() { m.stored.Inc() }
+
+// FanOut records the latency of one post written to one client.
+func (m *Metrics) FanOut(ingested time.Time) {
+	if !ingested.IsZero() {
+		m.fanout.Observe(time.Since(ingested).Seconds())
+	}
+}
+
+// Handler serves the registry.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

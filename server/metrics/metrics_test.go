@@ -1,0 +1,44 @@
+package metrics
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExposition(t *testing.T) {
+	dropped := uint64(2)
+	m := New(Sources{
+		Clients:     func() map[string]int { return map[string]int{"websocket": 3, "polling": 1} },
+		Dropped:     func() uint64 { return dropped },
+		SpoolDepth:  func() int { return 7 },
+		Reconnects:  func() uint64 { return 4 },
+		LeaseHolder: func() bool { return true },
+	})
+	m.Ingested("bluesky")
+	m.Ingested("bluesky")
+	m.Stored()
+	m.FanOut(time.Now().Add(-20 * time.Millisecond))
+	m.FanOut(time.Time{}) // unknown: not observed
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`tweetwire_clients{transport="websocket"} 3`,
+		`tweetwire_clients{transport="polling"} 1`,
+		`tweetwire_clients_dropped_total 2`,
+		`tweetwire_spool_depth 7`,
+		`tweetwire_source_reconnects_total 4`,
+		`tweetwire_lease_holder 1`,
+		`tweetwire_posts_ingested_total{source="bluesky"} 2`,
+		`tweetwire_posts_stored_total 1`,
+		`tweetwire_fanout_latency_seconds_count 1`,
+		`tweetwire_fanout_latency_seconds_bucket{le="0.025"} 1`,
+		`tweetwire_fanout_latency_seconds_bucket{le="0.01"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

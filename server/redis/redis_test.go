@@ -1,0 +1,205 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tweetwire/tweetwire/server/hub"
+)
+
+var redisAddr string
+
+// TestMain starts a real redis-server (Debian's package; scripts/test
+// installs it) on a free loopback port.
+func TestMain(m *testing.M) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	redisAddr = ln.Addr().String()
+	_, port, _ := net.SplitHostPort(redisAddr)
+	ln.Close()
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "redis tests need redis-server (apt-get install redis-server): %v\n", err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+		defer rdb.Close()
+		for i := 0; rdb.Ping(context.Background()).Err() != nil; i++ {
+			if i > 200 {
+				fmt.Fprintln(os.Stderr, "redis-server did not start")
+				return 1
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func client(t *testing.T) *goredis.Client {
+	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func collect(t *testing.T, h *hub.Hub, n int) []string {
+	t.Helper()
+	c := h.Subscribe("", nil)
+	defer h.Unsubscribe(c)
+	var ids []string
+	timeout := time.After(10 * time.Second)
+	for len(ids) < n {
+		select {
+		case m := <-c.Messages():
+			ids = append(ids, m.ID)
+		case <-timeout:
+			t.Fatalf("got %v, want %d messages", ids, n)
+		}
+	}
+	return ids
+}
+
+func TestBrokerReachesEveryNodeOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	channel := t.Name()
+	hubs := []*hub.Hub{hub.New(hub.Config{}), hub.New(hub.Config{})}
+	var brokers []*Broker
+	for _, h := range hubs {
+		b := NewBroker(client(t), channel, h, quiet)
+		brokers = append(brokers, b)
+		go b.Run(ctx)
+	}
+	// Subscriptions are asynchronous: wait until both listen.
+	for client(t).PubSubNumSub(ctx, channel).Val()[channel] < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := make([]chan []string, len(hubs))
+	for i, h := range hubs {
+		got[i] = make(chan []string, 1)
+		go func() { got[i] <- collect(t, h, 3) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	// A stray message must not stop the broker.
+	client(t).Publish(ctx, channel, "not json")
+	for i := range 3 {
+		m := &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Now()}
+		if err := brokers[i%2].Publish(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range hubs {
+		if ids := <-got[i]; fmt.Sprint(ids) != "[t:0 t:1 t:2]" {
+			t.Errorf("node %d got %v", i, ids)
+		}
+	}
+}
+
+func TestBrokerServesLocalClientsWithoutRedis(t *testing.T) {
+	h := hub.New(hub.Config{})
+	dead := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer dead.Close()
+	b := NewBroker(dead, "x", h, quiet)
+	c := h.Subscribe("", nil)
+	if err := b.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "t:1", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-c.Messages():
+		if m.ID != "t:1" {
+			t.Fatalf("got %s", m.ID)
+		}
+	default:
+		t.Fatal("the local client did not get the post while Redis was down")
+	}
+}
+
+func TestLeaseOneHolderAndTakeover(t *testing.T) {
+	key := t.Name()
+	var working atomic.Int32
+	work := func(ctx context.Context) {
+		working.Add(1)
+		<-ctx.Done()
+		working.Add(-1)
+	}
+	ctxA, stopA := context.WithCancel(context.Background())
+	a := NewLease(client(t), key, "a", 600*time.Millisecond, quiet)
+	doneA := make(chan struct{})
+	go func() { a.Run(ctxA, work); close(doneA) }()
+	waitFor(t, "a holds", a.Holding)
+
+	ctxB, stopB := context.WithCancel(context.Background())
+	defer stopB()
+	b := NewLease(client(t), key, "b", 600*time.Millisecond, quiet)
+	go b.Run(ctxB, work)
+	time.Sleep(time.Second) // longer than the TTL: a's renewals keep it
+	if !a.Holding() || b.Holding() || working.Load() != 1 {
+		t.Fatalf("a=%v b=%v working=%d, want only a", a.Holding(), b.Holding(), working.Load())
+	}
+	stopA()
+	<-doneA
+	waitFor(t, "b takes over", b.Holding)
+	if working.Load() != 1 {
+		t.Fatalf("working = %d after takeover, want 1", working.Load())
+	}
+}
+
+func TestLeaseExpiresFromADeadHolder(t *testing.T) {
+	key := t.Name()
+	rdb := client(t)
+	// A holder that died: its key stays until it expires.
+	rdb.Set(context.Background(), key, "dead", 400*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := NewLease(client(t), key, "alive", 300*time.Millisecond, quiet)
+	go l.Run(ctx, func(ctx context.Context) { <-ctx.Done() })
+	time.Sleep(200 * time.Millisecond)
+	if l.Holding() {
+		t.Fatal("took a lease that was still held")
+	}
+	waitFor(t, "the lease after expiry", l.Holding)
+}
+
+func TestLeaseLostToAnotherNode(t *testing.T) {
+	key := t.Name()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan struct{})
+	l := NewLease(client(t), key, "me", 300*time.Millisecond, quiet)
+	go l.Run(ctx, func(ctx context.Context) { <-ctx.Done(); close(stopped) })
+	waitFor(t, "the lease", l.Holding)
+	// Redis restarted empty and another node took the key first.
+	client(t).Set(ctx, key, "other", time.Minute)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("work went on after another node took the lease")
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
