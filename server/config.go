@@ -38,6 +38,7 @@ type Config struct {
 	RedisURL       string
 	LeaseTTL       time.Duration
 	NodeID         string
+	Bench          bool
 
 	// buildLive builds the live source named by Source, from its flags.
 	buildLive func(cfg Config, log *slog.Logger) (tweet.Source, error)
@@ -85,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.RedisURL, "redis-url", "", "Redis for running several servers as one wall, e.g. redis://localhost:6379/0")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", 5*time.Second, "with --redis-url: how long a dead node keeps the source before another takes over")
 	fs.StringVar(&cfg.NodeID, "node-id", defaultNodeID(), "with --redis-url: this server's name among the nodes")
+	fs.BoolVar(&cfg.Bench, "bench", false, "benchmark mode: POST /bench/publish and GET /bench/stats, as the reference server offers (never on a public server)")
 	builders := map[string]func(Config, *slog.Logger) (tweet.Source, error){}
 	for name, src := range liveSources {
 		builders[name] = src.flags(fs)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/bench"
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/ingest"
 	"github.com/tweetwire/tweetwire/server/metrics"
@@ -172,10 +173,26 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Reconnects:  func() uint64 { return pipeline.Health().Reconnects },
 		LeaseHolder: cluster.holding,
 	})
+	var benchmark http.Handler
+	if cfg.Bench {
+		log.Warn("benchmark mode: anyone who reaches this server can make it publish posts")
+		benchmark = bench.Handler(bench.Config{
+			Broker:  cluster.broker,
+			Context: ctx,
+			Clients: func() int {
+				n := 0
+				for _, c := range sio.Clients() {
+					n += c
+				}
+				return n
+			},
+		})
+	}
 	handler := web.Handler(web.Config{
 		SocketIO: sio,
 		Logger:   log,
 		Metrics:  m.Handler(),
+		Bench:    benchmark,
 		API: &web.APIConfig{
 			Store:      db,
 			Event:      event.Name,

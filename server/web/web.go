@@ -27,7 +27,9 @@ type Config struct {
 	API *APIConfig
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
-	Logger  *slog.Logger
+	// Bench, when set, serves /bench/ (benchmark mode).
+	Bench  http.Handler
+	Logger *slog.Logger
 }
 
 // Handler returns the server's routes.
@@ -46,6 +48,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.Bench != nil {
+		mux.Handle("/bench/", cfg.Bench)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		body, healthy := map[string]any{"status": "ok"}, true
