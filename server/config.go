@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,8 +157,6 @@ func (c Config) validate() error {
 	_, live := liveSources[c.Source]
 	switch {
 	case c.Source == "demo" || c.Source == "replay" || live:
-	case slices.Contains(plannedSources, c.Source):
-		return fmt.Errorf("--source %s is not available in this version yet: use --source demo or --source replay", c.Source)
 	default:
 		return fmt.Errorf("--source %q is not a source: use demo, replay, twitter, x, bluesky or mastodon", c.Source)
 	}

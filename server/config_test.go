@@ -19,7 +19,6 @@ func TestParseConfigErrors(t *testing.T) {
 		{"address without port", []string{"--addr", "localhost"}, nil, "is not a listen address"},
 		{"address with bad port", []string{"--addr", ":99999"}, nil, "no valid port"},
 		{"unknown source", []string{"--source", "myspace"}, nil, `--source "myspace" is not a source`},
-		{"source from a later release", []string{"--source", "bluesky"}, nil, "not available in this version yet"},
 		{"replay without file", []string{"--source", "replay"}, nil, "pass --replay-file"},
 		{"negative replay rate", []string{"--source", "replay", "--replay-file", "x", "--replay-rate", "-1"}, nil, "is negative"},
 		{"zero demo rate", []string{"--demo-rate", "0"}, nil, "must be above 0"},

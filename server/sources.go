@@ -24,9 +24,6 @@ type liveSource struct {
 // liveSources holds the registered live sources by --source name.
 var liveSources = map[string]liveSource{}
 
-// plannedSources are accepted names whose source is not built yet.
-var plannedSources = []string{"twitter", "x", "bluesky", "mastodon"}
-
 func registerSource(name string, s liveSource) {
 	if _, dup := liveSources[name]; dup {
 		panic("source registered twice: " + name)

@@ -62,7 +62,7 @@ func TestSleep(t *testing.T) {
 
 func TestWatchdogFiresOnlyWhenIdle(t *testing.T) {
 	fired := make(chan struct{})
-	w := NewWatchdog(150*time.Millisecond, func() { close(fired) })
+	w := NewWatchdog(400*time.Millisecond, func() { close(fired) })
 	defer w.Stop()
 	r := w.Reader(bytes.NewReader([]byte("keep-alive")))
 	for range 5 {

@@ -1,0 +1,166 @@
+package bluesky_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/source/bluesky"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// fixture returns the lines of testdata/name.
+func fixture(t testing.TB, name string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+}
+
+func TestDecodePosts(t *testing.T) {
+	lines := fixture(t, "normal.jsonl")
+	want := []tweet.Tweet{{
+		ID:        "bluesky:did:plc:eygmaihciaxprqvxpfvl6flk/3l3qo2vuowo2b",
+		Source:    "bluesky",
+		User:      "did:plc:eygmaihciaxprqvxpfvl6flk",
+		Text:      "Going to #GoConf next week, who else? golang",
+		CreatedAt: time.Date(2024, 9, 9, 19, 46, 2, 102e6, time.UTC),
+		Hashtags:  []string{"goconf"},
+		Lang:      "en",
+		URL:       "https://bsky.app/profile/did:plc:eygmaihciaxprqvxpfvl6flk/post/3l3qo2vuowo2b",
+	}, {
+		ID:        "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3l3qo2wb7hk2c",
+		Source:    "bluesky",
+		User:      "did:plc:z72i7hdynmk6r22z27h6tvur",
+		Text:      "ゴーコン楽しみ 🎉 @alice.bsky.social",
+		CreatedAt: time.Date(2024, 9, 9, 19, 46, 2, 300e6, time.UTC),
+		Hashtags:  []string{"goconf", "gophers"}, // from record.tags
+		Lang:      "ja",
+		URL:       "https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3l3qo2wb7hk2c",
+	}, {
+		ID:     "bluesky:did:web:example.com/3l3qo2wc7hk2c",
+		Source: "bluesky",
+		User:   "did:web:example.com",
+		Text:   "a clock in the future, and no langs",
+		// A createdAt in the future gives way to Jetstream's time.
+		CreatedAt: time.UnixMicro(1725911162500000).UTC(),
+		Hashtags:  []string{},
+		URL:       "https://bsky.app/profile/did:web:example.com/post/3l3qo2wc7hk2c",
+	}}
+	wantTimes := []int64{1725911162329308, 1725911162400000, 1725911162500000}
+	for i, line := range lines {
+		m, err := bluesky.Decode(line)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if m.Event.Kind != tweet.KindPost || m.Event.ID != want[i].ID {
+			t.Errorf("line %d: event %v %q, want a post %q", i+1, m.Event.Kind, m.Event.ID, want[i].ID)
+		}
+		if !reflect.DeepEqual(m.Event.Tweet, want[i]) {
+			t.Errorf("line %d:\n got %+v\nwant %+v", i+1, m.Event.Tweet, want[i])
+		}
+		if m.TimeUS != wantTimes[i] || m.DID != want[i].User {
+			t.Errorf("line %d: time_us %d did %q", i+1, m.TimeUS, m.DID)
+		}
+	}
+}
+
+func TestDecodeDeleteAndOthers(t *testing.T) {
+	m, err := bluesky.Decode(fixture(t, "delete.jsonl")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Event, tweet.Delete("bluesky:did:plc:eygmaihciaxprqvxpfvl6flk/3l3qo2vuowo2b")) {
+		t.Errorf("delete decoded as %+v", m.Event)
+	}
+	tests := []struct {
+		name     string
+		identity bool
+	}{
+		{name: "identity", identity: true},
+		{name: "account"},
+		{name: "repost is another collection"},
+		{name: "update is not shown"},
+	}
+	for i, line := range fixture(t, "other.jsonl") {
+		t.Run(tests[i].name, func(t *testing.T) {
+			m, err := bluesky.Decode(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Event.Kind != 0 || m.Identity != tests[i].identity || m.TimeUS == 0 {
+				t.Errorf("got %+v", m)
+			}
+		})
+	}
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	wants := []string{"malformed record", "invalid rkey", "invalid did", "without a commit", "without a record", "not a Jetstream message"}
+	for i, line := range fixture(t, "malformed.jsonl") {
+		m, err := bluesky.Decode(line)
+		if err == nil || !strings.Contains(err.Error(), wants[i]) {
+			t.Errorf("line %d: err = %v, want one with %q (message %+v)", i+1, err, wants[i], m)
+		}
+	}
+}
+
+// FuzzDecode feeds Decode arbitrary messages: it must never panic, and
+// whatever it accepts must hold the tweet.Tweet invariants and give an id
+// and a permalink that cannot be bent into another path.
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"normal.jsonl", "delete.jsonl", "other.jsonl", "malformed.jsonl"} {
+		for _, line := range fixture(f, name) {
+			f.Add(line)
+		}
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		m, err := bluesky.Decode(msg)
+		if err != nil {
+			if !reflect.DeepEqual(m, bluesky.Message{}) {
+				t.Fatalf("error %v with message %+v", err, m)
+			}
+			return
+		}
+		if m.TimeUS < 0 {
+			t.Fatalf("negative cursor %d", m.TimeUS)
+		}
+		if m.Event.Kind == 0 {
+			return
+		}
+		rest, ok := strings.CutPrefix(m.Event.ID, "bluesky:did:")
+		if !ok || strings.Count(rest, "/") != 1 || strings.ContainsAny(rest, " ?#\n") {
+			t.Fatalf("id %q", m.Event.ID)
+		}
+		switch m.Event.Kind {
+		case tweet.KindDelete:
+		case tweet.KindPost:
+			tw := m.Event.Tweet
+			if tw.ID != m.Event.ID || tw.Source != "bluesky" || tw.User != m.DID {
+				t.Fatalf("post %+v", tw)
+			}
+			if !strings.HasPrefix(tw.URL, "https://bsky.app/profile/did:") || strings.Contains(tw.URL, "..") {
+				t.Fatalf("URL %q", tw.URL)
+			}
+			if tw.CreatedAt.Location() != time.UTC {
+				t.Fatalf("CreatedAt %v not in UTC", tw.CreatedAt)
+			}
+			if tw.Hashtags == nil {
+				t.Fatal("nil Hashtags")
+			}
+			for _, h := range tw.Hashtags {
+				if h == "" || tweet.NormalizeHashtag(h) != h {
+					t.Fatalf("hashtag %q not normalised", h)
+				}
+			}
+		default:
+			t.Fatalf("kind %v", m.Event.Kind)
+		}
+	})
+}

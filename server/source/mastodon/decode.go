@@ -1,0 +1,155 @@
+package mastodon
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// status is the part of Mastodon's Status entity the wall uses.
+type status struct {
+	ID          string  `json:"id"`
+	CreatedAt   string  `json:"created_at"`
+	Content     string  `json:"content"`
+	SpoilerText string  `json:"spoiler_text"`
+	URL         string  `json:"url"`
+	URI         string  `json:"uri"`
+	Language    string  `json:"language"`
+	Account     account `json:"account"`
+	Tags        []tag   `json:"tags"`
+	Reblog      *status `json:"reblog"`
+}
+
+type account struct {
+	Acct         string `json:"acct"`
+	Username     string `json:"username"`
+	DisplayName  string `json:"display_name"`
+	Avatar       string `json:"avatar"`
+	AvatarStatic string `json:"avatar_static"`
+}
+
+type tag struct {
+	Name string `json:"name"`
+}
+
+// Decode reads one event of a Mastodon stream from host (the server's
+// host[:port], which makes ids unique: a status id is only unique on the
+// server that gave it). "update" gives a post and "delete" a delete; other
+// events ("status.update" for an edit, notifications, announcements) give
+// ok false. An error says what is malformed; the caller skips the event.
+func Decode(host, event string, data []byte) (ev tweet.Event, ok bool, err error) {
+	switch event {
+	case "update":
+		var st status
+		if err := json.Unmarshal(data, &st); err != nil {
+			return tweet.Event{}, false, fmt.Errorf("update is not a status: %w", err)
+		}
+		t, err := toTweet(host, st)
+		if err != nil {
+			return tweet.Event{}, false, err
+		}
+		return tweet.Post(t), true, nil
+	case "delete":
+		id := string(data)
+		if !validID(id) {
+			return tweet.Event{}, false, fmt.Errorf("delete of an invalid status id %q", truncate(id, 40))
+		}
+		return tweet.Delete(postID(host, id)), true, nil
+	default:
+		// An edit cannot change a post the wall showed: skipped.
+		return tweet.Event{}, false, nil
+	}
+}
+
+func postID(host, id string) string { return "mastodon:" + host + ":" + id }
+
+// toTweet normalises a status. A reblog (boost) is the booster's post, as
+// a retweet is on Twitter, with the original's text, tags and language.
+func toTweet(host string, st status) (tweet.Tweet, error) {
+	if !validID(st.ID) {
+		return tweet.Tweet{}, fmt.Errorf("status with an invalid id %q", truncate(st.ID, 40))
+	}
+	user := st.Account.Acct
+	if user == "" {
+		user = st.Account.Username
+	}
+	user = strings.TrimPrefix(user, "@")
+	if user == "" {
+		return tweet.Tweet{}, fmt.Errorf("status %s has no account", st.ID)
+	}
+	created, err := time.Parse(time.RFC3339Nano, st.CreatedAt)
+	if err != nil {
+		return tweet.Tweet{}, fmt.Errorf("status %s has no valid created_at: %w", st.ID, err)
+	}
+	orig := st
+	if st.Reblog != nil {
+		orig = *st.Reblog
+	}
+	var tags []string
+	for _, t := range orig.Tags {
+		tags = append(tags, t.Name)
+	}
+	text := PlainText(orig.Content)
+	if cw := strings.TrimSpace(orig.SpoilerText); cw != "" {
+		// The content warning comes first, as Mastodon shows it.
+		text = strings.TrimSpace(cw + "\n\n" + text)
+	}
+	name := strings.TrimSpace(st.Account.DisplayName)
+	if name == "" {
+		name = st.Account.Username
+	}
+	picture := st.Account.AvatarStatic
+	if picture == "" {
+		picture = st.Account.Avatar
+	}
+	url := st.URL
+	if url == "" && st.Reblog != nil {
+		url = st.Reblog.URL
+	}
+	if url == "" {
+		url = orig.URI
+	}
+	return tweet.Tweet{
+		ID:        postID(host, st.ID),
+		Source:    "mastodon",
+		User:      user,
+		Name:      name,
+		Picture:   picture,
+		Text:      text,
+		CreatedAt: created.UTC(),
+		Hashtags:  tweet.NormalizeHashtags(tags),
+		Lang:      orig.Language,
+		URL:       url,
+		Retweet:   st.Reblog != nil,
+	}, nil
+}
+
+// validID accepts what a status id may be: Mastodon's are decimal
+// snowflakes, other servers' API-compatible ids are opaque; none has white
+// space, control characters, or more than 100 bytes.
+func validID(id string) bool {
+	if id == "" || len(id) > 100 {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

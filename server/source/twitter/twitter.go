@@ -1,0 +1,477 @@
+// Package twitter is the tweet.Source of Twitter's v1.1 filter stream
+// (POST statuses/filter.json with track=...), authenticated as a user with
+// OAuth 1.0a.
+//
+// Twitter retired that endpoint in 2023: as of this writing it answers 403
+// to every app, and the source then stops with a sentence that says so and
+// points to --source x or bluesky. It still streams from anything that
+// speaks the v1.1 protocol, which --twitter-stream-url can point at.
+//
+// # How anaconda is used
+//
+// The request is built, OAuth-signed and sent by anaconda
+// (PublicStreamFilter), through an http.Client of ours; the response body
+// is read here, line by line, and decoded with twitterv1.Decode. anaconda's
+// own stream machinery is kept away from the body on purpose:
+//
+//   - it decodes every line with anaconda.Tweet.UnmarshalJSON in its own
+//     goroutine, and a status whose display_text_range does not fit its
+//     full_text makes that method panic, which no recover of ours could
+//     catch: one crafted post would kill the server. twitterv1.Decode
+//     recovers from it and the line is skipped;
+//   - it reads with a bufio.Scanner, which ends the stream at the first
+//     line over 64 KiB; ours skips a line over 1 MiB and reads on;
+//   - it turns a malformed line into a nil message, closes its channel on
+//     401 and 403 without saying which, applies a backoff of its own that
+//     is not Twitter's published one, and its Stop races with its reader
+//     and hangs until the next line arrives.
+//
+// So the transport of our client (handover) performs the round trip bound
+// to a context of ours, keeps the response, and answers anaconda with an
+// error: anaconda's loop ends at once and closes its channel without ever
+// touching the body, and Run owns the connection from there. Stopping is
+// cancelling that context; there is no Stop to call and no race.
+package twitter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ChimeraCoder/anaconda"
+
+	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+const (
+	// DefaultStreamURL is where the filter stream is served.
+	DefaultStreamURL = "https://stream.twitter.com"
+	// DefaultStallTimeout is how long a silent stream is trusted: Twitter
+	// sent a keep-alive every 30 s and asked clients to reconnect after
+	// 90 s without data or keep-alive.
+	DefaultStallTimeout = 90 * time.Second
+	// MaxTerms and MaxTermBytes are the limits Twitter set on track.
+	MaxTerms     = 400
+	MaxTermBytes = 60
+)
+
+// Backoff gives the waits between connection attempts.
+// *reconnect.Twitter is the policy Twitter published; tests pass shorter
+// waits.
+type Backoff interface {
+	// Network is the wait after a network error or a stall.
+	Network() time.Duration
+	// HTTP is the wait after an HTTP error status.
+	HTTP(status int) time.Duration
+	// Reset is called once a connection delivered data.
+	Reset()
+}
+
+var _ Backoff = (*reconnect.Twitter)(nil)
+
+// Config says what to follow and how to reach Twitter. Zero values mean
+// the defaults.
+type Config struct {
+	// Track are the terms to follow: a post matches when it contains
+	// every word of one of them (Twitter's track semantics).
+	Track []string
+	// The OAuth 1.0a user-context credentials of a Twitter app. They
+	// only ever go into the request's signature: no log line, error or
+	// state carries them.
+	ConsumerKey, ConsumerSecret, AccessToken, AccessSecret string
+	// StreamURL is the scheme, host and optional path prefix requests
+	// go to; DefaultStreamURL when empty. A proxy or a test server can
+	// stand in for Twitter. The OAuth signature always covers the real
+	// endpoint's URL, which a forwarding proxy passes on.
+	StreamURL string
+	// StallTimeout is how long the stream may stay silent before it
+	// counts as dropped; DefaultStallTimeout when zero.
+	StallTimeout time.Duration
+	// Backoff gives the waits between attempts; reconnect.NewTwitter()
+	// when nil.
+	Backoff Backoff
+}
+
+// Stream follows the filter stream. Run it once at a time; it holds no
+// goroutine or connection outside Run.
+type Stream struct {
+	cfg       Config
+	api       *anaconda.TwitterApi
+	target    *url.URL
+	transport *http.Transport
+	log       *slog.Logger
+}
+
+var _ tweet.Source = (*Stream)(nil)
+
+// New checks cfg, so that missing credentials or terms are reported when
+// the server starts rather than by a source that fails once running. A nil
+// log means slog.Default().
+func New(cfg Config, log *slog.Logger) (*Stream, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	var missing []string
+	for _, c := range []struct{ value, env string }{
+		{cfg.ConsumerKey, "TWITTER_CONSUMER_KEY"},
+		{cfg.ConsumerSecret, "TWITTER_CONSUMER_SECRET"},
+		{cfg.AccessToken, "TWITTER_ACCESS_TOKEN"},
+		{cfg.AccessSecret, "TWITTER_ACCESS_SECRET"},
+	} {
+		if c.value == "" {
+			missing = append(missing, c.env)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, invalid("--source twitter needs the OAuth 1.0a credentials of a Twitter app and user: set %s (or the matching --twitter-* flags) from the app's Keys and tokens page",
+			strings.Join(missing, ", "))
+	}
+	if err := checkTrack(cfg.Track); err != nil {
+		return nil, err
+	}
+	if cfg.StreamURL == "" {
+		cfg.StreamURL = DefaultStreamURL
+	}
+	target, err := url.Parse(cfg.StreamURL)
+	// The value is not repeated when it does not parse: it may hold a
+	// proxy's password, which only URL.Redacted would hide.
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" || target.RawQuery != "" || target.Fragment != "" {
+		return nil, invalid("--twitter-stream-url is not an http(s) base URL: give one like %s, without query or fragment", DefaultStreamURL)
+	}
+	if target.User != nil {
+		return nil, invalid("--twitter-stream-url carries a user name or password: remove them, the stream is authenticated with OAuth")
+	}
+	target.Path = strings.TrimSuffix(target.Path, "/")
+	target.RawPath = ""
+	if cfg.StallTimeout < 0 {
+		return nil, invalid("--twitter-stall-timeout %v is negative: give a duration such as 90s", cfg.StallTimeout)
+	}
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = reconnect.NewTwitter()
+	}
+	return &Stream{
+		cfg:    cfg,
+		api:    newAPI(cfg),
+		target: target,
+		// A transport of our own, never http.DefaultClient's: no
+		// overall timeout (a stream lasts for days) and idle
+		// connections that Run can close.
+		transport: http.DefaultTransport.(*http.Transport).Clone(),
+		log:       log,
+	}, nil
+}
+
+func checkTrack(track []string) error {
+	if len(track) == 0 {
+		return invalid("--source twitter needs --track: give the comma-separated keywords, phrases or #hashtags to follow")
+	}
+	if len(track) > MaxTerms {
+		return invalid("--track has %d terms, more than the %d Twitter accepts: follow fewer", len(track), MaxTerms)
+	}
+	for _, term := range track {
+		switch {
+		case strings.TrimSpace(term) == "":
+			return invalid("--track has an empty term: remove it")
+		case len(term) > MaxTermBytes:
+			return invalid("--track term %q is %d bytes long, more than the %d Twitter accepts: shorten it", term, len(term), MaxTermBytes)
+		case strings.Contains(term, ","):
+			return invalid("--track term %q contains a comma, which separates terms: split it in two", term)
+		}
+	}
+	return nil
+}
+
+// defaultClientMu serialises newAPI's save and restore of
+// http.DefaultClient.Timeout between Streams built at the same time.
+var defaultClientMu sync.Mutex
+
+// newAPI builds anaconda's client. NewTwitterApi sets
+// http.DefaultClient.Timeout to 20 s for the whole process, which would
+// cut every stream read through the default client after 20 s and change
+// every other user of it; the previous value is put back at once, and this
+// package never uses the default client. (There is no other constructor:
+// the OAuth client is unexported.) NewTwitterApi also starts a goroutine
+// that serves anaconda's REST query queue, which streaming does not use:
+// Close ends it at once, so a Stream owns no goroutine outside Run.
+func newAPI(cfg Config) *anaconda.TwitterApi {
+	defaultClientMu.Lock()
+	saved := http.DefaultClient.Timeout
+	api := anaconda.NewTwitterApiWithCredentials(cfg.AccessToken, cfg.AccessSecret, cfg.ConsumerKey, cfg.ConsumerSecret)
+	http.DefaultClient.Timeout = saved
+	defaultClientMu.Unlock()
+	api.Close()
+	api.HttpClient = nil // each connection gets its own, in open
+	return api
+}
+
+// Run streams until ctx is done (it returns nil) or Twitter refuses the
+// credentials or the request (it returns the error, which says what to
+// fix). It reconnects on its own after anything else, waiting as Twitter
+// asked.
+func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
+	defer s.transport.CloseIdleConnections()
+	s.log.Info("twitter: connecting to the v1.1 filter stream", "url", s.target.Redacted(), "track", strings.Join(s.cfg.Track, ","))
+	for {
+		d := s.connect(ctx, sink)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if d.fatal {
+			sink.SetState(tweet.StateFailed, d.err)
+			return d.err
+		}
+		var wait time.Duration
+		if d.status != 0 {
+			wait = s.cfg.Backoff.HTTP(d.status)
+		} else {
+			wait = s.cfg.Backoff.Network()
+		}
+		sink.SetState(tweet.StateReconnecting, d.err)
+		s.log.Warn("twitter: reconnecting", "in", wait.Round(time.Millisecond), "err", d.err)
+		if !reconnect.Sleep(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+// drop is how one connection ended.
+type drop struct {
+	// err says why, for the log and /healthz.
+	err error
+	// status is the HTTP error status; 0 after a network error or a
+	// stall, which back off differently.
+	status int
+	// fatal means reconnecting cannot help.
+	fatal bool
+}
+
+// connect makes one connection and reads it until it ends.
+func (s *Stream) connect(ctx context.Context, sink tweet.Sink) drop {
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The watchdog runs from the start, so that a server that accepts
+	// the connection and never answers counts as a stall too.
+	wd := reconnect.NewWatchdog(s.cfg.StallTimeout, cancel)
+	defer wd.Stop()
+	resp, err := s.open(connCtx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return drop{}
+		}
+		if wd.Stalled() {
+			return drop{err: s.stalled()}
+		}
+		return drop{err: unavailable("cannot connect to the Twitter stream (%v): check the network and --twitter-stream-url", err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return s.refused(resp)
+	}
+	sink.SetState(tweet.StateRunning, nil)
+	s.log.Info("twitter: stream open")
+	return s.read(ctx, resp.Body, wd, sink)
+}
+
+func (s *Stream) stalled() error {
+	return unavailable("the Twitter stream sent nothing, not even a keep-alive, for %v", s.cfg.StallTimeout)
+}
+
+// open sends the filter request through anaconda and returns the
+// response, whose body is ours to read (see the package comment).
+func (s *Stream) open(ctx context.Context) (*http.Response, error) {
+	h := &handover{ctx: ctx, next: s.transport, target: s.target}
+	api := *s.api // a copy per connection: nothing is shared with anaconda's goroutine
+	api.HttpClient = &http.Client{Transport: h}
+	st := api.PublicStreamFilter(url.Values{
+		"track": {strings.Join(s.cfg.Track, ",")},
+		// Ask for a warning before Twitter drops a client that reads too
+		// slowly; it is logged.
+		"stall_warnings": {"true"},
+	})
+	for range st.C {
+		// Nothing comes, since anaconda never sees the body; the
+		// channel's close says its goroutine has ended.
+	}
+	return h.result()
+}
+
+// handover is the transport of anaconda's client for one connection. It
+// sends the signed request to the configured URL, bound to the
+// connection's context (anaconda's own request has none, so it could not
+// be cancelled), keeps the response for Run, and answers anaconda with
+// errHandedOver, so that anaconda's stream loop ends without reading.
+// http.Client wraps that error in a *url.Error, never a bare io.EOF,
+// which anaconda's loop would mistake for a response.
+type handover struct {
+	ctx    context.Context
+	next   http.RoundTripper
+	target *url.URL
+
+	used atomic.Bool
+	// resp and err are written by anaconda's goroutine before it closes
+	// the stream's channel, and read after that close.
+	resp *http.Response
+	err  error
+}
+
+var errHandedOver = errors.New("twitter: response handed over to the reader")
+
+func (h *handover) RoundTrip(req *http.Request) (*http.Response, error) {
+	if h.used.Swap(true) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errors.New("twitter: one request per connection")
+	}
+	out := req.Clone(h.ctx)
+	u := *req.URL
+	u.Scheme, u.Host, u.User = h.target.Scheme, h.target.Host, nil
+	u.Path = h.target.Path + req.URL.Path
+	u.RawPath = ""
+	out.URL, out.Host = &u, ""
+	h.resp, h.err = h.next.RoundTrip(out)
+	if h.err != nil {
+		op := req.Method[:1] + strings.ToLower(req.Method[1:])
+		h.err = &url.Error{Op: op, URL: u.Redacted(), Err: h.err}
+	}
+	return nil, errHandedOver
+}
+
+func (h *handover) result() (*http.Response, error) {
+	if !h.used.Load() {
+		return nil, errors.New("anaconda did not send the filter request")
+	}
+	return h.resp, h.err
+}
+
+// refused turns an HTTP error status into a drop that says what to do.
+func (s *Stream) refused(resp *http.Response) drop {
+	// Reading what is left lets the connection be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	code := resp.StatusCode
+	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
+	switch code {
+	case http.StatusUnauthorized:
+		return drop{fatal: true, err: invalid("Twitter refused the credentials (%s): check TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET (or the --twitter-* flags), and the system clock, which OAuth signatures depend on", status)}
+	case http.StatusForbidden:
+		return drop{fatal: true, err: invalid("Twitter refused the v1.1 filter stream (%s): Twitter retired that endpoint in 2023 and refuses every app, so use --source x (X API v2, paid access) or --source bluesky instead", status)}
+	case http.StatusNotFound:
+		return drop{fatal: true, err: invalid("%s has no statuses/filter.json (%s): check --twitter-stream-url", s.target.Redacted(), status)}
+	case http.StatusBadRequest, http.StatusNotAcceptable, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestedRangeNotSatisfiable:
+		return drop{fatal: true, err: invalid("Twitter refused the filter parameters (%s): check --track (at most %d terms of up to %d bytes)", status, MaxTerms, MaxTermBytes)}
+	case 420, http.StatusTooManyRequests:
+		return drop{status: code, err: unavailable("Twitter is rate limiting this app (%s), after too many connections in a short time: waiting before the next attempt", status)}
+	default:
+		return drop{status: code, err: unavailable("the Twitter stream answered %s: retrying", status)}
+	}
+}
+
+// read decodes the stream into sink until it ends.
+func (s *Stream) read(ctx context.Context, body io.Reader, wd *reconnect.Watchdog, sink tweet.Sink) drop {
+	lr := reconnect.NewLineReader(wd.Reader(body), reconnect.MaxLineBytes)
+	delivered := false
+	notice := "" // the last disconnect notice, which explains the close after it
+	for {
+		line, tooLong, err := lr.Next()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return drop{}
+		case wd.Stalled():
+			return drop{err: s.stalled()}
+		case errors.Is(err, io.EOF):
+			return drop{err: unavailable("Twitter closed the stream%s", notice)}
+		default:
+			return drop{err: unavailable("the Twitter stream broke off (%v)", err)}
+		}
+		if !delivered {
+			s.cfg.Backoff.Reset()
+			delivered = true
+		}
+		if tooLong {
+			s.log.Warn("twitter: skipping a message longer than 1 MiB")
+			continue
+		}
+		if len(line) == 0 {
+			continue // keep-alive
+		}
+		ev, ok, err := twitterv1.Decode(line)
+		if err != nil {
+			s.log.Warn("twitter: skipping a malformed message", "err", err)
+			continue
+		}
+		if !ok {
+			if n := s.control(line); n != "" {
+				notice = n
+			}
+			continue
+		}
+		// The stream is not read while the sink applies back-pressure,
+		// so the watchdog, which judges the server's silence, pauses.
+		wd.Stop()
+		err = sink.Emit(ctx, ev)
+		wd.Kick()
+		if err != nil {
+			if ctx.Err() != nil {
+				return drop{}
+			}
+			// tweet.Sink promises an error only once ctx is done.
+			return drop{fatal: true, err: fmt.Errorf("twitter: the sink refused %s: %w", ev.ID, err)}
+		}
+	}
+}
+
+// control logs the control messages worth a line and returns a
+// disconnect notice's reason. twitterv1.Decode passes over them all.
+func (s *Stream) control(line []byte) string {
+	var m struct {
+		Disconnect *struct {
+			Code   int    `json:"code"`
+			Reason string `json:"reason"`
+		} `json:"disconnect"`
+		Warning *struct {
+			Code        string `json:"code"`
+			Message     string `json:"message"`
+			PercentFull int    `json:"percent_full"`
+		} `json:"warning"`
+		Limit *struct {
+			Track int64 `json:"track"`
+		} `json:"limit"`
+	}
+	if json.Unmarshal(line, &m) != nil {
+		return ""
+	}
+	switch {
+	case m.Disconnect != nil:
+		s.log.Warn("twitter: Twitter is closing the stream", "code", m.Disconnect.Code, "reason", m.Disconnect.Reason)
+		return fmt.Sprintf(" after disconnect notice %d (%s)", m.Disconnect.Code, m.Disconnect.Reason)
+	case m.Warning != nil:
+		s.log.Warn("twitter: Twitter warns about this stream", "code", m.Warning.Code, "message", m.Warning.Message, "percent_full", m.Warning.PercentFull)
+	case m.Limit != nil:
+		s.log.Info("twitter: Twitter held back posts over the stream's share", "undelivered_so_far", m.Limit.Track)
+	}
+	return ""
+}
+
+// invalid is a configuration or credential error: reconnecting cannot
+// fix it.
+func invalid(format string, args ...any) error { return tweet.Errorf(tweet.EINVALID, format, args...) }
+
+// unavailable is an error the source reconnects after.
+func unavailable(format string, args ...any) error {
+	return tweet.Errorf(tweet.EUNAVAILABLE, format, args...)
+}

@@ -1,0 +1,580 @@
+package twitter_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/twitter"
+	"github.com/tweetwire/tweetwire/server/source/twitter/twittertest"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind: every
+// Run must end with its context.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The credentials are recognisable so that a test can look for them
+// anywhere they must not be.
+var creds = twittertest.Credentials{
+	ConsumerKey:    "CK-visible-in-the-request-Zq81",
+	ConsumerSecret: "CS-SECRET-never-logged-Xu27",
+	AccessToken:    "AT-visible-in-the-request-Pn44",
+	AccessSecret:   "AS-SECRET-never-logged-Wd93",
+}
+
+// The crafted status of the twitterv1 tests: anaconda's UnmarshalJSON
+// panics on it.
+const crafted = `{"id_str":"1","full_text":"hi","display_text_range":[0,50],"user":{"screen_name":"a"},"created_at":"Thu Apr 25 09:00:00 +0000 2019"}`
+
+func status(id int, text string) string {
+	b, _ := json.Marshal(map[string]any{
+		"id_str": fmt.Sprint(id), "id": id, "text": text, "lang": "en",
+		"created_at": "Wed Nov 25 18:00:00 +0000 2026",
+		"user":       map[string]any{"screen_name": "marta_codes", "name": "Marta", "profile_image_url_https": "https://pbs.twimg.com/a.jpg"},
+		"entities":   map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
+	})
+	return string(b)
+}
+
+func deletion(id int) string {
+	return fmt.Sprintf(`{"delete":{"status":{"id":%d,"id_str":"%d","user_id":1,"user_id_str":"1"},"timestamp_ms":"1556191200000"}}`, id, id)
+}
+
+// sink records what a source hands it.
+type sink struct {
+	mu     sync.Mutex
+	events []tweet.Event
+	states []tweet.State
+	errs   []error
+}
+
+func (s *sink) Emit(ctx context.Context, ev tweet.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, ev)
+	return nil
+}
+
+func (s *sink) SetState(st tweet.State, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.states = append(s.states, st)
+	s.errs = append(s.errs, err)
+}
+
+func (s *sink) ids() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, ev := range s.events {
+		prefix := ""
+		if ev.Kind == tweet.KindDelete {
+			prefix = "-"
+		}
+		out = append(out, prefix+ev.ID)
+	}
+	return out
+}
+
+// state returns the last state and its error message.
+func (s *sink) state() (tweet.State, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.states) == 0 {
+		return "", ""
+	}
+	msg := ""
+	if err := s.errs[len(s.errs)-1]; err != nil {
+		msg = err.Error()
+	}
+	return s.states[len(s.states)-1], msg
+}
+
+// backoff records which waits were asked for and makes each 1 ms.
+type backoff struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (b *backoff) record(c string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = append(b.calls, c)
+}
+func (b *backoff) Network() time.Duration { b.record("network"); return time.Millisecond }
+func (b *backoff) HTTP(status int) time.Duration {
+	b.record(fmt.Sprint("http ", status))
+	return time.Millisecond
+}
+func (b *backoff) Reset() { b.record("reset") }
+
+// waits lists the waits asked for, without the resets.
+func (b *backoff) waits() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, c := range b.calls {
+		if c != "reset" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func (b *backoff) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.calls, ",")
+}
+
+// lockedBuffer collects log output written from Run's goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// run is a Stream running against a fake server.
+type run struct {
+	srv     *twittertest.Server
+	sink    *sink
+	backoff *backoff
+	logs    *lockedBuffer
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+func start(t *testing.T, mod func(*twitter.Config)) *run {
+	t.Helper()
+	r := &run{srv: twittertest.NewServer(creds), sink: &sink{}, backoff: &backoff{}, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	cfg := twitter.Config{
+		Track:          []string{"#GoConf", "go conf"},
+		ConsumerKey:    creds.ConsumerKey,
+		ConsumerSecret: creds.ConsumerSecret,
+		AccessToken:    creds.AccessToken,
+		AccessSecret:   creds.AccessSecret,
+		StreamURL:      r.srv.URL,
+		StallTimeout:   2 * time.Second,
+		Backoff:        r.backoff,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := twitter.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- s.Run(ctx, r.sink) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return within 5 s of cancel")
+		}
+		r.srv.Close()
+	})
+	return r
+}
+
+func (r *run) open(t *testing.T) *streamtest.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := r.srv.Open(ctx)
+	if err != nil {
+		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
+	}
+	return c
+}
+
+func (r *run) accept(t *testing.T) *streamtest.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := r.srv.Accept(ctx)
+	if err != nil {
+		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
+	}
+	return c
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStreamsPostsAndDeletesAndSkipsBadMessages(t *testing.T) {
+	t.Parallel()
+	r := start(t, nil)
+	c := r.open(t)
+	if got := c.Request.PostForm.Get("track"); got != "#GoConf,go conf" {
+		t.Errorf("track = %q, want the terms joined by commas", got)
+	}
+	if !strings.HasPrefix(c.Request.Header.Get("Authorization"), "OAuth ") {
+		t.Errorf("Authorization = %q, want an OAuth 1.0a signature", c.Request.Header.Get("Authorization"))
+	}
+	waitFor(t, "the running state", func() bool { st, _ := r.sink.state(); return st == tweet.StateRunning })
+	must(t, c.Send(
+		status(101, "first #GoConf"),
+		"",                        // keep-alive
+		`{"id_str":"102","text":`, // cut off
+		"not json at all",
+		crafted, // would panic inside anaconda's stream decoder
+		`{"limit":{"track":42,"timestamp_ms":"1"}}`,
+		`{"warning":{"code":"FALLING_BEHIND","message":"behind","percent_full":60}}`,
+		`{"id_str":"`+strings.Repeat("9", 1<<20)+`"}`, // over 1 MiB
+		deletion(101),
+		status(103, "&lt;still&gt; the same connection"),
+	))
+	want := []string{"twitter:101", "-twitter:101", "twitter:103"}
+	waitFor(t, "every event", func() bool { return len(r.sink.ids()) >= len(want) })
+	if got := r.sink.ids(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	r.sink.mu.Lock()
+	last := r.sink.events[2].Tweet
+	r.sink.mu.Unlock()
+	if last.Text != "<still> the same connection" || last.User != "marta_codes" || last.Source != "twitter" || last.URL != "https://twitter.com/marta_codes/status/103" {
+		t.Errorf("post = %+v", last)
+	}
+	if n := r.srv.Requests(); n != 1 {
+		t.Errorf("%d requests: a bad message cost the connection", n)
+	}
+	logs := r.logs.String()
+	for _, want := range []string{"skipping a malformed message", "display_text_range", "longer than 1 MiB", "FALLING_BEHIND"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// end ends the first connection.
+		end      func(c *streamtest.Conn) error
+		wantWait string // the backoff asked for
+		wantErr  string // in the reconnecting state
+	}{
+		{"server closes the stream", func(c *streamtest.Conn) error { must(t, c.Open("application/json")); return c.Close() }, "network", "Twitter closed the stream"},
+		{"disconnect notice then close", func(c *streamtest.Conn) error {
+			must(t, c.Open("application/json"))
+			must(t, c.Send(`{"disconnect":{"code":1,"stream_name":"x","reason":"Shutdown"}}`))
+			return c.Close()
+		}, "network", "disconnect notice 1 (Shutdown)"},
+		{"connection aborted mid-stream", func(c *streamtest.Conn) error {
+			must(t, c.Open("application/json"))
+			must(t, c.Write(`{"id_str":"5`))
+			return c.Drop()
+		}, "network", "broke off"},
+		{"stall: silence after the headers", func(c *streamtest.Conn) error {
+			must(t, c.Open("application/json"))
+			<-c.Gone()
+			return nil
+		}, "network", "not even a keep-alive"},
+		{"stall: no headers at all", func(c *streamtest.Conn) error { <-c.Gone(); return nil }, "network", "not even a keep-alive"},
+		{"service unavailable", func(c *streamtest.Conn) error { return c.Reject(503, "text/plain", "over capacity") }, "http 503", "HTTP 503"},
+		{"rate limited (420)", func(c *streamtest.Conn) error { return c.Reject(420, "text/plain", "Enhance Your Calm") }, "http 420", "rate limiting"},
+		{"rate limited (429)", func(c *streamtest.Conn) error { return c.Reject(429, "text/plain", "") }, "http 429", "rate limiting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, func(c *twitter.Config) { c.StallTimeout = 300 * time.Millisecond })
+			must(t, tt.end(r.accept(t)))
+			c := r.open(t)
+			if st, msg := r.sink.state(); st != tweet.StateRunning && (st != tweet.StateReconnecting || !strings.Contains(msg, tt.wantErr)) {
+				t.Errorf("state = %s %q, want reconnecting with %q", st, msg, tt.wantErr)
+			}
+			must(t, c.Send(status(7, "back")))
+			waitFor(t, "the post after reconnecting", func() bool { return len(r.sink.ids()) == 1 })
+			if st, _ := r.sink.state(); st != tweet.StateRunning {
+				t.Errorf("state after reconnecting = %s", st)
+			}
+			if waits := r.backoff.waits(); waits != tt.wantWait {
+				t.Errorf("backoff waits %q, want exactly %q", waits, tt.wantWait)
+			}
+			r.sink.mu.Lock()
+			var saw bool
+			for i, st := range r.sink.states {
+				saw = saw || st == tweet.StateReconnecting && strings.Contains(r.sink.errs[i].Error(), tt.wantErr)
+			}
+			r.sink.mu.Unlock()
+			if !saw {
+				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.logs)
+			}
+		})
+	}
+}
+
+// Keep-alives alone keep a quiet stream open: only silence is a stall.
+func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
+	t.Parallel()
+	r := start(t, func(c *twitter.Config) { c.StallTimeout = 300 * time.Millisecond })
+	c := r.open(t)
+	for range 12 { // 1.2 s, four stall timeouts
+		must(t, c.KeepAlive())
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := r.srv.Requests(); n != 1 {
+		t.Fatalf("%d requests: a stream with keep-alives was dropped", n)
+	}
+	if st, _ := r.sink.state(); st != tweet.StateRunning {
+		t.Fatalf("state = %s", st)
+	}
+	select {
+	case <-c.Gone():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent stream was not dropped")
+	}
+	r.open(t)
+	if got := r.backoff.String(); got != "reset,network" {
+		t.Errorf("backoff calls %q, want a reset on data and one network wait", got)
+	}
+}
+
+func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		mod     func(*twitter.Config)
+		status  int // 0: the fake answers by itself
+		wantErr []string
+	}{
+		{"wrong consumer secret", func(c *twitter.Config) { c.ConsumerSecret = "not-the-secret" }, 0, []string{"HTTP 401", "TWITTER_CONSUMER_SECRET", "clock"}},
+		{"wrong access token", func(c *twitter.Config) { c.AccessToken = "revoked" }, 0, []string{"HTTP 401", "TWITTER_ACCESS_TOKEN"}},
+		{"endpoint retired", nil, 403, []string{"HTTP 403", "retired", "--source x", "--source bluesky"}},
+		{"wrong stream URL", nil, 404, []string{"HTTP 404", "--twitter-stream-url"}},
+		{"track refused", nil, 406, []string{"HTTP 406", "--track"}},
+		{"track too long", nil, 413, []string{"HTTP 413", "--track"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, tt.mod)
+			if tt.status != 0 {
+				must(t, r.accept(t).Reject(tt.status, "application/json", `{"errors":[{"code":0,"message":"no"}]}`))
+			}
+			var err error
+			select {
+			case err = <-r.done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Run did not stop; log:\n%s", r.logs)
+			}
+			r.done <- nil // for the cleanup
+			if err == nil || tweet.ErrorCode(err) != tweet.EINVALID {
+				t.Fatalf("Run = %v, want an EINVALID error", err)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Count(err.Error(), ". ") > 0 || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is not one sentence", err)
+			}
+			if st, msg := r.sink.state(); st != tweet.StateFailed || msg != err.Error() {
+				t.Errorf("state = %s %q, want failed with the error", st, msg)
+			}
+			if n := r.srv.Requests(); n != 1 {
+				t.Errorf("%d requests, want 1: no retry after a fatal answer", n)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadConfiguration(t *testing.T) {
+	t.Parallel()
+	good := twitter.Config{Track: []string{"go"}, ConsumerKey: "a", ConsumerSecret: "b", AccessToken: "c", AccessSecret: "d"}
+	tests := []struct {
+		name string
+		mod  func(*twitter.Config)
+		want string
+	}{
+		{"no credentials", func(c *twitter.Config) { *c = twitter.Config{Track: c.Track} }, "TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_SECRET"},
+		{"one credential missing", func(c *twitter.Config) { c.AccessSecret = "" }, "set TWITTER_ACCESS_SECRET"},
+		{"no track", func(c *twitter.Config) { c.Track = nil }, "needs --track"},
+		{"term too long", func(c *twitter.Config) { c.Track = []string{strings.Repeat("a", 61)} }, "61 bytes"},
+		{"too many terms", func(c *twitter.Config) { c.Track = make([]string, 401) }, "401 terms"},
+		{"term with a comma", func(c *twitter.Config) { c.Track = []string{"a,b"} }, "comma"},
+		{"URL not http", func(c *twitter.Config) { c.StreamURL = "ftp://stream.twitter.com" }, "--twitter-stream-url"},
+		{"URL with a password", func(c *twitter.Config) { c.StreamURL = "https://u:hunter2@proxy.example" }, "password"},
+		{"negative stall timeout", func(c *twitter.Config) { c.StallTimeout = -time.Second }, "--twitter-stall-timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.mod(&cfg)
+			_, err := twitter.New(cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || tweet.ErrorCode(err) != tweet.EINVALID {
+				t.Fatalf("New = %v, want an EINVALID error containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q repeats the password", err)
+			}
+		})
+	}
+}
+
+// The credentials reach the request's signature and nothing else: not the
+// log (at debug level), not a state, not an error, whatever goes wrong.
+func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
+	t.Parallel()
+	check := func(t *testing.T, r *run, err error) {
+		t.Helper()
+		r.sink.mu.Lock()
+		var texts []string
+		for _, e := range r.sink.errs {
+			if e != nil {
+				texts = append(texts, e.Error())
+			}
+		}
+		r.sink.mu.Unlock()
+		if err != nil {
+			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
+		}
+		texts = append(texts, r.logs.String())
+		for _, secret := range []string{creds.ConsumerKey, creds.ConsumerSecret, creds.AccessToken, creds.AccessSecret} {
+			for _, text := range texts {
+				if strings.Contains(text, secret) {
+					t.Errorf("%q appears in %q", secret, text)
+				}
+			}
+		}
+	}
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		r := start(t, nil)
+		must(t, r.accept(t).Reject(401, "application/json", `{"errors":[{"code":32,"message":"Could not authenticate you."}]}`))
+		err := <-r.done
+		r.done <- nil
+		check(t, r, err)
+	})
+	t.Run("unreachable, malformed, stalled", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		dead := "http://" + ln.Addr().String()
+		ln.Close()
+		r := start(t, func(c *twitter.Config) { c.StreamURL = dead; c.StallTimeout = 200 * time.Millisecond })
+		waitFor(t, "a failed connection", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		check(t, r, nil)
+
+		r = start(t, func(c *twitter.Config) { c.StallTimeout = 200 * time.Millisecond })
+		c := r.open(t)
+		must(t, c.Send("{bad", crafted))
+		<-c.Gone()
+		waitFor(t, "a stall", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		check(t, r, nil)
+	})
+}
+
+// NewTwitterApi sets http.DefaultClient.Timeout to 20 s for the whole
+// process; building and running a Stream must leave it as it was.
+func TestDefaultClientTimeoutIsLeftAlone(t *testing.T) {
+	// Not parallel: it reads a process-wide value.
+	saved := http.DefaultClient.Timeout
+	t.Cleanup(func() { http.DefaultClient.Timeout = saved })
+	http.DefaultClient.Timeout = 0
+	r := start(t, nil)
+	c := r.open(t)
+	must(t, c.Send(status(1, "hi")))
+	waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
+	if got := http.DefaultClient.Timeout; got != 0 {
+		t.Fatalf("http.DefaultClient.Timeout = %v after New and Run, want 0 (unchanged)", got)
+	}
+}
+
+// Cancelling the context ends Run promptly from every state, and leaves no
+// goroutine behind (not even anaconda's).
+func TestShutdownLeavesNoGoroutine(t *testing.T) {
+	// Not parallel: goleak looks at every goroutine in the process.
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, r *run)
+	}{
+		{"while streaming", func(t *testing.T, r *run) {
+			c := r.open(t)
+			must(t, c.Send(status(1, "hi")))
+			waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
+		}},
+		{"while waiting for the response", func(t *testing.T, r *run) { r.accept(t) }},
+		{"while waiting to reconnect", func(t *testing.T, r *run) {
+			must(t, r.accept(t).Reject(503, "", ""))
+			waitFor(t, "the reconnecting state", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			r := start(t, func(c *twitter.Config) { c.Backoff = slowBackoff{} })
+			tt.setup(t, r)
+			began := time.Now()
+			r.cancel()
+			select {
+			case err := <-r.done:
+				if err != nil {
+					t.Errorf("Run = %v after cancel, want nil", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("Run did not return within 2 s of cancel")
+			}
+			r.done <- nil
+			if d := time.Since(began); d > time.Second {
+				t.Errorf("Run took %v to stop", d)
+			}
+			r.srv.Close()
+		})
+	}
+}
+
+// slowBackoff waits as long as Twitter's rules would after an HTTP error.
+type slowBackoff struct{}
+
+func (slowBackoff) Network() time.Duration { return 250 * time.Millisecond }
+func (slowBackoff) HTTP(int) time.Duration { return 5 * time.Second }
+func (slowBackoff) Reset()                 {}

@@ -1,0 +1,136 @@
+package x_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/source/x"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// fixture returns the lines of testdata/name, as the stream sends them.
+func fixture(t testing.TB, name string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+}
+
+func TestDecodePosts(t *testing.T) {
+	marta := func(tw tweet.Tweet) tweet.Tweet {
+		tw.Source, tw.User, tw.Name = "x", "marta_codes", "Marta Kowalska"
+		tw.Picture = "https://pbs.twimg.com/profile_images/1098765432101234567/aB3dE5fG_normal.jpg"
+		return tw
+	}
+	tests := []struct {
+		name  string
+		file  string
+		line  int
+		want  tweet.Tweet
+		rules []string
+	}{
+		{"a post with its author included", "normal.jsonl", 0, marta(tweet.Tweet{
+			ID:        "x:1861121338611069906",
+			Text:      "Doors are open at #GoConf! Coffee & stroopwafels in the hall, first talk at 10:00 → https://t.co/k3Yq9ZpXwA #golang",
+			CreatedAt: time.Date(2026, 11, 25, 18, 2, 13, 0, time.UTC),
+			Hashtags:  []string{"goconf", "golang"},
+			Lang:      "en",
+			URL:       "https://x.com/marta_codes/status/1861121338611069906",
+		}), []string{"1861000000000000001"}},
+		{"a long post shows note_tweet's full text and hashtags", "note_tweet.jsonl", 0, marta(tweet.Tweet{
+			ID:        "x:1861121338611069910",
+			Text:      "#GoConf keynote notes, a long thread in one post: the Go team walked through what changed since last year, how the release cycle works, why iterators landed the way they did, what the new toolchain directive does for reproducible builds, how they think about backwards compatibility & the GODEBUG settings, and #Generics",
+			CreatedAt: time.Date(2026, 11, 25, 18, 10, 0, 0, time.UTC),
+			Hashtags:  []string{"goconf", "generics"},
+			Lang:      "en",
+			URL:       "https://x.com/marta_codes/status/1861121338611069910",
+		}), []string{"1861000000000000001"}},
+		{"a repost shows the original's full text", "retweet.jsonl", 0, tweet.Tweet{
+			ID: "x:1861121338611069911", Source: "x", User: "jan", Name: "Jan",
+			Picture:   "https://pbs.twimg.com/profile_images/17/j_normal.jpg",
+			Text:      "RT @marta_codes: #GoConf keynote notes <3",
+			CreatedAt: time.Date(2026, 11, 25, 18, 11, 0, 0, time.UTC),
+			Hashtags:  []string{"goconf"},
+			Lang:      "en",
+			URL:       "https://x.com/jan/status/1861121338611069911",
+			Retweet:   true,
+		}, []string{"1861000000000000001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg, err := x.Decode(fixture(t, tt.file)[tt.line])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg.Event.Kind != tweet.KindPost || msg.Event.ID != tt.want.ID {
+				t.Fatalf("event %+v, want a post %s", msg.Event, tt.want.ID)
+			}
+			if !reflect.DeepEqual(msg.Event.Tweet, tt.want) {
+				t.Errorf("post\n got %+v\nwant %+v", msg.Event.Tweet, tt.want)
+			}
+			if !reflect.DeepEqual(msg.RuleIDs, tt.rules) {
+				t.Errorf("rules %v, want %v", msg.RuleIDs, tt.rules)
+			}
+		})
+	}
+}
+
+func TestDecodeOtherMessages(t *testing.T) {
+	t.Run("a delete event", func(t *testing.T) {
+		msg, err := x.Decode(fixture(t, "delete.jsonl")[0])
+		if err != nil || !reflect.DeepEqual(msg.Event, tweet.Delete("x:1861121338611069906")) {
+			t.Fatalf("Decode = %+v, %v", msg, err)
+		}
+	})
+	t.Run("keep-alives", func(t *testing.T) {
+		for _, line := range [][]byte{nil, []byte("\r"), []byte("  ")} {
+			if msg, err := x.Decode(line); err != nil || !reflect.DeepEqual(msg, x.Message{}) {
+				t.Errorf("Decode(%q) = %+v, %v", line, msg, err)
+			}
+		}
+	})
+	t.Run("an operational disconnect", func(t *testing.T) {
+		msg, err := x.Decode(fixture(t, "errors.jsonl")[0])
+		if err != nil || msg.Event.Kind != 0 || len(msg.Problems) != 1 || !msg.Problems[0].Disconnect() {
+			t.Fatalf("Decode = %+v, %v", msg, err)
+		}
+		if got := msg.Problems[0].String(); !strings.Contains(got, "operational reasons") {
+			t.Errorf("problem reads %q", got)
+		}
+	})
+	t.Run("a post whose author is missing is an error, whatever errors come with it", func(t *testing.T) {
+		_, err := x.Decode(fixture(t, "errors.jsonl")[1])
+		if err == nil || !strings.Contains(err.Error(), "expansions=author_id") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("an unknown message is ignored", func(t *testing.T) {
+		if msg, err := x.Decode([]byte(`{"meta":{"sent":"now"}}`)); err != nil || msg.Event.Kind != 0 {
+			t.Fatalf("Decode = %+v, %v", msg, err)
+		}
+	})
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	wants := []string{"not one complete", "not a JSON object", "not a JSON object", "not a number", "RFC 3339", "not one complete"}
+	lines := fixture(t, "malformed.jsonl")
+	if len(lines) != len(wants) {
+		t.Fatalf("%d lines, want %d", len(lines), len(wants))
+	}
+	for i, line := range lines {
+		msg, err := x.Decode(line)
+		if err == nil || !strings.Contains(err.Error(), wants[i]) {
+			t.Errorf("line %d: err = %v, want one containing %q", i+1, err, wants[i])
+		}
+		if msg.Event.Kind != 0 {
+			t.Errorf("line %d: an event with an error", i+1)
+		}
+	}
+}

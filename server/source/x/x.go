@@ -1,0 +1,540 @@
+// Package x is the tweet.Source of the X API v2 filtered stream. It keeps
+// the app's stream rules in step with the tracked terms, touching only the
+// rules it tagged, then reads GET /2/tweets/search/stream with the app's
+// bearer token, over plain net/http.
+//
+// As of this writing the filtered stream needs a paid access level (Pro or
+// Enterprise; Basic and Free have none), and a Pro app may hold one stream
+// connection at a time.
+package x
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+const (
+	// DefaultAPIURL is where the X API v2 is served.
+	DefaultAPIURL = "https://api.x.com"
+	// DefaultStallTimeout is how long a silent stream is trusted. X sends
+	// a keep-alive every 20 s and asks clients to reconnect when it stops;
+	// keep-alives often arrive a little late, so exactly 20 s would drop
+	// healthy streams.
+	DefaultStallTimeout = 30 * time.Second
+	// DefaultRuleTag tags the stream rules this package creates. Rules
+	// with another tag belong to someone else and are never changed.
+	DefaultRuleTag = "tweetwire"
+
+	streamPath = "/2/tweets/search/stream"
+	rulesPath  = streamPath + "/rules"
+)
+
+// streamQuery asks for what a tweet.Tweet needs: the author (expansion
+// author_id), and for a repost the original and its author, whose full
+// text the wall shows; note_tweet holds the text of a post over 280
+// characters.
+var streamQuery = url.Values{
+	"expansions":   {"author_id,referenced_tweets.id,referenced_tweets.id.author_id"},
+	"tweet.fields": {"created_at,entities,lang,referenced_tweets,note_tweet,author_id"},
+	"user.fields":  {"username,name,profile_image_url"},
+}.Encode()
+
+// Backoff gives the waits between connection attempts.
+// *reconnect.Twitter is the policy X publishes; tests pass shorter waits.
+type Backoff interface {
+	// Network is the wait after a network error or a stall.
+	Network() time.Duration
+	// HTTP is the wait after an HTTP error status.
+	HTTP(status int) time.Duration
+	// Reset is called once a connection delivered data.
+	Reset()
+}
+
+var _ Backoff = (*reconnect.Twitter)(nil)
+
+// Config says what to follow and how to reach X. Zero values mean the
+// defaults.
+type Config struct {
+	// Track are the terms to follow, one stream rule each: a post
+	// matches when it contains every word of one of them, and "#tag"
+	// matches the hashtag.
+	Track []string
+	// BearerToken is the app-only token of an X app. It only ever goes
+	// into the Authorization header: no log line, error or state
+	// carries it.
+	BearerToken string
+	// APIURL is the scheme, host and optional path prefix of the API;
+	// DefaultAPIURL when empty. A proxy or a test server can stand in.
+	APIURL string
+	// RuleTag tags the rules this source owns; DefaultRuleTag when empty.
+	RuleTag string
+	// StallTimeout is how long the stream may stay silent before it
+	// counts as dropped; DefaultStallTimeout when zero.
+	StallTimeout time.Duration
+	// Backoff gives the waits between attempts; reconnect.NewTwitter()
+	// when nil.
+	Backoff Backoff
+}
+
+// Stream follows the filtered stream. Run it once at a time; it holds no
+// goroutine or connection outside Run.
+type Stream struct {
+	cfg    Config
+	terms  []string // Track without repeats, in order
+	base   *url.URL
+	client *http.Client
+	log    *slog.Logger
+}
+
+var _ tweet.Source = (*Stream)(nil)
+
+// New checks cfg, so that a missing token or terms are reported when the
+// server starts. A nil log means slog.Default().
+func New(cfg Config, log *slog.Logger) (*Stream, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if strings.TrimSpace(cfg.BearerToken) == "" {
+		return nil, invalid("--source x needs the bearer token of an X app: set X_BEARER_TOKEN (or --x-bearer-token) to the Bearer Token on the app's Keys and tokens page")
+	}
+	if len(cfg.Track) == 0 {
+		return nil, invalid("--source x needs --track: give the comma-separated keywords, phrases or #hashtags to follow, one stream rule each")
+	}
+	var terms []string
+	for _, term := range cfg.Track {
+		term = strings.TrimSpace(term)
+		if term == "" {
+			return nil, invalid("--track has an empty term: remove it")
+		}
+		if !contains(terms, term) {
+			terms = append(terms, term)
+		}
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	base, err := url.Parse(cfg.APIURL)
+	// The value is not repeated when it does not parse: it may hold a
+	// proxy's password, which only URL.Redacted would hide.
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
+		return nil, invalid("--x-api-url is not an http(s) base URL: give one like %s, without query or fragment", DefaultAPIURL)
+	}
+	if base.User != nil {
+		return nil, invalid("--x-api-url carries a user name or password: remove them, the API is authenticated with the bearer token")
+	}
+	base.Path = strings.TrimSuffix(base.Path, "/")
+	base.RawPath = ""
+	if cfg.StallTimeout < 0 {
+		return nil, invalid("--x-stall-timeout %v is negative: give a duration such as 30s", cfg.StallTimeout)
+	}
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.RuleTag == "" {
+		cfg.RuleTag = DefaultRuleTag
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = reconnect.NewTwitter()
+	}
+	return &Stream{
+		cfg:   cfg,
+		terms: terms,
+		base:  base,
+		// A client of our own, never http.DefaultClient: no overall
+		// timeout (a stream lasts for days; each rules request has its
+		// own) and idle connections that Run can close.
+		client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		log:    log,
+	}, nil
+}
+
+// Run syncs the stream rules, then streams until ctx is done (it returns
+// nil) or X refuses the token, the access level or the rules (it returns
+// the error, which says what to fix). It reconnects on its own after
+// anything else, waiting as X asks.
+func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
+	defer s.client.CloseIdleConnections()
+	s.log.Info("x: following the v2 filtered stream", "url", s.base.Redacted(), "track", strings.Join(s.terms, ","))
+	var rules map[string]bool // the ids of the rules for our terms, once synced
+	for {
+		var d drop
+		if rules == nil {
+			rules, d = s.syncRules(ctx)
+		}
+		if rules != nil {
+			d = s.connect(ctx, sink, rules)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if d.fatal {
+			sink.SetState(tweet.StateFailed, d.err)
+			return d.err
+		}
+		var wait time.Duration
+		if d.status != 0 {
+			wait = s.cfg.Backoff.HTTP(d.status)
+		} else {
+			wait = s.cfg.Backoff.Network()
+		}
+		sink.SetState(tweet.StateReconnecting, d.err)
+		s.log.Warn("x: reconnecting", "in", wait.Round(time.Millisecond), "err", d.err)
+		if !reconnect.Sleep(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+// drop is how one attempt ended.
+type drop struct {
+	// err says why, for the log and /healthz.
+	err error
+	// status is the HTTP error status; 0 after a network error or a
+	// stall, which back off differently.
+	status int
+	// fatal means retrying cannot help.
+	fatal bool
+}
+
+// rule is a filtered stream rule.
+type rule struct {
+	ID    string `json:"id,omitempty"`
+	Value string `json:"value"`
+	Tag   string `json:"tag,omitempty"`
+}
+
+// ruleError is an error object of the rules endpoint: a problem about one
+// rule value.
+type ruleError struct {
+	Problem
+	Value   string   `json:"value"`
+	ID      string   `json:"id"`
+	Details []string `json:"details"`
+}
+
+type rulesResponse struct {
+	Data   []rule      `json:"data"`
+	Errors []ruleError `json:"errors"`
+}
+
+// syncRules makes the rules tagged RuleTag exactly one per term: it
+// deletes the tagged rules of terms no longer tracked and adds the missing
+// ones. A term that already has a rule under another tag uses that rule,
+// since X refuses duplicates. It returns the ids of the rules whose posts
+// are ours.
+func (s *Stream) syncRules(ctx context.Context) (map[string]bool, drop) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var current rulesResponse
+	if d := s.call(ctx, http.MethodGet, nil, &current); d.err != nil {
+		return nil, d
+	}
+	ours := map[string]bool{}
+	have := map[string]bool{} // terms with a rule
+	var stale []string
+	for _, r := range current.Data {
+		switch {
+		case r.Tag == s.cfg.RuleTag && contains(s.terms, r.Value) && !have[r.Value]:
+			ours[r.ID], have[r.Value] = true, true
+		case r.Tag == s.cfg.RuleTag:
+			stale = append(stale, r.ID)
+		}
+	}
+	for _, r := range current.Data {
+		if r.Tag != s.cfg.RuleTag && contains(s.terms, r.Value) && !have[r.Value] {
+			s.log.Info("x: another tool's stream rule already follows a term; its posts are shown", "term", r.Value, "tag", r.Tag)
+			ours[r.ID], have[r.Value] = true, true
+		}
+	}
+	if len(stale) > 0 {
+		body := map[string]any{"delete": map[string]any{"ids": stale}}
+		if d := s.call(ctx, http.MethodPost, body, &rulesResponse{}); d.err != nil {
+			return nil, d
+		}
+	}
+	var add []rule
+	for _, term := range s.terms {
+		if !have[term] {
+			add = append(add, rule{Value: term, Tag: s.cfg.RuleTag})
+		}
+	}
+	if len(add) > 0 {
+		var added rulesResponse
+		if d := s.call(ctx, http.MethodPost, map[string]any{"add": add}, &added); d.err != nil {
+			return nil, d
+		}
+		for _, r := range added.Data {
+			ours[r.ID] = true
+		}
+		for _, e := range added.Errors {
+			if e.Title == "DuplicateRule" {
+				ours[e.ID] = true
+				continue
+			}
+			return nil, drop{fatal: true, err: s.ruleRefused(e)}
+		}
+	}
+	s.log.Info("x: stream rules in step with --track", "tag", s.cfg.RuleTag, "rules", len(s.terms), "added", len(add), "deleted", len(stale))
+	return ours, drop{}
+}
+
+func (s *Stream) ruleRefused(e ruleError) error {
+	why := e.String()
+	if len(e.Details) > 0 {
+		why = strings.Join(e.Details, "; ")
+	}
+	return invalid("X refused the stream rule %q made from --track (%s): change or remove that term", e.Value, s.clean(why))
+}
+
+// call sends one request to the rules endpoint and decodes the answer
+// into out.
+func (s *Stream) call(ctx context.Context, method string, body, out any) drop {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return drop{fatal: true, err: fmt.Errorf("x: encode the rules request: %w", err)}
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.url(rulesPath, ""), r)
+	if err != nil {
+		return drop{fatal: true, err: fmt.Errorf("x: build the rules request: %w", err)}
+	}
+	s.authorize(req)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return drop{err: unavailable("cannot reach the X API (%v): check the network and --x-api-url", err)}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return drop{err: unavailable("the X API broke off its answer about the stream rules (%v)", err)}
+	}
+	if resp.StatusCode/100 != 2 {
+		var rr rulesResponse
+		if json.Unmarshal(b, &rr) == nil && resp.StatusCode == http.StatusBadRequest {
+			for _, e := range rr.Errors {
+				if e.Value != "" {
+					return drop{fatal: true, err: s.ruleRefused(e)}
+				}
+			}
+		}
+		return s.refused(resp.StatusCode, b, "the stream rules request")
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return drop{err: unavailable("the X API answered the stream rules request with something that is not its JSON (%v): retrying", err)}
+	}
+	return drop{}
+}
+
+func (s *Stream) authorize(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+s.cfg.BearerToken)
+	req.Header.Set("User-Agent", "tweetwire")
+}
+
+func (s *Stream) url(path, query string) string {
+	u := *s.base
+	u.Path += path
+	u.RawQuery = query
+	return u.String()
+}
+
+// refused turns an HTTP error status into a drop that says what to do.
+func (s *Stream) refused(code int, body []byte, what string) drop {
+	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
+	if p := s.problem(body); p != "" {
+		status += ": " + p
+	}
+	switch code {
+	case http.StatusUnauthorized:
+		return drop{fatal: true, err: invalid("X refused the bearer token (%s): check X_BEARER_TOKEN (or --x-bearer-token); it is the app-only Bearer Token on the app's Keys and tokens page", status)}
+	case http.StatusForbidden:
+		return drop{fatal: true, err: invalid("X refused this app the filtered stream (%s): as of this writing it needs the Pro or Enterprise access level and an app inside a Project, so upgrade on the X developer portal or use --source bluesky or --source mastodon", status)}
+	case http.StatusNotFound:
+		return drop{fatal: true, err: invalid("%s has no X API v2 filtered stream (%s): check --x-api-url", s.base.Redacted(), status)}
+	case http.StatusBadRequest:
+		return drop{fatal: true, err: invalid("X refused %s (%s): check --track", what, status)}
+	case http.StatusTooManyRequests:
+		return drop{status: code, err: unavailable("X is rate limiting this app (%s), after too many connections or requests: waiting before the next attempt", status)}
+	default:
+		return drop{status: code, err: unavailable("X answered %s with %s: retrying", what, status)}
+	}
+}
+
+// problem returns the gist of an error body: its detail, title or first
+// error, cleaned for one line.
+func (s *Stream) problem(body []byte) string {
+	var p struct {
+		Problem
+		Errors []Problem `json:"errors"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return ""
+	}
+	msg := p.Problem.String()
+	if msg == "" && len(p.Errors) > 0 {
+		msg = p.Errors[0].String()
+	}
+	return s.clean(msg)
+}
+
+// clean shortens text X sent to one line of at most 200 bytes, and
+// removes the token in case a proxy echoed it.
+func (s *Stream) clean(text string) string {
+	if s.cfg.BearerToken != "" {
+		text = strings.ReplaceAll(text, s.cfg.BearerToken, "[token]")
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > 200 {
+		text = strings.ToValidUTF8(text[:200], "") + "…"
+	}
+	return text
+}
+
+// connect makes one stream connection and reads it until it ends.
+func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) drop {
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The watchdog runs from the start, so that a server that accepts
+	// the connection and never answers counts as a stall too.
+	wd := reconnect.NewWatchdog(s.cfg.StallTimeout, cancel)
+	defer wd.Stop()
+	req, err := http.NewRequestWithContext(connCtx, http.MethodGet, s.url(streamPath, streamQuery), nil)
+	if err != nil {
+		return drop{fatal: true, err: fmt.Errorf("x: build the stream request: %w", err)}
+	}
+	s.authorize(req)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return drop{}
+		case wd.Stalled():
+			return drop{err: s.stalled()}
+		}
+		return drop{err: unavailable("cannot connect to the X stream (%v): check the network and --x-api-url", err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return s.refused(resp.StatusCode, b, "the stream")
+	}
+	sink.SetState(tweet.StateRunning, nil)
+	s.log.Info("x: stream open")
+	return s.read(ctx, resp.Body, wd, sink, rules)
+}
+
+func (s *Stream) stalled() error {
+	return unavailable("the X stream sent nothing, not even a keep-alive, for %v", s.cfg.StallTimeout)
+}
+
+// read decodes the stream into sink until it ends.
+func (s *Stream) read(ctx context.Context, body io.Reader, wd *reconnect.Watchdog, sink tweet.Sink, rules map[string]bool) drop {
+	lr := reconnect.NewLineReader(wd.Reader(body), reconnect.MaxLineBytes)
+	delivered := false
+	for {
+		line, tooLong, err := lr.Next()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return drop{}
+		case wd.Stalled():
+			return drop{err: s.stalled()}
+		case errors.Is(err, io.EOF):
+			return drop{err: unavailable("X closed the stream")}
+		default:
+			return drop{err: unavailable("the X stream broke off (%v)", err)}
+		}
+		if !delivered {
+			s.cfg.Backoff.Reset()
+			delivered = true
+		}
+		if tooLong {
+			s.log.Warn("x: skipping a message longer than 1 MiB")
+			continue
+		}
+		if len(line) == 0 {
+			continue // keep-alive
+		}
+		msg, err := Decode(line)
+		if err != nil {
+			s.log.Warn("x: skipping a malformed message", "err", err)
+			continue
+		}
+		for _, p := range msg.Problems {
+			if p.Disconnect() {
+				return drop{err: unavailable("X disconnected the stream (%s)", s.clean(p.String()))}
+			}
+			s.log.Warn("x: the stream reported a problem", "problem", s.clean(p.String()))
+		}
+		if msg.Event.Kind == 0 {
+			continue
+		}
+		if msg.Event.Kind == tweet.KindPost && !matches(msg.RuleIDs, rules) {
+			// Another tool's rule on the same app matched it.
+			s.log.Debug("x: skipping a post no rule of ours matched", "id", msg.Event.ID)
+			continue
+		}
+		// The stream is not read while the sink applies back-pressure,
+		// so the watchdog, which judges the server's silence, pauses.
+		wd.Stop()
+		err = sink.Emit(ctx, msg.Event)
+		wd.Kick()
+		if err != nil {
+			if ctx.Err() != nil {
+				return drop{}
+			}
+			// tweet.Sink promises an error only once ctx is done.
+			return drop{fatal: true, err: fmt.Errorf("x: the sink refused %s: %w", msg.Event.ID, err)}
+		}
+	}
+}
+
+// matches reports whether a post that matched ids is ours. A post that
+// names no rule is taken: only a post that names rules, none of them
+// ours, belongs to someone else.
+func matches(ids []string, ours map[string]bool) bool {
+	if len(ids) == 0 || len(ours) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if ours[id] {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// invalid is a configuration, credential or access error: retrying cannot
+// fix it.
+func invalid(format string, args ...any) error { return tweet.Errorf(tweet.EINVALID, format, args...) }
+
+// unavailable is an error the source reconnects after.
+func unavailable(format string, args ...any) error {
+	return tweet.Errorf(tweet.EUNAVAILABLE, format, args...)
+}
