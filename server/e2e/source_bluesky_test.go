@@ -1,136 +1,33 @@
 package e2e
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os/exec"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/tweetwire/tweetwire/server/source/bluesky"
+	"github.com/tweetwire/tweetwire/server/source/bluesky/jetstreamtest"
 )
 
-// jetstreamFake is a Jetstream on loopback: a WebSocket endpoint at
-// /subscribe, as the real service has, that hands each connection to the
-// test, and a public AppView answering getProfile.
-type jetstreamFake struct {
-	srv     *httptest.Server
-	appview *httptest.Server
-	conns   chan *jetstreamConn
-
-	mu       sync.Mutex
-	refuse   []int // statuses answered, in order, instead of upgrading
-	requests int
-}
-
-type jetstreamConn struct {
-	query url.Values
-	ws    *websocket.Conn
-	gone  chan struct{} // the client closed or dropped the connection
-}
-
-func newJetstreamFake(t *testing.T, profiles map[string]map[string]string) *jetstreamFake {
+// newJetstreamFake starts a fake Jetstream, and a public AppView that
+// knows profiles.
+func newJetstreamFake(t *testing.T, profiles map[string]bluesky.Profile) (*jetstreamtest.Server, *httptest.Server) {
 	t.Helper()
-	f := &jetstreamFake{conns: make(chan *jetstreamConn, 8)}
-	up := websocket.Upgrader{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/subscribe" {
-			http.NotFound(w, r)
-			return
-		}
-		f.mu.Lock()
-		f.requests++
-		var status int
-		if len(f.refuse) > 0 {
-			status, f.refuse = f.refuse[0], f.refuse[1:]
-		}
-		f.mu.Unlock()
-		if status != 0 {
-			http.Error(w, http.StatusText(status), status)
-			return
-		}
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		c := &jetstreamConn{query: r.URL.Query(), ws: ws, gone: make(chan struct{})}
-		f.conns <- c
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				break
-			}
-		}
-		ws.Close()
-		close(c.gone)
-	}))
-	t.Cleanup(f.srv.Close)
-	f.appview = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := profiles[r.URL.Query().Get("actor")]
-		if r.URL.Path != "/xrpc/app.bsky.actor.getProfile" || !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"error":"InvalidRequest","message":"Profile not found"}`)
-			return
-		}
-		json.NewEncoder(w).Encode(p)
-	}))
-	t.Cleanup(f.appview.Close)
-	return f
-}
-
-func (f *jetstreamFake) url() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") }
-
-func (f *jetstreamFake) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.requests
-}
-
-func (f *jetstreamFake) next(t *testing.T, srv *server, what string) *jetstreamConn {
-	t.Helper()
-	select {
-	case c := <-f.conns:
-		return c
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the server never opened %s\nserver log:\n%s", what, srv.logs)
-		return nil
-	}
-}
-
-func (c *jetstreamConn) send(t *testing.T, msgs ...string) {
-	t.Helper()
-	for _, m := range msgs {
-		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
-			t.Fatalf("write to the server: %v", err)
-		}
-	}
+	js, av := jetstreamtest.NewServer(), jetstreamtest.NewAppView(0, profiles)
+	t.Cleanup(js.Close)
+	t.Cleanup(av.Close)
+	return js, av
 }
 
 // pings sends a WebSocket ping every 200 ms, the only thing a quiet
 // connection carries, until the returned function is called.
-func (c *jetstreamConn) pings() (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)) != nil {
-					return
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+func pings(c *jetstreamtest.Conn) (stop func()) {
+	return quietly(func(context.Context) error { return c.Ping() })
 }
 
 // jetstreamT0 is the time_us of the first message: the event's day.
@@ -140,59 +37,15 @@ var jetstreamT0 = time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
 // event; tag, when set, is in a tag facet.
 func jetstreamPost(did, rkey string, n int, text, tag string) string {
 	at := jetstreamT0.Add(time.Duration(n) * time.Second)
-	rec := map[string]any{"$type": "app.bsky.feed.post", "createdAt": at.Format(time.RFC3339Nano), "langs": []string{"en"}, "text": text}
+	p := jetstreamtest.Post{DID: did, RKey: rkey, TimeUS: at.UnixMicro(), CreatedAt: at, Text: text}
 	if tag != "" {
-		rec["facets"] = []any{map[string]any{
-			"index":    map[string]any{"byteStart": 0, "byteEnd": len(tag) + 1},
-			"features": []any{map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": tag}},
-		}}
+		p.Tags = []string{tag}
 	}
-	b, _ := json.Marshal(map[string]any{
-		"did": did, "time_us": at.UnixMicro(), "kind": "commit",
-		"commit": map[string]any{"rev": "3l3qo2vutsw2b", "operation": "create", "collection": "app.bsky.feed.post", "rkey": rkey, "record": rec, "cid": "bafyreid"},
-	})
-	return string(b)
+	return p.Message()
 }
 
 func jetstreamDelete(did, rkey string, n int) string {
-	return fmt.Sprintf(`{"did":%q,"time_us":%d,"kind":"commit","commit":{"rev":"3l3","operation":"delete","collection":"app.bsky.feed.post","rkey":%q}}`,
-		did, jetstreamT0.Add(time.Duration(n)*time.Second).UnixMicro(), rkey)
-}
-
-// waitForIDs waits until the first client has seen every id in want.
-func waitForIDs(t *testing.T, c *clients, want ...string) {
-	t.Helper()
-	c.waitUntil(strings.Join(want, ", "), 20*time.Second, func(evs []clientEvent) bool {
-		got := received(evs)[0]
-		for _, id := range want {
-			if !slices.Contains(got, id) {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// postByID is the post with the given id as the clients received it, live
-// or in a backlog.
-func postByID(evs []clientEvent, id string) (post, bool) {
-	for _, e := range evs {
-		var ps []post
-		switch e.Event {
-		case "tweet":
-			var p post
-			_ = json.Unmarshal(e.Data, &p)
-			ps = append(ps, p)
-		case "backlog":
-			_ = json.Unmarshal(e.Data, &ps)
-		}
-		for _, p := range ps {
-			if p.ID == id {
-				return p, true
-			}
-		}
-	}
-	return post{}, false
+	return jetstreamtest.Delete(did, rkey, jetstreamT0.Add(time.Duration(n)*time.Second).UnixMicro())
 }
 
 const (
@@ -207,35 +60,35 @@ const (
 // profile.
 func TestBlueskySourceEndToEnd(t *testing.T) {
 	t.Parallel()
-	fake := newJetstreamFake(t, map[string]map[string]string{
-		jetstreamAlice: {"did": jetstreamAlice, "handle": "alice.bsky.social", "displayName": "Alice", "avatar": "https://cdn.bsky.app/img/avatar/plain/alice.jpg"},
+	fake, appview := newJetstreamFake(t, map[string]bluesky.Profile{
+		jetstreamAlice: {Handle: "alice.bsky.social", DisplayName: "Alice", Avatar: "https://cdn.bsky.app/img/avatar/plain/alice.jpg"},
 	})
 	srv := startServer(t, "--source", "bluesky", "--track", "#GoConf,golang",
-		"--bluesky-jetstream-url", fake.url(), "--bluesky-appview-url", fake.appview.URL, "--bluesky-stall-timeout", "1s",
+		"--bluesky-jetstream-url", fake.URL, "--bluesky-appview-url", appview.URL, "--bluesky-stall-timeout", "1s",
 		"--backlog", "100", "--log-level", "debug")
 	c := startClients(t, srv.URL, "--transports", "websocket")
-	conn := fake.next(t, srv, "the subscription")
-	if got := conn.query.Get("wantedCollections"); got != "app.bsky.feed.post" {
+	conn := accept(t, "the subscription", srv, fake.Accept)
+	if got := conn.Query.Get("wantedCollections"); got != "app.bsky.feed.post" {
 		t.Errorf("wantedCollections = %q", got)
 	}
-	if conn.query.Has("cursor") {
-		t.Errorf("the first subscription has a cursor: %v", conn.query)
+	if conn.Query.Has("cursor") {
+		t.Errorf("the first subscription has a cursor: %v", conn.Query)
 	}
 	srv.waitHealth(t, "the source running", func(h map[string]any) bool { return sourceState(h) == "running" })
-	stop := conn.pings()
+	stop := pings(conn)
 	alice := "bluesky:" + jetstreamAlice + "/3aaa"
 	bob := "bluesky:" + jetstreamBob + "/3bbb"
 	carol := "bluesky:" + jetstreamBob + "/3ccc"
 
 	t.Log("posts, with one not about the event, a malformed message and one over 1 MiB among them")
-	conn.send(t,
+	mustSend(t, conn,
 		jetstreamPost(jetstreamAlice, "3aaa", 1, "See you at #GoConf", "GoConf"),
 		jetstreamPost(jetstreamBob, "3zzz", 2, "lunch", ""),
 		`{"did":"did:plc:x","time_us":1,"kind":"commit","commit":{`,
 		jetstreamPost(jetstreamBob, "3big", 3, "#goconf "+strings.Repeat("x", 1<<20), "goconf"),
 		jetstreamPost(jetstreamBob, "3bbb", 4, "I write golang daily", ""),
 	)
-	waitForIDs(t, c, alice, bob)
+	waitIDs(t, c, alice, bob)
 	if p, _ := postByID(c.snapshot(), alice); p.User != "alice.bsky.social" || p.Name != "Alice" || p.Picture != "https://cdn.bsky.app/img/avatar/plain/alice.jpg" || p.Source != "bluesky" ||
 		p.URL != "https://bsky.app/profile/"+jetstreamAlice+"/post/3aaa" {
 		t.Errorf("alice's post reached the client as %+v", p)
@@ -246,33 +99,33 @@ func TestBlueskySourceEndToEnd(t *testing.T) {
 
 	t.Log("pings only, for longer than the stall timeout: the connection stays")
 	time.Sleep(2500 * time.Millisecond)
-	if n := fake.count(); n != 1 {
+	if n := fake.Requests(); n != 1 {
 		t.Fatalf("%d connections: pings did not keep the connection\nserver log:\n%s", n, srv.logs)
 	}
 
 	t.Log("silence: a stall, then a subscription from the cursor")
 	stop()
-	conn = fake.next(t, srv, "a subscription after the stall")
+	conn = accept(t, "a subscription after the stall", srv, fake.Accept)
 	wantCursor := fmt.Sprint(jetstreamT0.Add(4*time.Second - 5*time.Second).UnixMicro())
-	if got := conn.query.Get("cursor"); got != wantCursor {
+	if got := conn.Query.Get("cursor"); got != wantCursor {
 		t.Errorf("cursor after the stall = %q, want %s (the last time_us, 5 s back)", got, wantCursor)
 	}
-	stop = conn.pings()
+	stop = pings(conn)
 	// Jetstream replays from the cursor: what the wall showed is not
 	// shown again.
-	conn.send(t, jetstreamPost(jetstreamBob, "3bbb", 4, "I write golang daily", ""))
+	mustSend(t, conn, jetstreamPost(jetstreamBob, "3bbb", 4, "I write golang daily", ""))
 
 	t.Log("the server closes the connection: a subscription from the cursor, and a delete")
 	stop()
-	conn.ws.Close()
-	conn = fake.next(t, srv, "a subscription after the disconnect")
-	if got := conn.query.Get("cursor"); got != wantCursor {
+	conn.Close()
+	conn = accept(t, "a subscription after the disconnect", srv, fake.Accept)
+	if got := conn.Query.Get("cursor"); got != wantCursor {
 		t.Errorf("cursor after the disconnect = %q, want %s", got, wantCursor)
 	}
-	stop = conn.pings()
+	stop = pings(conn)
 	defer stop()
-	conn.send(t, jetstreamDelete(jetstreamAlice, "3aaa", 5), jetstreamPost(jetstreamBob, "3ccc", 6, "#goconf day two", "goconf"))
-	waitForIDs(t, c, carol)
+	mustSend(t, conn, jetstreamDelete(jetstreamAlice, "3aaa", 5), jetstreamPost(jetstreamBob, "3ccc", 6, "#goconf day two", "goconf"))
+	waitIDs(t, c, carol)
 	c.waitUntil("the delete", 20*time.Second, func(evs []clientEvent) bool { return countEvents(evs, "delete") == 1 })
 
 	if got := received(c.snapshot())[0]; strings.Join(got, ",") != strings.Join([]string{alice, bob, carol}, ",") {
@@ -295,11 +148,9 @@ func TestBlueskySourceEndToEnd(t *testing.T) {
 // /healthz, and does not retry.
 func TestBlueskyRefusedSubscription(t *testing.T) {
 	t.Parallel()
-	fake := newJetstreamFake(t, nil)
-	fake.mu.Lock()
-	fake.refuse = []int{http.StatusForbidden}
-	fake.mu.Unlock()
-	srv := startServer(t, "--source", "bluesky", "--track", "#GoConf", "--bluesky-jetstream-url", fake.url())
+	fake, _ := newJetstreamFake(t, nil)
+	fake.Refuse(http.StatusForbidden)
+	srv := startServer(t, "--source", "bluesky", "--track", "#GoConf", "--bluesky-jetstream-url", fake.URL)
 	h := srv.waitHealth(t, "the source failed", func(h map[string]any) bool { return sourceState(h) == "failed" })
 	msg := h["source"].(map[string]any)["error"].(string)
 	for _, want := range []string{"403 Forbidden", "check --bluesky-jetstream-url"} {
@@ -311,7 +162,7 @@ func TestBlueskyRefusedSubscription(t *testing.T) {
 		t.Errorf("/healthz error is not one sentence: %q", msg)
 	}
 	time.Sleep(1500 * time.Millisecond) // a retry would come now
-	if n := fake.count(); n != 1 {
+	if n := fake.Requests(); n != 1 {
 		t.Errorf("%d subscriptions, want 1: no retry after a refusal", n)
 	}
 	if logs := srv.logs.String(); !strings.Contains(logs, "source stopped") || !strings.Contains(logs, "403 Forbidden") {

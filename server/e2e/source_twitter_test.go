@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,68 +31,10 @@ func twitterStatus(id int, text string) string {
 	return string(b)
 }
 
-// accept waits for the server's next connection to a fake stream.
-func accept(t *testing.T, what string, srv *server, next func(context.Context) (*streamtest.Conn, error)) *streamtest.Conn {
-	t.Helper()
-	c, err := next(waitCtx(t, 20*time.Second))
-	if err != nil {
-		t.Fatalf("the server never opened %s: %v\nserver log:\n%s", what, err, srv.logs)
-	}
-	return c
-}
-
-func mustSend(t *testing.T, c *streamtest.Conn, lines ...string) {
-	t.Helper()
-	if err := c.Send(lines...); err != nil {
-		t.Fatalf("send: %v", err)
-	}
-}
-
-// gone waits until the server hung up on c.
-func gone(t *testing.T, srv *server, c *streamtest.Conn, why string) {
-	t.Helper()
-	select {
-	case <-c.Gone():
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the server kept the connection open despite %s\nserver log:\n%s", why, srv.logs)
-	}
-}
-
 // keepAlive sends keep-alives on c every 200 ms, as a quiet stream does,
 // until the returned function is called.
 func keepAlive(c *streamtest.Conn) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if c.KeepAlive() != nil {
-					return
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
-}
-
-// waitIDs waits until the client has seen every id in want.
-func waitIDs(t *testing.T, c *clients, want ...string) {
-	t.Helper()
-	c.waitUntil(strings.Join(want, ", "), 20*time.Second, func(evs []clientEvent) bool {
-		got := received(evs)[0]
-		for _, id := range want {
-			if !slices.Contains(got, id) {
-				return false
-			}
-		}
-		return true
-	})
+	return quietly(func(context.Context) error { return c.KeepAlive() })
 }
 
 // A real server follows a fake Twitter through everything a stream does:
@@ -247,19 +188,5 @@ func TestTwitterRetiredEndpoint(t *testing.T) {
 	}
 	if h["status"] == "ok" {
 		t.Errorf("/healthz status %v with a failed source", h["status"])
-	}
-}
-
-// assertNoSecrets fails when a secret appears in the log or in /healthz.
-func assertNoSecrets(t *testing.T, logs string, health map[string]any, secrets ...string) {
-	t.Helper()
-	hb, _ := json.Marshal(health)
-	for _, s := range secrets {
-		if strings.Contains(logs, s) {
-			t.Errorf("the log contains the secret %q", s)
-		}
-		if strings.Contains(string(hb), s) {
-			t.Errorf("/healthz contains the secret %q", s)
-		}
 	}
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -62,23 +61,12 @@ func TestXSourceEndToEnd(t *testing.T) {
 	)
 	waitIDs(t, c, "x:11", "x:15", "x:16")
 	texts := map[string]string{}
-	for _, e := range c.snapshot() {
-		// The client may connect after the first posts: they come in
-		// its backlog then.
-		var ps []post
-		switch e.Event {
-		case "tweet":
-			var p post
-			_ = json.Unmarshal(e.Data, &p)
-			ps = append(ps, p)
-		case "backlog":
-			_ = json.Unmarshal(e.Data, &ps)
-		}
-		for _, p := range ps {
-			texts[p.ID] = p.Text
-			if p.ID == "x:11" && (p.URL != "https://x.com/marta_codes/status/11" || p.Source != "x") {
-				t.Errorf("x:11 = %+v", p)
-			}
+	// The client may connect after the first posts: they come in its
+	// backlog then.
+	for _, p := range posts(c.snapshot()) {
+		texts[p.ID] = p.Text
+		if p.ID == "x:11" && (p.URL != "https://x.com/marta_codes/status/11" || p.Source != "x") {
+			t.Errorf("x:11 = %+v", p)
 		}
 	}
 	if texts["x:15"] != long || texts["x:16"] != "RT @marta_codes: "+long {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/source/match"
 	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/shown"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -84,7 +85,7 @@ type Source struct {
 
 	// cursor and emitted belong to the goroutine in Run.
 	cursor  int64
-	emitted *idSet
+	emitted *shown.Set
 }
 
 var _ tweet.Source = (*Source)(nil)
@@ -133,7 +134,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 			Proxy:            http.ProxyFromEnvironment,
 			HandshakeTimeout: 30 * time.Second,
 		},
-		emitted: newIDSet(1 << 16),
+		emitted: shown.New(1 << 16),
 	}
 	s.profiles = newProfiles(s.client, strings.TrimSuffix(cfg.AppViewURL, "/"), log)
 	return s, nil
@@ -165,11 +166,6 @@ func subscribeURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// fatal marks errors that end Run: retrying cannot fix them.
-type fatal struct{ err error }
-
-func (f fatal) Error() string { return f.err.Error() }
-
 // Run follows Jetstream until ctx is done or the service refuses the
 // subscription for good. Drops and stalls are retried forever, resuming
 // at the last message seen so that nothing posted meanwhile is missed.
@@ -186,31 +182,21 @@ func (s *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	wg.Go(func() { s.emit(ctx, sink, queue) })
 
 	backoff := s.cfg.Backoff
-	for {
-		healthy, err := s.session(ctx, sink, queue)
-		if ctx.Err() != nil {
-			return nil
-		}
-		var f fatal
-		if errors.As(err, &f) {
-			sink.SetState(tweet.StateFailed, f.err)
-			return f.err
-		}
-		if healthy {
-			backoff.Reset()
-		}
-		wait := backoff.Next()
-		sink.SetState(tweet.StateReconnecting, err)
-		s.log.Warn("bluesky: reconnecting", "err", err, "wait", wait.Round(time.Millisecond))
-		if !reconnect.Sleep(ctx, wait) {
-			return nil
-		}
+	err := reconnect.Run(ctx, func() reconnect.Drop { return s.session(ctx, sink, queue) }, func(d reconnect.Drop) time.Duration {
+		wait := backoff.After(d)
+		sink.SetState(tweet.StateReconnecting, d.Err)
+		s.log.Warn("bluesky: reconnecting", "err", d.Err, "wait", wait.Round(time.Millisecond))
+		return wait
+	})
+	if err != nil {
+		sink.SetState(tweet.StateFailed, err)
 	}
+	return err
 }
 
-// session runs one connection until it drops. healthy says whether it
+// session runs one connection until it drops. It is healthy once it
 // delivered a message, which resets the backoff.
-func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pending) (healthy bool, err error) {
+func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pending) reconnect.Drop {
 	u := *s.subscribe
 	if s.cursor > 0 {
 		q := u.Query()
@@ -219,7 +205,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 	}
 	conn, resp, err := s.dialer.DialContext(ctx, u.String(), http.Header{"User-Agent": {"tweetwire"}})
 	if err != nil {
-		return false, s.dialError(resp, err)
+		return s.dialError(resp, err)
 	}
 	defer conn.Close()
 	sink.SetState(tweet.StateRunning, nil)
@@ -240,6 +226,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 		return err
 	})
 	var buf bytes.Buffer
+	healthy := false
 	for {
 		typ, r, err := conn.NextReader()
 		if err == nil {
@@ -248,14 +235,14 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 		}
 		switch {
 		case ctx.Err() != nil:
-			return healthy, nil
+			return reconnect.Drop{Healthy: healthy}
 		case wd.Stalled():
-			return healthy, fmt.Errorf("Jetstream sent nothing for %v", s.cfg.StallTimeout)
+			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("Jetstream sent nothing for %v", s.cfg.StallTimeout)}
 		case errors.Is(err, errTooLarge):
 			s.log.Warn("bluesky: skipping a message larger than 1 MiB")
 			continue
 		case err != nil:
-			return healthy, fmt.Errorf("the connection to Jetstream dropped: %w", err)
+			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("the connection to Jetstream dropped: %w", err)}
 		}
 		healthy = true
 		if typ != websocket.TextMessage {
@@ -263,7 +250,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 			continue
 		}
 		if !s.handle(ctx, buf.Bytes(), queue) {
-			return healthy, nil
+			return reconnect.Drop{Healthy: healthy}
 		}
 	}
 }
@@ -274,19 +261,19 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 // through a proxy that will not let us in: that is configuration, and
 // retrying cannot fix it. A network error, a timeout, 429 and 5xx are
 // retried: the service or the network may come back.
-func (s *Source) dialError(resp *http.Response, err error) error {
+func (s *Source) dialError(resp *http.Response, err error) reconnect.Drop {
 	where := s.subscribe.Scheme + "://" + s.subscribe.Host
 	if resp == nil {
-		return fmt.Errorf("cannot connect to Jetstream at %s: %w", where, err)
+		return reconnect.Drop{Err: fmt.Errorf("cannot connect to Jetstream at %s: %w", where, err)}
 	}
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return fatal{tweet.Errorf(tweet.EINVALID, "Jetstream at %s refused the connection (%s), though Jetstream needs no credentials: check --bluesky-jetstream-url and any proxy in between", where, resp.Status)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "Jetstream at %s refused the connection (%s), though Jetstream needs no credentials: check --bluesky-jetstream-url and any proxy in between", where, resp.Status)}
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
-		return fmt.Errorf("Jetstream at %s answered %s", where, resp.Status)
+		return reconnect.Drop{Err: fmt.Errorf("Jetstream at %s answered %s", where, resp.Status)}
 	default:
-		return fatal{tweet.Errorf(tweet.EINVALID, "%s answered %s instead of a Jetstream subscription: check --bluesky-jetstream-url (it looks like %s)", where, resp.Status, DefaultJetstreamURL)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered %s instead of a Jetstream subscription: check --bluesky-jetstream-url (it looks like %s)", where, resp.Status, DefaultJetstreamURL)}
 	}
 }
 
@@ -334,14 +321,14 @@ func (s *Source) handle(ctx context.Context, msg []byte, queue chan<- pending) b
 		return true
 	case m.Event.Kind == tweet.KindPost:
 		t := m.Event.Tweet
-		if !s.match.Match(t.Text, t.Hashtags) || !s.emitted.add(t.ID) {
+		if !s.match.Match(t.Text, t.Hashtags) || !s.emitted.Add(t.ID) {
 			return true // not about the event, or replayed after a rewind
 		}
 		p = pending{ev: m.Event, lookup: s.profiles.get(m.DID), deadline: time.Now().Add(s.cfg.ProfileWait)}
 	case m.Event.Kind == tweet.KindDelete:
 		// Jetstream sends every deletion on the network; only those of
 		// posts shown here mean anything to the wall.
-		if !s.emitted.remove(m.Event.ID) {
+		if !s.emitted.Remove(m.Event.ID, false) {
 			return true
 		}
 		p = pending{ev: m.Event}
@@ -413,41 +400,4 @@ func fillAuthor(t *tweet.Tweet, l *lookup) {
 		t.Name = t.User
 	}
 	t.Picture = l.profile.Avatar
-}
-
-// idSet remembers the posts shown, up to max of them, forgetting the
-// oldest first, and which of them were deleted since.
-type idSet struct {
-	max   int
-	state map[string]bool // id -> still shown
-	fifo  []string
-	next  int
-}
-
-func newIDSet(max int) *idSet { return &idSet{max: max, state: map[string]bool{}} }
-
-// add records id as shown and reports whether it was unknown: a post seen
-// again after a rewind, even one deleted since, is not shown again.
-func (s *idSet) add(id string) bool {
-	if _, known := s.state[id]; known {
-		return false
-	}
-	if len(s.fifo) < s.max {
-		s.fifo = append(s.fifo, id)
-	} else {
-		delete(s.state, s.fifo[s.next])
-		s.fifo[s.next] = id
-		s.next = (s.next + 1) % s.max
-	}
-	s.state[id] = true
-	return true
-}
-
-// remove records id as deleted and reports whether it was shown until now.
-func (s *idSet) remove(id string) bool {
-	if !s.state[id] {
-		return false
-	}
-	s.state[id] = false
-	return true
 }

@@ -1,30 +1,18 @@
 package bluesky_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/bluesky"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// fixture returns the lines of testdata/name.
-func fixture(t testing.TB, name string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-}
-
 func TestDecodePosts(t *testing.T) {
-	lines := fixture(t, "normal.jsonl")
+	lines := sourcetest.FixtureLines(t, "normal.jsonl")
 	want := []tweet.Tweet{{
 		ID:        "bluesky:did:plc:eygmaihciaxprqvxpfvl6flk/3l3qo2vuowo2b",
 		Source:    "bluesky",
@@ -72,7 +60,7 @@ func TestDecodePosts(t *testing.T) {
 }
 
 func TestDecodeDeleteAndOthers(t *testing.T) {
-	m, err := bluesky.Decode(fixture(t, "delete.jsonl")[0])
+	m, err := bluesky.Decode(sourcetest.FixtureLines(t, "delete.jsonl")[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +76,7 @@ func TestDecodeDeleteAndOthers(t *testing.T) {
 		{name: "repost is another collection"},
 		{name: "update is not shown"},
 	}
-	for i, line := range fixture(t, "other.jsonl") {
+	for i, line := range sourcetest.FixtureLines(t, "other.jsonl") {
 		t.Run(tests[i].name, func(t *testing.T) {
 			m, err := bluesky.Decode(line)
 			if err != nil {
@@ -103,7 +91,7 @@ func TestDecodeDeleteAndOthers(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	wants := []string{"malformed record", "invalid rkey", "invalid did", "without a commit", "without a record", "not a Jetstream message"}
-	for i, line := range fixture(t, "malformed.jsonl") {
+	for i, line := range sourcetest.FixtureLines(t, "malformed.jsonl") {
 		m, err := bluesky.Decode(line)
 		if err == nil || !strings.Contains(err.Error(), wants[i]) {
 			t.Errorf("line %d: err = %v, want one with %q (message %+v)", i+1, err, wants[i], m)
@@ -116,7 +104,7 @@ func TestDecodeMalformed(t *testing.T) {
 // and a permalink that cannot be bent into another path.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"normal.jsonl", "delete.jsonl", "other.jsonl", "malformed.jsonl"} {
-		for _, line := range fixture(f, name) {
+		for _, line := range sourcetest.FixtureLines(f, name) {
 			f.Add(line)
 		}
 	}
@@ -138,29 +126,14 @@ func FuzzDecode(f *testing.F) {
 		if !ok || strings.Count(rest, "/") != 1 || strings.ContainsAny(rest, " ?#\n") {
 			t.Fatalf("id %q", m.Event.ID)
 		}
-		switch m.Event.Kind {
-		case tweet.KindDelete:
-		case tweet.KindPost:
-			tw := m.Event.Tweet
-			if tw.ID != m.Event.ID || tw.Source != "bluesky" || tw.User != m.DID {
+		sourcetest.CheckEvent(t, m.Event, "bluesky")
+		if tw := m.Event.Tweet; m.Event.Kind == tweet.KindPost {
+			if tw.User != m.DID {
 				t.Fatalf("post %+v", tw)
 			}
 			if !strings.HasPrefix(tw.URL, "https://bsky.app/profile/did:") || strings.Contains(tw.URL, "..") {
 				t.Fatalf("URL %q", tw.URL)
 			}
-			if tw.CreatedAt.Location() != time.UTC {
-				t.Fatalf("CreatedAt %v not in UTC", tw.CreatedAt)
-			}
-			if tw.Hashtags == nil {
-				t.Fatal("nil Hashtags")
-			}
-			for _, h := range tw.Hashtags {
-				if h == "" || tweet.NormalizeHashtag(h) != h {
-					t.Fatalf("hashtag %q not normalised", h)
-				}
-			}
-		default:
-			t.Fatalf("kind %v", m.Event.Kind)
 		}
 	})
 }

@@ -5,54 +5,23 @@ import (
 	"errors"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/demo"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-type fakeSink struct {
-	mu     sync.Mutex
-	posts  []tweet.Tweet
-	states []tweet.State
-	odd    []tweet.Event // events that are not well-formed posts
-	onEmit func(ctx context.Context) error
-}
-
-func (s *fakeSink) Emit(ctx context.Context, ev tweet.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// odd returns the events that are not well-formed posts.
+func oddEvents(events []tweet.Event) []tweet.Event {
+	var out []tweet.Event
+	for _, ev := range events {
+		if ev.Kind != tweet.KindPost || ev.ID != ev.Tweet.ID {
+			out = append(out, ev)
+		}
 	}
-	s.mu.Lock()
-	s.posts = append(s.posts, ev.Tweet)
-	if ev.Kind != tweet.KindPost || ev.ID != ev.Tweet.ID {
-		s.odd = append(s.odd, ev)
-	}
-	s.mu.Unlock()
-	if s.onEmit != nil {
-		return s.onEmit(ctx)
-	}
-	return nil
-}
-
-func (s *fakeSink) SetState(st tweet.State, _ error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.states = append(s.states, st)
-}
-
-func (s *fakeSink) snapshot() ([]tweet.Tweet, []tweet.State) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]tweet.Tweet(nil), s.posts...), append([]tweet.State(nil), s.states...)
-}
-
-func (s *fakeSink) oddEvents() []tweet.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.odd
+	return out
 }
 
 func TestNew(t *testing.T) {
@@ -88,21 +57,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// runFor runs d until ctx ends and fails the test if Run does not return
-// soon after.
-func runFor(t *testing.T, ctx context.Context, d *demo.Demo, sink tweet.Sink) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, sink) }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return within 10s")
-		return nil
-	}
-}
-
 func TestRunPaces(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -124,22 +78,23 @@ func TestRunPaces(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), tt.duration)
 			defer cancel()
-			sink := &fakeSink{}
-			if err := runFor(t, ctx, d, sink); err != nil {
+			sink := &sourcetest.Sink{}
+			if err := sourcetest.RunFor(t, ctx, d, sink, 10*time.Second); err != nil {
 				t.Fatalf("Run = %v, want nil once ctx is done", err)
 			}
-			posts, states := sink.snapshot()
-			if len(posts) < tt.min || len(posts) > tt.max {
-				t.Errorf("emitted %d posts, want %d to %d", len(posts), tt.min, tt.max)
+			events, states := sink.Events(), sink.States()
+			if len(events) < tt.min || len(events) > tt.max {
+				t.Errorf("emitted %d posts, want %d to %d", len(events), tt.min, tt.max)
 			}
-			if len(states) != 1 || states[0] != tweet.StateRunning {
+			if len(states) != 1 || states[0].State != tweet.StateRunning {
 				t.Errorf("states = %v, want [running]", states)
 			}
-			if odd := sink.oddEvents(); len(odd) > 0 {
+			if odd := oddEvents(events); len(odd) > 0 {
 				t.Errorf("emitted events that are not well-formed posts: %+v", odd)
 			}
 			ids := map[string]bool{}
-			for _, p := range posts {
+			for _, ev := range events {
+				p := ev.Tweet
 				if ids[p.ID] {
 					t.Errorf("id %s emitted twice", p.ID)
 				}
@@ -158,12 +113,12 @@ func TestRunStopsWhileSinkBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sink := &fakeSink{onEmit: func(ctx context.Context) error {
+	sink := &sourcetest.Sink{OnEmit: func(ctx context.Context, _ int) error {
 		cancel()
 		<-ctx.Done()
 		return ctx.Err()
 	}}
-	if err := runFor(t, ctx, d, sink); err != nil {
+	if err := sourcetest.RunFor(t, ctx, d, sink, 10*time.Second); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
 }
@@ -174,12 +129,12 @@ func TestRunReportsASinkFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	sink := &fakeSink{onEmit: func(context.Context) error { return boom }}
-	err = runFor(t, context.Background(), d, sink)
+	sink := &sourcetest.Sink{OnEmit: func(context.Context, int) error { return boom }}
+	err = sourcetest.RunFor(t, context.Background(), d, sink, 10*time.Second)
 	if !errors.Is(err, boom) {
 		t.Fatalf("Run = %v, want it to wrap %v", err, boom)
 	}
-	if _, states := sink.snapshot(); states[len(states)-1] != tweet.StateFailed {
+	if states := sink.States(); states[len(states)-1].State != tweet.StateFailed {
 		t.Errorf("states = %v, want failed last", states)
 	}
 }

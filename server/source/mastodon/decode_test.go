@@ -1,8 +1,6 @@
 package mastodon_test
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,20 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/tweetwire/tweetwire/server/source/mastodon"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestDecodeStatus(t *testing.T) {
-	ev, ok, err := mastodon.Decode("mastodon.social", "update", fixture(t, "status.json"))
+	ev, ok, err := mastodon.Decode("mastodon.social", "update", sourcetest.Fixture(t, "status.json"))
 	if err != nil || !ok {
 		t.Fatalf("Decode = %v, %v", ok, err)
 	}
@@ -45,7 +35,7 @@ func TestDecodeStatus(t *testing.T) {
 }
 
 func TestDecodeReblog(t *testing.T) {
-	ev, ok, err := mastodon.Decode("mastodon.social", "update", fixture(t, "reblog.json"))
+	ev, ok, err := mastodon.Decode("mastodon.social", "update", sourcetest.Fixture(t, "reblog.json"))
 	if err != nil || !ok {
 		t.Fatalf("Decode = %v, %v", ok, err)
 	}
@@ -79,12 +69,12 @@ func TestDecodeOthers(t *testing.T) {
 		{name: "delete", event: "delete", data: "113001234567890123", wantOK: true, wantID: "mastodon:mastodon.social:113001234567890123"},
 		{name: "delete without id", event: "delete", data: "", err: "invalid status id"},
 		{name: "delete with a space", event: "delete", data: "1 2", err: "invalid status id"},
-		{name: "edit is skipped", event: "status.update", data: string(fixture(t, "status.json"))},
+		{name: "edit is skipped", event: "status.update", data: string(sourcetest.Fixture(t, "status.json"))},
 		{name: "notification is skipped", event: "notification", data: `{}`},
-		{name: "created_at not a time", event: "update", data: string(fixture(t, "malformed.json")), err: "no valid created_at"},
-		{name: "no id", event: "update", data: string(fixture(t, "noid.json")), err: "invalid id"},
-		{name: "no account", event: "update", data: string(fixture(t, "noaccount.json")), err: "has no account"},
-		{name: "truncated", event: "update", data: string(fixture(t, "truncated.json")), err: "not a status"},
+		{name: "created_at not a time", event: "update", data: string(sourcetest.Fixture(t, "malformed.json")), err: "no valid created_at"},
+		{name: "no id", event: "update", data: string(sourcetest.Fixture(t, "noid.json")), err: "invalid id"},
+		{name: "no account", event: "update", data: string(sourcetest.Fixture(t, "noaccount.json")), err: "has no account"},
+		{name: "truncated", event: "update", data: string(sourcetest.Fixture(t, "truncated.json")), err: "not a status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,10 +125,10 @@ func TestPlainText(t *testing.T) {
 // it accepts must hold the tweet.Tweet invariants.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"status.json", "reblog.json", "malformed.json", "noid.json", "noaccount.json", "truncated.json"} {
-		f.Add("update", fixture(f, name))
+		f.Add("update", sourcetest.Fixture(f, name))
 	}
 	f.Add("delete", []byte("113001234567890123"))
-	f.Add("status.update", fixture(f, "status.json"))
+	f.Add("status.update", sourcetest.Fixture(f, "status.json"))
 	f.Fuzz(func(t *testing.T, event string, data []byte) {
 		ev, ok, err := mastodon.Decode("mastodon.social", event, data)
 		if err != nil || !ok {
@@ -151,24 +141,7 @@ func FuzzDecode(f *testing.F) {
 		if !found || rest == "" || strings.ContainsAny(rest, " \n\t") {
 			t.Fatalf("id %q", ev.ID)
 		}
-		switch ev.Kind {
-		case tweet.KindDelete:
-		case tweet.KindPost:
-			tw := ev.Tweet
-			if tw.ID != ev.ID || tw.Source != "mastodon" || tw.User == "" {
-				t.Fatalf("post %+v", tw)
-			}
-			if tw.CreatedAt.Location() != time.UTC || tw.Hashtags == nil {
-				t.Fatalf("post %+v", tw)
-			}
-			for _, h := range tw.Hashtags {
-				if h == "" || tweet.NormalizeHashtag(h) != h {
-					t.Fatalf("hashtag %q not normalised", h)
-				}
-			}
-		default:
-			t.Fatalf("kind %v", ev.Kind)
-		}
+		sourcetest.CheckEvent(t, ev, "mastodon")
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/source/match"
 	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/shown"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -73,7 +74,7 @@ type Source struct {
 	// arriving on two streams at once is emitted once, and before its
 	// delete.
 	emitMu sync.Mutex
-	shown  *idSet
+	shown  *shown.Set
 }
 
 // stream is one streaming endpoint.
@@ -120,7 +121,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 		host:    strings.ToLower(base.Host),
 		streams: streams,
 		log:     log,
-		shown:   newIDSet(1 << 16),
+		shown:   shown.New(1 << 16),
 	}
 	s.client = &http.Client{
 		// No Timeout: a stream lasts; the watchdog notices a silent one.
@@ -223,41 +224,23 @@ func (s *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	return fatalErr
 }
 
-// fatal marks errors that end Run: retrying cannot fix them.
-type fatal struct{ err error }
-
-func (f fatal) Error() string { return f.err.Error() }
-
 // follow keeps stream i connected until ctx is done (nil) or it meets a
 // fatal error (returned).
 func (s *Source) follow(ctx context.Context, sink tweet.Sink, states *states, i int) error {
 	st := s.streams[i]
 	backoff := s.cfg.Backoff
-	for {
-		healthy, err := s.session(ctx, sink, states, i)
-		if ctx.Err() != nil {
-			return nil
-		}
-		var f fatal
-		if errors.As(err, &f) {
-			return f.err
-		}
-		if healthy {
-			backoff.Reset()
-		}
-		wait := backoff.Next()
-		states.set(i, tweet.StateReconnecting, err)
-		s.log.Warn("mastodon: reconnecting", "stream", st.name, "err", err, "wait", wait.Round(time.Millisecond))
-		if !reconnect.Sleep(ctx, wait) {
-			return nil
-		}
-	}
+	return reconnect.Run(ctx, func() reconnect.Drop { return s.session(ctx, sink, states, i) }, func(d reconnect.Drop) time.Duration {
+		wait := backoff.After(d)
+		states.set(i, tweet.StateReconnecting, d.Err)
+		s.log.Warn("mastodon: reconnecting", "stream", st.name, "err", d.Err, "wait", wait.Round(time.Millisecond))
+		return wait
+	})
 }
 
-// session runs one connection of stream i until it drops. healthy says
-// whether it delivered an event, or kept alive past one keep-alive, which
+// session runs one connection of stream i until it drops. It is healthy
+// once it delivered an event, or kept alive past one keep-alive, which
 // resets the backoff.
-func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i int) (healthy bool, err error) {
+func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i int) reconnect.Drop {
 	st := s.streams[i]
 	u := *s.base
 	u.Path += "/api/v1/streaming/" + st.path
@@ -272,7 +255,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i
 	defer wd.Stop()
 	req, err := http.NewRequestWithContext(connCtx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return false, fatal{tweet.Errorf(tweet.EINVALID, "--mastodon-url %q gives no valid stream URL: %v", s.cfg.URL, err)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "--mastodon-url %q gives no valid stream URL: %v", s.cfg.URL, err)}
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
@@ -283,30 +266,30 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if wd.Stalled() {
-			return false, fmt.Errorf("%s did not answer the %s stream for %v", s.host, st.name, s.cfg.StallTimeout)
+			return reconnect.Drop{Err: fmt.Errorf("%s did not answer the %s stream for %v", s.host, st.name, s.cfg.StallTimeout)}
 		}
-		return false, fmt.Errorf("cannot connect to %s for the %s stream: %s", s.host, st.name, s.redact(err.Error()))
+		return reconnect.Drop{Err: fmt.Errorf("cannot connect to %s for the %s stream: %s", s.host, st.name, s.redact(err.Error()))}
 	}
 	defer resp.Body.Close()
-	if err := s.checkResponse(resp, st); err != nil {
-		return false, err
+	if d := s.checkResponse(resp, st); d.Err != nil {
+		return d
 	}
 	states.set(i, tweet.StateRunning, nil)
 	s.log.Info("mastodon: streaming", "stream", st.name, "host", s.host)
 
 	sr := newSSEReader(wd.Reader(resp.Body), MaxEventBytes)
-	keepAlives := 0
+	healthy, keepAlives := false, 0
 	for {
 		ev, err := sr.next()
 		switch {
 		case ctx.Err() != nil:
-			return healthy, nil
+			return reconnect.Drop{Healthy: healthy}
 		case wd.Stalled():
-			return healthy, fmt.Errorf("%s sent nothing on the %s stream, not even a keep-alive, for %v", s.host, st.name, s.cfg.StallTimeout)
+			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("%s sent nothing on the %s stream, not even a keep-alive, for %v", s.host, st.name, s.cfg.StallTimeout)}
 		case errors.Is(err, io.EOF):
-			return healthy, fmt.Errorf("%s closed the %s stream", s.host, st.name)
+			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("%s closed the %s stream", s.host, st.name)}
 		case err != nil:
-			return healthy, fmt.Errorf("the %s stream from %s dropped: %s", st.name, s.host, s.redact(err.Error()))
+			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("the %s stream from %s dropped: %s", st.name, s.host, s.redact(err.Error()))}
 		case ev.comment:
 			// The first comment comes with the connection; a second one
 			// means it has lasted a keep-alive period.
@@ -319,23 +302,23 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i
 		}
 		healthy = true
 		if !s.handle(ctx, sink, st, ev) {
-			return healthy, nil
+			return reconnect.Drop{Healthy: healthy}
 		}
 	}
 }
 
-// checkResponse classifies the answer to a stream request. A refused
-// token and a URL that is no Mastodon server are fatal: retrying cannot
-// fix them, and a retry storm on a 401 is how accounts get suspended.
-// 408, 429 and 5xx are retried.
-func (s *Source) checkResponse(resp *http.Response, st stream) error {
+// checkResponse classifies the answer to a stream request: a drop without
+// Err when it is a stream. A refused token and a URL that is no Mastodon
+// server are fatal: retrying cannot fix them, and a retry storm on a 401
+// is how accounts get suspended. 408, 429 and 5xx are retried.
+func (s *Source) checkResponse(resp *http.Response, st stream) reconnect.Drop {
 	code := resp.StatusCode
 	if code == http.StatusOK {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if ct != "text/event-stream" {
-			return fatal{tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %q, not an event stream: check that --mastodon-url is a Mastodon server", s.host, st.name, ct)}
+			return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %q, not an event stream: check that --mastodon-url is a Mastodon server", s.host, st.name, ct)}
 		}
-		return nil
+		return reconnect.Drop{}
 	}
 	// Mastodon explains a refusal in {"error": "..."}; it is the server's
 	// sentence, so it is quoted, short, and scrubbed of the token.
@@ -349,15 +332,15 @@ func (s *Source) checkResponse(resp *http.Response, st stream) error {
 	}
 	switch {
 	case code == http.StatusUnauthorized && s.cfg.Token == "":
-		return fatal{tweet.Errorf(tweet.EINVALID, "%s requires an access token for streaming (%s): create one in Preferences > Development with the read:statuses scope and set MASTODON_TOKEN", s.host, why)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s requires an access token for streaming (%s): create one in Preferences > Development with the read:statuses scope and set MASTODON_TOKEN", s.host, why)}
 	case code == http.StatusUnauthorized:
-		return fatal{tweet.Errorf(tweet.EINVALID, "%s refused the access token (%s): set MASTODON_TOKEN to a valid token of an account on %s with the read:statuses scope", s.host, why, s.host)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s refused the access token (%s): set MASTODON_TOKEN to a valid token of an account on %s with the read:statuses scope", s.host, why, s.host)}
 	case code == http.StatusForbidden:
-		return fatal{tweet.Errorf(tweet.EINVALID, "%s refused the %s stream (%s): give the token the read:statuses scope, and check that the account is not suspended", s.host, st.name, why)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s refused the %s stream (%s): give the token the read:statuses scope, and check that the account is not suspended", s.host, st.name, why)}
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
-		return fmt.Errorf("%s answered the %s stream with %s", s.host, st.name, why)
+		return reconnect.Drop{Err: fmt.Errorf("%s answered the %s stream with %s", s.host, st.name, why)}
 	default:
-		return fatal{tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %s: check that --mastodon-url is a Mastodon server, like %s", s.host, st.name, why, DefaultURL)}
+		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %s: check that --mastodon-url is a Mastodon server, like %s", s.host, st.name, why, DefaultURL)}
 	}
 }
 
@@ -387,7 +370,7 @@ func (s *Source) handle(ctx context.Context, sink tweet.Sink, st stream, sse sse
 	defer s.emitMu.Unlock()
 	switch ev.Kind {
 	case tweet.KindPost:
-		if !s.shown.add(ev.ID) {
+		if !s.shown.Add(ev.ID) {
 			return true // it came on another stream too
 		}
 	case tweet.KindDelete:
@@ -395,7 +378,7 @@ func (s *Source) handle(ctx context.Context, sink tweet.Sink, st stream, sse sse
 		// only those of posts shown here matter. A hashtag stream's
 		// deletions are of posts with the tag, which may have been shown
 		// before a restart.
-		if !s.shown.remove(ev.ID, st.filter == nil) {
+		if !s.shown.Remove(ev.ID, st.filter == nil) {
 			return true
 		}
 	}
@@ -450,51 +433,4 @@ func (s *states) set(i int, st tweet.State, err error) {
 	}
 	s.last, s.lastErr = state, msg
 	s.sink.SetState(state, why)
-}
-
-// idSet remembers the posts shown, up to max of them, forgetting the
-// oldest first, and which were deleted since.
-type idSet struct {
-	max   int
-	state map[string]bool // id -> still shown
-	fifo  []string
-	next  int
-}
-
-func newIDSet(max int) *idSet { return &idSet{max: max, state: map[string]bool{}} }
-
-// add records id as shown and reports whether it was unknown.
-func (s *idSet) add(id string) bool {
-	if _, known := s.state[id]; known {
-		return false
-	}
-	s.remember(id, true)
-	return true
-}
-
-// remove records id as deleted and reports whether the delete should go
-// out: when the post was shown and not deleted yet, or, with unknownToo,
-// when the id is unknown (a post shown before a restart).
-func (s *idSet) remove(id string, unknownToo bool) bool {
-	shown, known := s.state[id]
-	switch {
-	case shown:
-		s.state[id] = false
-		return true
-	case !known && unknownToo:
-		s.remember(id, false)
-		return true
-	}
-	return false
-}
-
-func (s *idSet) remember(id string, shown bool) {
-	if len(s.fifo) < s.max {
-		s.fifo = append(s.fifo, id)
-	} else {
-		delete(s.state, s.fifo[s.next])
-		s.fifo[s.next] = id
-		s.next = (s.next + 1) % s.max
-	}
-	s.state[id] = shown
 }

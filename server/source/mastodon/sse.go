@@ -1,10 +1,10 @@
 package mastodon
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"io"
+
+	"github.com/tweetwire/tweetwire/server/source/lines"
 )
 
 // sseEvent is one server-sent event, or a comment line.
@@ -28,14 +28,13 @@ type sseEvent struct {
 // each event, and ":" comments. Unlike bufio.Scanner it survives a line
 // or an event longer than its limit: it skips it and goes on.
 type sseReader struct {
-	r    *bufio.Reader
-	max  int
-	line []byte
-	data bytes.Buffer
+	lines *lines.Reader
+	max   int
+	data  bytes.Buffer
 }
 
 func newSSEReader(r io.Reader, max int) *sseReader {
-	return &sseReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &sseReader{lines: lines.NewReader(r, max), max: max}
 }
 
 // next returns the next event or comment. At the end of the stream it
@@ -104,32 +103,10 @@ func (s *sseReader) next() (sseEvent, error) {
 // readLine returns the next line without its end. A line longer than max
 // is consumed whole and reported as tooLong.
 func (s *sseReader) readLine() (line []byte, tooLong bool, err error) {
-	s.line = s.line[:0]
-	for {
-		chunk, err := s.r.ReadSlice('\n')
-		if !tooLong {
-			if len(s.line)+len(chunk) > s.max+2 {
-				tooLong = true
-				s.line = s.line[:0]
-			} else {
-				s.line = append(s.line, chunk...)
-			}
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if err != nil {
-			// A line cut off by the end of the stream is not a line.
-			return nil, false, err
-		}
-		break
+	line, tooLong, err = s.lines.Next()
+	if err == nil && s.lines.Cut() {
+		// A line cut off by the end of the stream is not a line.
+		return nil, false, io.EOF
 	}
-	if tooLong {
-		return nil, true, nil
-	}
-	line = bytes.TrimSuffix(bytes.TrimSuffix(s.line, []byte("\n")), []byte("\r"))
-	if len(line) > s.max {
-		return nil, true, nil
-	}
-	return line, false, nil
+	return line, tooLong, err
 }

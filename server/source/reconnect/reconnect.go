@@ -1,6 +1,7 @@
 // Package reconnect holds what every live source needs to stay connected:
-// the waits between attempts that each service publishes, and a watchdog
-// that turns a silent connection into an error.
+// the loop that connects again after a drop, the waits between attempts
+// that each service publishes, and a watchdog that turns a silent
+// connection into an error.
 package reconnect
 
 import (
@@ -10,6 +11,40 @@ import (
 	"sync"
 	"time"
 )
+
+// Drop is how one connection (or attempt at one) ended.
+type Drop struct {
+	// Err says why, for the log and /healthz.
+	Err error
+	// Status is the HTTP error status; 0 after a network error or a
+	// stall, which back off differently.
+	Status int
+	// Fatal means reconnecting cannot help.
+	Fatal bool
+	// Healthy means the connection delivered data, so that the waits
+	// start over.
+	Healthy bool
+}
+
+// Run calls connect, which makes one connection and reads it until it
+// ends, again and again until ctx is done (Run returns nil) or a connection
+// ends in a Fatal drop (Run returns that drop's Err). After any other drop
+// it sleeps as long as retry says; retry is where the source picks the
+// wait and reports the drop.
+func Run(ctx context.Context, connect func() Drop, retry func(Drop) time.Duration) error {
+	for {
+		d := connect()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if d.Fatal {
+			return d.Err
+		}
+		if !Sleep(ctx, retry(d)) {
+			return nil
+		}
+	}
+}
 
 // Backoff gives the wait before each reconnection attempt. The zero
 // Backoff is not usable: fill Min and Max.
@@ -45,6 +80,38 @@ func (b *Backoff) Next() time.Duration {
 
 // Reset starts again from Min, after a connection that worked.
 func (b *Backoff) Reset() { b.attempt = 0 }
+
+// After returns the wait after d, from Min again after a healthy
+// connection.
+func (b *Backoff) After(d Drop) time.Duration {
+	if d.Healthy {
+		b.Reset()
+	}
+	return b.Next()
+}
+
+// HTTPBackoff gives the waits between the attempts to reach a service that,
+// like Twitter and X, asks for other waits after an HTTP error than after a
+// network error. *Twitter is the policy those two publish; tests pass
+// shorter waits.
+type HTTPBackoff interface {
+	// Network is the wait after a network error or a stall.
+	Network() time.Duration
+	// HTTP is the wait after an HTTP error status.
+	HTTP(status int) time.Duration
+	// Reset is called once a connection delivered data.
+	Reset()
+}
+
+var _ HTTPBackoff = (*Twitter)(nil)
+
+// AfterHTTP returns b's wait after d.
+func AfterHTTP(b HTTPBackoff, d Drop) time.Duration {
+	if d.Status != 0 {
+		return b.HTTP(d.Status)
+	}
+	return b.Network()
+}
 
 // Twitter follows the reconnection rules Twitter published for its
 // streaming APIs, which X's v2 filtered stream keeps: back off linearly

@@ -3,10 +3,65 @@ package reconnect
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"testing"
 	"time"
 )
+
+func TestRun(t *testing.T) {
+	refused := errors.New("refused")
+	t.Run("retries until a fatal drop", func(t *testing.T) {
+		drops := []Drop{{Err: errors.New("reset")}, {Err: errors.New("503"), Status: 503, Healthy: true}, {Err: refused, Fatal: true}}
+		var retried []Drop
+		err := Run(context.Background(), func() Drop {
+			d := drops[0]
+			drops = drops[1:]
+			return d
+		}, func(d Drop) time.Duration {
+			retried = append(retried, d)
+			return time.Millisecond
+		})
+		if !errors.Is(err, refused) {
+			t.Errorf("Run = %v, want the fatal drop's error", err)
+		}
+		if len(retried) != 2 || retried[1].Status != 503 || !retried[1].Healthy {
+			t.Errorf("retried %+v, want the two drops before the fatal one", retried)
+		}
+	})
+	t.Run("ends with ctx, whatever the drop", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		err := Run(ctx, func() Drop { cancel(); return Drop{Err: refused, Fatal: true} }, func(Drop) time.Duration {
+			t.Error("retried after ctx ended")
+			return 0
+		})
+		if err != nil {
+			t.Errorf("Run = %v, want nil once ctx is done", err)
+		}
+	})
+	t.Run("ends with ctx while waiting", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		attempts := 0
+		err := Run(ctx, func() Drop { attempts++; return Drop{} }, func(Drop) time.Duration { cancel(); return time.Hour })
+		if err != nil || attempts != 1 {
+			t.Errorf("Run = %v after %d attempts, want nil after 1", err, attempts)
+		}
+	})
+}
+
+func TestWaits(t *testing.T) {
+	b := Backoff{Min: time.Second, Max: time.Minute}
+	if w := []time.Duration{b.After(Drop{}), b.After(Drop{}), b.After(Drop{Healthy: true})}; w[0] != time.Second || w[1] != 2*time.Second || w[2] != time.Second {
+		t.Errorf("Backoff.After waits %v, want 1s, 2s, then 1s again after a healthy connection", w)
+	}
+	tw := NewTwitter()
+	if got := AfterHTTP(tw, Drop{}); got != 250*time.Millisecond {
+		t.Errorf("AfterHTTP of a network drop = %v, want Twitter's network wait", got)
+	}
+	if got := AfterHTTP(tw, Drop{Status: 429}); got != time.Minute {
+		t.Errorf("AfterHTTP of a 429 = %v, want Twitter's rate-limit wait", got)
+	}
+}
 
 func TestTwitterRules(t *testing.T) {
 	tw := NewTwitter()

@@ -6,7 +6,6 @@
 package replay
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,14 +16,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/lines"
 	"github.com/tweetwire/tweetwire/server/source/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
-
-// MaxLineBytes is the longest line played. A v1.1 status with a retweet,
-// a quote and their media runs to some tens of KiB; a line past 1 MiB is
-// not one status but a damaged file, and is skipped.
-const MaxLineBytes = 1 << 20
 
 // Config says what to play. The zero Rate plays as fast as the sink takes it.
 type Config struct {
@@ -86,11 +81,11 @@ func check(path string) error {
 		return err
 	}
 	defer f.Close()
-	lr := newLineReader(f, MaxLineBytes)
+	lr := lines.NewReader(f, lines.MaxBytes)
 	var firstErr error
 	firstErrLine := 0
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -105,7 +100,7 @@ func check(path string) error {
 			return nil
 		}
 		if err != nil && firstErr == nil {
-			firstErr, firstErrLine = err, lr.n
+			firstErr, firstErrLine = err, lr.N()
 		}
 	}
 	if firstErr != nil {
@@ -199,22 +194,22 @@ func (r *Replay) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) 
 		suffix = "~" + strconv.Itoa(pass)
 	}
 
-	lr := newLineReader(f, MaxLineBytes)
+	lr := lines.NewReader(f, lines.MaxBytes)
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return emitted, nil
 		}
 		if err != nil {
-			return emitted, invalid(err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.n)
+			return emitted, invalid(err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.N())
 		}
 		if tooLong {
-			r.log.Log(ctx, level, "replay: skipping a line longer than 1 MiB", "path", r.cfg.Path, "line", lr.n)
+			r.log.Log(ctx, level, "replay: skipping a line longer than 1 MiB", "path", r.cfg.Path, "line", lr.N())
 			continue
 		}
 		ev, ok, err := twitterv1.Decode(line)
 		if err != nil {
-			r.log.Log(ctx, level, "replay: skipping a line that is not a valid status", "path", r.cfg.Path, "line", lr.n, "err", err)
+			r.log.Log(ctx, level, "replay: skipping a line that is not a valid status", "path", r.cfg.Path, "line", lr.N(), "err", err)
 			continue
 		}
 		if !ok {
@@ -232,7 +227,7 @@ func (r *Replay) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) 
 				return emitted, nil
 			}
 			// tweet.Sink promises an error only once ctx is done.
-			return emitted, fmt.Errorf("replay: the sink refused %s from line %d: %w", ev.ID, lr.n, err)
+			return emitted, fmt.Errorf("replay: the sink refused %s from line %d: %w", ev.ID, lr.N(), err)
 		}
 		emitted++
 	}
@@ -277,63 +272,4 @@ func (p *pacer) stop() {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
-}
-
-// lineReader reads lines of up to max bytes. Unlike bufio.Scanner, which
-// stops for good at a line longer than its buffer (ErrTooLong), it consumes
-// such a line whole and reports it, so the lines after it still play, and
-// it never holds more than max bytes of one line.
-type lineReader struct {
-	r   *bufio.Reader
-	max int
-	buf []byte
-	n   int // number of the line last returned, from 1
-}
-
-func newLineReader(r io.Reader, max int) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
-}
-
-// next returns the next line without its "\n" or "\r\n". The slice is valid
-// until the next call. When the line was longer than max, line is nil and
-// tooLong is true. At the end of input err is io.EOF; a last line without a
-// newline is still returned first.
-func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
-	lr.buf = lr.buf[:0]
-	read := false
-	for {
-		chunk, err := lr.r.ReadSlice('\n')
-		read = read || len(chunk) > 0
-		if !tooLong {
-			// max+2 leaves room for the "\r\n" that is not part of the line.
-			if len(lr.buf)+len(chunk) > lr.max+2 {
-				tooLong = true
-				lr.buf = lr.buf[:0]
-			} else {
-				lr.buf = append(lr.buf, chunk...)
-			}
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue // the line goes on past the buffer
-		}
-		if errors.Is(err, io.EOF) && !read {
-			return nil, false, io.EOF
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, err
-		}
-		break // a whole line, or the last one without a newline
-	}
-	lr.n++
-	line = lr.buf
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	if tooLong || len(line) > lr.max {
-		return nil, true, nil
-	}
-	return line, false, nil
 }

@@ -1,9 +1,7 @@
 package replay_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,92 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/lines"
 	"github.com/tweetwire/tweetwire/server/source/replay"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// fakeSink records what a source hands it. onEmit, when set, decides what
-// Emit returns after the event is recorded.
-type fakeSink struct {
-	mu     sync.Mutex
-	events []tweet.Event
-	states []tweet.State
-	errs   []error
-	onEmit func(ctx context.Context, n int) error
-}
-
-func (s *fakeSink) Emit(ctx context.Context, ev tweet.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.events = append(s.events, ev)
-	n := len(s.events)
-	s.mu.Unlock()
-	if s.onEmit != nil {
-		return s.onEmit(ctx, n)
-	}
-	return nil
-}
-
-func (s *fakeSink) SetState(st tweet.State, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.states = append(s.states, st)
-	s.errs = append(s.errs, err)
-}
-
-func (s *fakeSink) snapshot() ([]tweet.Event, []tweet.State) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]tweet.Event(nil), s.events...), append([]tweet.State(nil), s.states...)
-}
-
-// logBuffer collects JSON log records; Run may log from the test's
-// goroutine or another, so writes are locked.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// records returns the logged records at level or above.
-func (b *logBuffer) records(t *testing.T, level slog.Level) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		var l slog.Level
-		if err := l.UnmarshalText([]byte(rec["level"].(string))); err != nil {
-			t.Fatal(err)
-		}
-		if l >= level {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+func newLogger() (*slog.Logger, *sourcetest.Logs) {
+	logs := &sourcetest.Logs{}
+	return logs.Logger(), logs
 }
 
 // status returns a minimal v1.1 status line.
@@ -131,15 +55,16 @@ func mustNew(t *testing.T, cfg replay.Config, log *slog.Logger) *replay.Replay {
 // run runs r to completion, failing the test if it does not end in time.
 func run(t *testing.T, ctx context.Context, r *replay.Replay, sink tweet.Sink) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, sink) }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return within 10s")
-		return nil
+	return sourcetest.RunFor(t, ctx, r, sink, 10*time.Second)
+}
+
+// snapshot returns what sink recorded.
+func snapshot(sink *sourcetest.Sink) ([]tweet.Event, []tweet.State) {
+	var states []tweet.State
+	for _, st := range sink.States() {
+		states = append(states, st.State)
 	}
+	return sink.Events(), states
 }
 
 func TestNewRejects(t *testing.T) {
@@ -227,11 +152,11 @@ func TestNewAccepts(t *testing.T) {
 func TestRunPlaysSample(t *testing.T) {
 	log, logs := newLogger()
 	r := mustNew(t, replay.Config{Path: filepath.Join("testdata", "sample.jsonl")}, log)
-	sink := &fakeSink{}
+	sink := &sourcetest.Sink{}
 	if err := run(t, context.Background(), r, sink); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	events, states := sink.snapshot()
+	events, states := snapshot(sink)
 
 	if want := []tweet.State{tweet.StateRunning, tweet.StateFinished}; fmt.Sprint(states) != fmt.Sprint(want) {
 		t.Errorf("states = %v, want %v", states, want)
@@ -280,7 +205,7 @@ func TestRunPlaysSample(t *testing.T) {
 		t.Errorf("sample has %d languages and %d authors, want a varied sample", len(langs), len(authors))
 	}
 
-	warns := logs.records(t, slog.LevelWarn)
+	warns := logs.Records(t, slog.LevelWarn)
 	if len(warns) != 1 {
 		t.Fatalf("logged %d warnings, want 1 for the one malformed line: %v", len(warns), warns)
 	}
@@ -299,7 +224,7 @@ func containsTag(tags []string, tag string) bool {
 }
 
 func TestRunSkipsBadLines(t *testing.T) {
-	long := status("3", strings.Repeat("x", replay.MaxLineBytes))
+	long := status("3", strings.Repeat("x", lines.MaxBytes))
 	tests := []struct {
 		name      string
 		lines     []string
@@ -334,16 +259,16 @@ func TestRunSkipsBadLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			log, logs := newLogger()
 			r := mustNew(t, replay.Config{Path: writeFile(t, tt.lines...)}, log)
-			sink := &fakeSink{}
+			sink := &sourcetest.Sink{}
 			if err := run(t, context.Background(), r, sink); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			events, _ := sink.snapshot()
+			events, _ := snapshot(sink)
 			if got := ids(events); fmt.Sprint(got) != fmt.Sprint(tt.wantIDs) {
 				t.Errorf("ids = %v, want %v", got, tt.wantIDs)
 			}
 			var lines []float64
-			for _, rec := range logs.records(t, slog.LevelWarn) {
+			for _, rec := range logs.Records(t, slog.LevelWarn) {
 				lines = append(lines, rec["line"].(float64))
 			}
 			if fmt.Sprint(lines) != fmt.Sprint(tt.wantWarns) {
@@ -367,7 +292,7 @@ func TestRunLoopGivesEachPassNewIDs(t *testing.T) {
 	r := mustNew(t, replay.Config{Path: path, Loop: true}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sink := &fakeSink{onEmit: func(_ context.Context, n int) error {
+	sink := &sourcetest.Sink{OnEmit: func(_ context.Context, n int) error {
 		if n == 9 {
 			cancel() // three passes of three events
 		}
@@ -376,7 +301,7 @@ func TestRunLoopGivesEachPassNewIDs(t *testing.T) {
 	if err := run(t, ctx, r, sink); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	events, states := sink.snapshot()
+	events, states := snapshot(sink)
 	want := []string{
 		"twitter:1", "twitter:2", "twitter:1",
 		"twitter:1~2", "twitter:2~2", "twitter:1~2",
@@ -403,7 +328,7 @@ func TestRunLoopGivesEachPassNewIDs(t *testing.T) {
 			t.Error("a looping replay reported finished")
 		}
 	}
-	if n := len(logs.records(t, slog.LevelWarn)); n != 1 {
+	if n := len(logs.Records(t, slog.LevelWarn)); n != 1 {
 		t.Errorf("logged %d warnings for one malformed line over three passes, want 1", n)
 	}
 }
@@ -430,13 +355,13 @@ func TestRunPacing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := mustNew(t, replay.Config{Path: path, Rate: tt.rate}, nil)
-			sink := &fakeSink{}
+			sink := &sourcetest.Sink{}
 			start := time.Now()
 			if err := run(t, context.Background(), r, sink); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			elapsed := time.Since(start)
-			if events, _ := sink.snapshot(); len(events) != 8 {
+			if events, _ := snapshot(sink); len(events) != 8 {
 				t.Fatalf("played %d events, want 8", len(events))
 			}
 			if elapsed < tt.atLeast {
@@ -487,7 +412,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			r := mustNew(t, tt.cfg, nil)
-			sink := &fakeSink{onEmit: func(ctx context.Context, n int) error { return tt.emit(ctx, cancel, n) }}
+			sink := &sourcetest.Sink{OnEmit: func(ctx context.Context, n int) error { return tt.emit(ctx, cancel, n) }}
 			start := time.Now()
 			if err := run(t, ctx, r, sink); err != nil {
 				t.Fatalf("Run = %v, want nil when ctx ends", err)
@@ -495,7 +420,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 			if elapsed := time.Since(start); elapsed > 5*time.Second {
 				t.Errorf("Run took %v to notice the cancellation", elapsed)
 			}
-			_, states := sink.snapshot()
+			_, states := snapshot(sink)
 			if fmt.Sprint(states) != fmt.Sprint([]tweet.State{tweet.StateRunning}) {
 				t.Errorf("states = %v, want only running", states)
 			}
@@ -541,12 +466,12 @@ func TestRunFailures(t *testing.T) {
 			if tt.after != nil {
 				tt.after(t, path)
 			}
-			sink := &fakeSink{onEmit: func(context.Context, int) error { return tt.sinkErr }}
+			sink := &sourcetest.Sink{OnEmit: func(context.Context, int) error { return tt.sinkErr }}
 			err := run(t, context.Background(), r, sink)
 			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("Run = %v, want an error containing %q", err, tt.wantMsg)
 			}
-			_, states := sink.snapshot()
+			_, states := snapshot(sink)
 			if states[len(states)-1] != tweet.StateFailed {
 				t.Errorf("states = %v, want failed last", states)
 			}

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 )
 
-// FuzzRead feeds read arbitrary stream bodies: whatever the bytes, it must
+// FuzzRead feeds the reading of a stream arbitrary bodies: whatever the bytes, it must
 // not panic (anaconda's decoder can, on a crafted status), it must end at
 // the end of the body as a dropped connection, never a fatal one, and what
 // it emits must satisfy the tweet.Tweet invariants.
@@ -43,29 +43,16 @@ func FuzzRead(f *testing.F) {
 		}
 		wd := reconnect.NewWatchdog(time.Hour, func() {})
 		defer wd.Stop()
-		var sink recorder
-		d := s.read(context.Background(), bytes.NewReader(body), wd, &sink)
-		if d.fatal || d.status != 0 || d.err == nil || !strings.Contains(d.err.Error(), "closed the stream") {
+		sink := &sourcetest.Sink{}
+		d := s.lineStream().Read(context.Background(), bytes.NewReader(body), wd, sink, &messages{s: s})
+		if d.Fatal || d.Status != 0 || d.Err == nil || !strings.Contains(d.Err.Error(), "closed the stream") {
 			t.Fatalf("end of body read as %+v, want a dropped connection", d)
 		}
-		for _, ev := range sink {
+		for _, ev := range sink.Events() {
 			if !strings.HasPrefix(ev.ID, "twitter:") || len(ev.ID) == len("twitter:") {
 				t.Fatalf("event ID %q", ev.ID)
 			}
-			switch ev.Kind {
-			case tweet.KindDelete:
-			case tweet.KindPost:
-				if ev.Tweet.ID != ev.ID || ev.Tweet.Source != "twitter" || ev.Tweet.User == "" || ev.Tweet.Hashtags == nil {
-					t.Fatalf("post %+v", ev.Tweet)
-				}
-			default:
-				t.Fatalf("kind %v", ev.Kind)
-			}
+			sourcetest.CheckEvent(t, ev, "twitter")
 		}
 	})
 }
-
-type recorder []tweet.Event
-
-func (r *recorder) Emit(_ context.Context, ev tweet.Event) error { *r = append(*r, ev); return nil }
-func (r *recorder) SetState(tweet.State, error)                  {}

@@ -49,6 +49,7 @@ import (
 
 	"github.com/ChimeraCoder/anaconda"
 
+	"github.com/tweetwire/tweetwire/server/source/linestream"
 	"github.com/tweetwire/tweetwire/server/source/reconnect"
 	"github.com/tweetwire/tweetwire/server/source/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -65,20 +66,6 @@ const (
 	MaxTerms     = 400
 	MaxTermBytes = 60
 )
-
-// Backoff gives the waits between connection attempts.
-// *reconnect.Twitter is the policy Twitter published; tests pass shorter
-// waits.
-type Backoff interface {
-	// Network is the wait after a network error or a stall.
-	Network() time.Duration
-	// HTTP is the wait after an HTTP error status.
-	HTTP(status int) time.Duration
-	// Reset is called once a connection delivered data.
-	Reset()
-}
-
-var _ Backoff = (*reconnect.Twitter)(nil)
 
 // Config says what to follow and how to reach Twitter. Zero values mean
 // the defaults.
@@ -100,7 +87,7 @@ type Config struct {
 	StallTimeout time.Duration
 	// Backoff gives the waits between attempts; reconnect.NewTwitter()
 	// when nil.
-	Backoff Backoff
+	Backoff reconnect.HTTPBackoff
 }
 
 // Stream follows the filter stream. Run it once at a time; it holds no
@@ -143,17 +130,10 @@ func New(cfg Config, log *slog.Logger) (*Stream, error) {
 	if cfg.StreamURL == "" {
 		cfg.StreamURL = DefaultStreamURL
 	}
-	target, err := url.Parse(cfg.StreamURL)
-	// The value is not repeated when it does not parse: it may hold a
-	// proxy's password, which only URL.Redacted would hide.
-	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" || target.RawQuery != "" || target.Fragment != "" {
-		return nil, invalid("--twitter-stream-url is not an http(s) base URL: give one like %s, without query or fragment", DefaultStreamURL)
+	target, err := linestream.BaseURL(cfg.StreamURL, "--twitter-stream-url", DefaultStreamURL, "the stream is authenticated with OAuth")
+	if err != nil {
+		return nil, err
 	}
-	if target.User != nil {
-		return nil, invalid("--twitter-stream-url carries a user name or password: remove them, the stream is authenticated with OAuth")
-	}
-	target.Path = strings.TrimSuffix(target.Path, "/")
-	target.RawPath = ""
 	if cfg.StallTimeout < 0 {
 		return nil, invalid("--twitter-stall-timeout %v is negative: give a duration such as 90s", cfg.StallTimeout)
 	}
@@ -225,69 +205,33 @@ func newAPI(cfg Config) *anaconda.TwitterApi {
 func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
 	defer s.transport.CloseIdleConnections()
 	s.log.Info("twitter: connecting to the v1.1 filter stream", "url", s.target.Redacted(), "track", strings.Join(s.cfg.Track, ","))
-	for {
-		d := s.connect(ctx, sink)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if d.fatal {
-			sink.SetState(tweet.StateFailed, d.err)
-			return d.err
-		}
-		var wait time.Duration
-		if d.status != 0 {
-			wait = s.cfg.Backoff.HTTP(d.status)
-		} else {
-			wait = s.cfg.Backoff.Network()
-		}
-		sink.SetState(tweet.StateReconnecting, d.err)
-		s.log.Warn("twitter: reconnecting", "in", wait.Round(time.Millisecond), "err", d.err)
-		if !reconnect.Sleep(ctx, wait) {
-			return nil
-		}
+	err := reconnect.Run(ctx, func() reconnect.Drop { return s.connect(ctx, sink) }, func(d reconnect.Drop) time.Duration {
+		wait := reconnect.AfterHTTP(s.cfg.Backoff, d)
+		sink.SetState(tweet.StateReconnecting, d.Err)
+		s.log.Warn("twitter: reconnecting", "in", wait.Round(time.Millisecond), "err", d.Err)
+		return wait
+	})
+	if err != nil {
+		sink.SetState(tweet.StateFailed, err)
 	}
-}
-
-// drop is how one connection ended.
-type drop struct {
-	// err says why, for the log and /healthz.
-	err error
-	// status is the HTTP error status; 0 after a network error or a
-	// stall, which back off differently.
-	status int
-	// fatal means reconnecting cannot help.
-	fatal bool
+	return err
 }
 
 // connect makes one connection and reads it until it ends.
-func (s *Stream) connect(ctx context.Context, sink tweet.Sink) drop {
-	connCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// The watchdog runs from the start, so that a server that accepts
-	// the connection and never answers counts as a stall too.
-	wd := reconnect.NewWatchdog(s.cfg.StallTimeout, cancel)
-	defer wd.Stop()
-	resp, err := s.open(connCtx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return drop{}
-		}
-		if wd.Stalled() {
-			return drop{err: s.stalled()}
-		}
-		return drop{err: unavailable("cannot connect to the Twitter stream (%v): check the network and --twitter-stream-url", err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s.refused(resp)
-	}
-	sink.SetState(tweet.StateRunning, nil)
-	s.log.Info("twitter: stream open")
-	return s.read(ctx, resp.Body, wd, sink)
+func (s *Stream) connect(ctx context.Context, sink tweet.Sink) reconnect.Drop {
+	return s.lineStream().Connect(ctx, sink, s.open, &messages{s: s})
 }
 
-func (s *Stream) stalled() error {
-	return unavailable("the Twitter stream sent nothing, not even a keep-alive, for %v", s.cfg.StallTimeout)
+// lineStream makes and reads the stream connections.
+func (s *Stream) lineStream() linestream.Stream {
+	return linestream.Stream{
+		Service:      "Twitter",
+		Flag:         "--twitter-stream-url",
+		StallTimeout: s.cfg.StallTimeout,
+		Backoff:      s.cfg.Backoff,
+		Refused:      s.refused,
+		Log:          s.log,
+	}
 }
 
 // open sends the filter request through anaconda and returns the
@@ -359,81 +303,51 @@ func (h *handover) result() (*http.Response, error) {
 }
 
 // refused turns an HTTP error status into a drop that says what to do.
-func (s *Stream) refused(resp *http.Response) drop {
+func (s *Stream) refused(resp *http.Response) reconnect.Drop {
 	// Reading what is left lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	code := resp.StatusCode
 	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	switch code {
 	case http.StatusUnauthorized:
-		return drop{fatal: true, err: invalid("Twitter refused the credentials (%s): check TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET (or the --twitter-* flags), and the system clock, which OAuth signatures depend on", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the credentials (%s): check TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET (or the --twitter-* flags), and the system clock, which OAuth signatures depend on", status)}
 	case http.StatusForbidden:
-		return drop{fatal: true, err: invalid("Twitter refused the v1.1 filter stream (%s): Twitter retired that endpoint in 2023 and refuses every app, so use --source x (X API v2, paid access) or --source bluesky instead", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the v1.1 filter stream (%s): Twitter retired that endpoint in 2023 and refuses every app, so use --source x (X API v2, paid access) or --source bluesky instead", status)}
 	case http.StatusNotFound:
-		return drop{fatal: true, err: invalid("%s has no statuses/filter.json (%s): check --twitter-stream-url", s.target.Redacted(), status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("%s has no statuses/filter.json (%s): check --twitter-stream-url", s.target.Redacted(), status)}
 	case http.StatusBadRequest, http.StatusNotAcceptable, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestedRangeNotSatisfiable:
-		return drop{fatal: true, err: invalid("Twitter refused the filter parameters (%s): check --track (at most %d terms of up to %d bytes)", status, MaxTerms, MaxTermBytes)}
+		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the filter parameters (%s): check --track (at most %d terms of up to %d bytes)", status, MaxTerms, MaxTermBytes)}
 	case 420, http.StatusTooManyRequests:
-		return drop{status: code, err: unavailable("Twitter is rate limiting this app (%s), after too many connections in a short time: waiting before the next attempt", status)}
+		return reconnect.Drop{Status: code, Err: unavailable("Twitter is rate limiting this app (%s), after too many connections in a short time: waiting before the next attempt", status)}
 	default:
-		return drop{status: code, err: unavailable("the Twitter stream answered %s: retrying", status)}
+		return reconnect.Drop{Status: code, Err: unavailable("the Twitter stream answered %s: retrying", status)}
 	}
 }
 
-// read decodes the stream into sink until it ends.
-func (s *Stream) read(ctx context.Context, body io.Reader, wd *reconnect.Watchdog, sink tweet.Sink) drop {
-	lr := reconnect.NewLineReader(wd.Reader(body), reconnect.MaxLineBytes)
-	delivered := false
-	notice := "" // the last disconnect notice, which explains the close after it
-	for {
-		line, tooLong, err := lr.Next()
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return drop{}
-		case wd.Stalled():
-			return drop{err: s.stalled()}
-		case errors.Is(err, io.EOF):
-			return drop{err: unavailable("Twitter closed the stream%s", notice)}
-		default:
-			return drop{err: unavailable("the Twitter stream broke off (%v)", err)}
-		}
-		if !delivered {
-			s.cfg.Backoff.Reset()
-			delivered = true
-		}
-		if tooLong {
-			s.log.Warn("twitter: skipping a message longer than 1 MiB")
-			continue
-		}
-		if len(line) == 0 {
-			continue // keep-alive
-		}
-		ev, ok, err := twitterv1.Decode(line)
-		if err != nil {
-			s.log.Warn("twitter: skipping a malformed message", "err", err)
-			continue
-		}
-		if !ok {
-			if n := s.control(line); n != "" {
-				notice = n
-			}
-			continue
-		}
-		// The stream is not read while the sink applies back-pressure,
-		// so the watchdog, which judges the server's silence, pauses.
-		wd.Stop()
-		err = sink.Emit(ctx, ev)
-		wd.Kick()
-		if err != nil {
-			if ctx.Err() != nil {
-				return drop{}
-			}
-			// tweet.Sink promises an error only once ctx is done.
-			return drop{fatal: true, err: fmt.Errorf("twitter: the sink refused %s: %w", ev.ID, err)}
-		}
-	}
+// messages decodes the messages of one connection.
+type messages struct {
+	s      *Stream
+	notice string // the last disconnect notice, which explains the close after it
 }
+
+var _ linestream.Messages = (*messages)(nil)
+
+func (m *messages) Decode(line []byte) (tweet.Event, bool, error) {
+	ev, ok, err := twitterv1.Decode(line)
+	if err != nil {
+		m.s.log.Warn("twitter: skipping a malformed message", "err", err)
+		return tweet.Event{}, false, nil
+	}
+	if !ok {
+		if n := m.s.control(line); n != "" {
+			m.notice = n
+		}
+		return tweet.Event{}, false, nil
+	}
+	return ev, true, nil
+}
+
+func (m *messages) Closed() error { return unavailable("Twitter closed the stream%s", m.notice) }
 
 // control logs the control messages worth a line and returns a
 // disconnect notice's reason. twitterv1.Decode passes over them all.

@@ -1,21 +1,20 @@
 package twitter_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/tweetwire/tweetwire/server/source/reconnect"
 	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/twitter"
 	"github.com/tweetwire/tweetwire/server/source/twitter/twittertest"
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -52,211 +51,47 @@ func deletion(id int) string {
 	return fmt.Sprintf(`{"delete":{"status":{"id":%d,"id_str":"%d","user_id":1,"user_id_str":"1"},"timestamp_ms":"1556191200000"}}`, id, id)
 }
 
-// sink records what a source hands it.
-type sink struct {
-	mu     sync.Mutex
-	events []tweet.Event
-	states []tweet.State
-	errs   []error
-}
-
-func (s *sink) Emit(ctx context.Context, ev tweet.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	return nil
-}
-
-func (s *sink) SetState(st tweet.State, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.states = append(s.states, st)
-	s.errs = append(s.errs, err)
-}
-
-func (s *sink) ids() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, ev := range s.events {
-		prefix := ""
-		if ev.Kind == tweet.KindDelete {
-			prefix = "-"
-		}
-		out = append(out, prefix+ev.ID)
-	}
-	return out
-}
-
-// state returns the last state and its error message.
-func (s *sink) state() (tweet.State, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.states) == 0 {
-		return "", ""
-	}
-	msg := ""
-	if err := s.errs[len(s.errs)-1]; err != nil {
-		msg = err.Error()
-	}
-	return s.states[len(s.states)-1], msg
-}
-
-// backoff records which waits were asked for and makes each 1 ms.
-type backoff struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (b *backoff) record(c string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.calls = append(b.calls, c)
-}
-func (b *backoff) Network() time.Duration { b.record("network"); return time.Millisecond }
-func (b *backoff) HTTP(status int) time.Duration {
-	b.record(fmt.Sprint("http ", status))
-	return time.Millisecond
-}
-func (b *backoff) Reset() { b.record("reset") }
-
-// waits lists the waits asked for, without the resets.
-func (b *backoff) waits() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, c := range b.calls {
-		if c != "reset" {
-			out = append(out, c)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-func (b *backoff) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.calls, ",")
-}
-
-// lockedBuffer collects log output written from Run's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // run is a Stream running against a fake server.
 type run struct {
-	srv     *twittertest.Server
-	sink    *sink
-	backoff *backoff
-	logs    *lockedBuffer
-	cancel  context.CancelFunc
-	done    chan error
+	*sourcetest.Live
+	srv *twittertest.Server
 }
 
 func start(t *testing.T, mod func(*twitter.Config)) *run {
 	t.Helper()
-	r := &run{srv: twittertest.NewServer(creds), sink: &sink{}, backoff: &backoff{}, logs: &lockedBuffer{}, done: make(chan error, 1)}
-	cfg := twitter.Config{
-		Track:          []string{"#GoConf", "go conf"},
-		ConsumerKey:    creds.ConsumerKey,
-		ConsumerSecret: creds.ConsumerSecret,
-		AccessToken:    creds.AccessToken,
-		AccessSecret:   creds.AccessSecret,
-		StreamURL:      r.srv.URL,
-		StallTimeout:   2 * time.Second,
-		Backoff:        r.backoff,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := twitter.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- s.Run(ctx, r.sink) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.done:
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return within 5 s of cancel")
+	srv := twittertest.NewServer(creds)
+	t.Cleanup(srv.Close)
+	return &run{srv: srv, Live: sourcetest.StartLive(t, srv, func(b reconnect.HTTPBackoff, log *slog.Logger) (tweet.Source, error) {
+		cfg := twitter.Config{
+			Track:          []string{"#GoConf", "go conf"},
+			ConsumerKey:    creds.ConsumerKey,
+			ConsumerSecret: creds.ConsumerSecret,
+			AccessToken:    creds.AccessToken,
+			AccessSecret:   creds.AccessSecret,
+			StreamURL:      srv.URL,
+			StallTimeout:   2 * time.Second,
+			Backoff:        b,
 		}
-		r.srv.Close()
-	})
-	return r
-}
-
-func (r *run) open(t *testing.T) *streamtest.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := r.srv.Open(ctx)
-	if err != nil {
-		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
-	}
-	return c
-}
-
-func (r *run) accept(t *testing.T) *streamtest.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := r.srv.Accept(ctx)
-	if err != nil {
-		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
-	}
-	return c
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %s", what)
+		if mod != nil {
+			mod(&cfg)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return twitter.New(cfg, log)
+	})}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+var must = sourcetest.Must
 
 func TestStreamsPostsAndDeletesAndSkipsBadMessages(t *testing.T) {
 	t.Parallel()
 	r := start(t, nil)
-	c := r.open(t)
+	c := r.Open(t)
 	if got := c.Request.PostForm.Get("track"); got != "#GoConf,go conf" {
 		t.Errorf("track = %q, want the terms joined by commas", got)
 	}
 	if !strings.HasPrefix(c.Request.Header.Get("Authorization"), "OAuth ") {
 		t.Errorf("Authorization = %q, want an OAuth 1.0a signature", c.Request.Header.Get("Authorization"))
 	}
-	waitFor(t, "the running state", func() bool { st, _ := r.sink.state(); return st == tweet.StateRunning })
+	sourcetest.WaitFor(t, "the running state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateRunning })
 	must(t, c.Send(
 		status(101, "first #GoConf"),
 		"",                        // keep-alive
@@ -270,20 +105,18 @@ func TestStreamsPostsAndDeletesAndSkipsBadMessages(t *testing.T) {
 		status(103, "&lt;still&gt; the same connection"),
 	))
 	want := []string{"twitter:101", "-twitter:101", "twitter:103"}
-	waitFor(t, "every event", func() bool { return len(r.sink.ids()) >= len(want) })
-	if got := r.sink.ids(); strings.Join(got, " ") != strings.Join(want, " ") {
+	sourcetest.WaitFor(t, "every event", func() bool { return len(r.Sink.IDs()) >= len(want) })
+	if got := r.Sink.IDs(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("events = %v, want %v", got, want)
 	}
-	r.sink.mu.Lock()
-	last := r.sink.events[2].Tweet
-	r.sink.mu.Unlock()
+	last := r.Sink.Events()[2].Tweet
 	if last.Text != "<still> the same connection" || last.User != "marta_codes" || last.Source != "twitter" || last.URL != "https://twitter.com/marta_codes/status/103" {
 		t.Errorf("post = %+v", last)
 	}
 	if n := r.srv.Requests(); n != 1 {
 		t.Errorf("%d requests: a bad message cost the connection", n)
 	}
-	logs := r.logs.String()
+	logs := r.Logs.String()
 	for _, want := range []string{"skipping a malformed message", "display_text_range", "longer than 1 MiB", "FALLING_BEHIND"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
@@ -324,28 +157,24 @@ func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, func(c *twitter.Config) { c.StallTimeout = 300 * time.Millisecond })
-			must(t, tt.end(r.accept(t)))
-			c := r.open(t)
-			if st, msg := r.sink.state(); st != tweet.StateRunning && (st != tweet.StateReconnecting || !strings.Contains(msg, tt.wantErr)) {
+			// A second, so that a loaded machine does not stall the
+			// second connection before the test sends on it.
+			r := start(t, func(c *twitter.Config) { c.StallTimeout = time.Second })
+			must(t, tt.end(r.Accept(t)))
+			c := r.Open(t)
+			if st, msg := r.Sink.LastMessage(); st != tweet.StateRunning && (st != tweet.StateReconnecting || !strings.Contains(msg, tt.wantErr)) {
 				t.Errorf("state = %s %q, want reconnecting with %q", st, msg, tt.wantErr)
 			}
 			must(t, c.Send(status(7, "back")))
-			waitFor(t, "the post after reconnecting", func() bool { return len(r.sink.ids()) == 1 })
-			if st, _ := r.sink.state(); st != tweet.StateRunning {
+			sourcetest.WaitFor(t, "the post after reconnecting", func() bool { return len(r.Sink.IDs()) == 1 })
+			if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
 				t.Errorf("state after reconnecting = %s", st)
 			}
-			if waits := r.backoff.waits(); waits != tt.wantWait {
+			if waits := r.Backoff.Waits(); waits != tt.wantWait {
 				t.Errorf("backoff waits %q, want exactly %q", waits, tt.wantWait)
 			}
-			r.sink.mu.Lock()
-			var saw bool
-			for i, st := range r.sink.states {
-				saw = saw || st == tweet.StateReconnecting && strings.Contains(r.sink.errs[i].Error(), tt.wantErr)
-			}
-			r.sink.mu.Unlock()
-			if !saw {
-				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.logs)
+			if !r.Sink.Saw(tweet.StateReconnecting, tt.wantErr) {
+				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.Logs)
 			}
 		})
 	}
@@ -354,16 +183,16 @@ func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 // Keep-alives alone keep a quiet stream open: only silence is a stall.
 func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	t.Parallel()
-	r := start(t, func(c *twitter.Config) { c.StallTimeout = 300 * time.Millisecond })
-	c := r.open(t)
-	for range 12 { // 1.2 s, four stall timeouts
+	r := start(t, func(c *twitter.Config) { c.StallTimeout = time.Second })
+	c := r.Open(t)
+	for range 25 { // 2.5 s, two and a half stall timeouts
 		must(t, c.KeepAlive())
 		time.Sleep(100 * time.Millisecond)
 	}
 	if n := r.srv.Requests(); n != 1 {
 		t.Fatalf("%d requests: a stream with keep-alives was dropped", n)
 	}
-	if st, _ := r.sink.state(); st != tweet.StateRunning {
+	if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
 		t.Fatalf("state = %s", st)
 	}
 	select {
@@ -371,8 +200,8 @@ func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a silent stream was not dropped")
 	}
-	r.open(t)
-	if got := r.backoff.String(); got != "reset,network" {
+	r.Open(t)
+	if got := r.Backoff.String(); got != "reset,network" {
 		t.Errorf("backoff calls %q, want a reset on data and one network wait", got)
 	}
 }
@@ -397,15 +226,9 @@ func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
 			t.Parallel()
 			r := start(t, tt.mod)
 			if tt.status != 0 {
-				must(t, r.accept(t).Reject(tt.status, "application/json", `{"errors":[{"code":0,"message":"no"}]}`))
+				must(t, r.Accept(t).Reject(tt.status, "application/json", `{"errors":[{"code":0,"message":"no"}]}`))
 			}
-			var err error
-			select {
-			case err = <-r.done:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("Run did not stop; log:\n%s", r.logs)
-			}
-			r.done <- nil // for the cleanup
+			err := r.Wait(t, 10*time.Second)
 			if err == nil || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("Run = %v, want an EINVALID error", err)
 			}
@@ -417,7 +240,7 @@ func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
 			if strings.Count(err.Error(), ". ") > 0 || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q is not one sentence", err)
 			}
-			if st, msg := r.sink.state(); st != tweet.StateFailed || msg != err.Error() {
+			if st, msg := r.Sink.LastMessage(); st != tweet.StateFailed || msg != err.Error() {
 				t.Errorf("state = %s %q, want failed with the error", st, msg)
 			}
 			if n := r.srv.Requests(); n != 1 {
@@ -466,18 +289,10 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 	t.Parallel()
 	check := func(t *testing.T, r *run, err error) {
 		t.Helper()
-		r.sink.mu.Lock()
-		var texts []string
-		for _, e := range r.sink.errs {
-			if e != nil {
-				texts = append(texts, e.Error())
-			}
-		}
-		r.sink.mu.Unlock()
+		texts := r.Said()
 		if err != nil {
 			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
 		}
-		texts = append(texts, r.logs.String())
 		for _, secret := range []string{creds.ConsumerKey, creds.ConsumerSecret, creds.AccessToken, creds.AccessSecret} {
 			for _, text := range texts {
 				if strings.Contains(text, secret) {
@@ -489,10 +304,8 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		r := start(t, nil)
-		must(t, r.accept(t).Reject(401, "application/json", `{"errors":[{"code":32,"message":"Could not authenticate you."}]}`))
-		err := <-r.done
-		r.done <- nil
-		check(t, r, err)
+		must(t, r.Accept(t).Reject(401, "application/json", `{"errors":[{"code":32,"message":"Could not authenticate you."}]}`))
+		check(t, r, r.Err())
 	})
 	t.Run("unreachable, malformed, stalled", func(t *testing.T) {
 		t.Parallel()
@@ -501,14 +314,14 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 		dead := "http://" + ln.Addr().String()
 		ln.Close()
 		r := start(t, func(c *twitter.Config) { c.StreamURL = dead; c.StallTimeout = 200 * time.Millisecond })
-		waitFor(t, "a failed connection", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		sourcetest.WaitFor(t, "a failed connection", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		check(t, r, nil)
 
 		r = start(t, func(c *twitter.Config) { c.StallTimeout = 200 * time.Millisecond })
-		c := r.open(t)
+		c := r.Open(t)
 		must(t, c.Send("{bad", crafted))
 		<-c.Gone()
-		waitFor(t, "a stall", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		sourcetest.WaitFor(t, "a stall", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		check(t, r, nil)
 	})
 }
@@ -521,9 +334,9 @@ func TestDefaultClientTimeoutIsLeftAlone(t *testing.T) {
 	t.Cleanup(func() { http.DefaultClient.Timeout = saved })
 	http.DefaultClient.Timeout = 0
 	r := start(t, nil)
-	c := r.open(t)
+	c := r.Open(t)
 	must(t, c.Send(status(1, "hi")))
-	waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
+	sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
 	if got := http.DefaultClient.Timeout; got != 0 {
 		t.Fatalf("http.DefaultClient.Timeout = %v after New and Run, want 0 (unchanged)", got)
 	}
@@ -538,32 +351,26 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		setup func(t *testing.T, r *run)
 	}{
 		{"while streaming", func(t *testing.T, r *run) {
-			c := r.open(t)
+			c := r.Open(t)
 			must(t, c.Send(status(1, "hi")))
-			waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
+			sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
 		}},
-		{"while waiting for the response", func(t *testing.T, r *run) { r.accept(t) }},
+		{"while waiting for the response", func(t *testing.T, r *run) { r.Accept(t) }},
 		{"while waiting to reconnect", func(t *testing.T, r *run) {
-			must(t, r.accept(t).Reject(503, "", ""))
-			waitFor(t, "the reconnecting state", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+			must(t, r.Accept(t).Reject(503, "", ""))
+			sourcetest.WaitFor(t, "the reconnecting state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			r := start(t, func(c *twitter.Config) { c.Backoff = slowBackoff{} })
+			r := start(t, func(c *twitter.Config) { c.Backoff = sourcetest.SlowBackoff{} })
 			tt.setup(t, r)
 			began := time.Now()
-			r.cancel()
-			select {
-			case err := <-r.done:
-				if err != nil {
-					t.Errorf("Run = %v after cancel, want nil", err)
-				}
-			case <-time.After(2 * time.Second):
-				t.Fatal("Run did not return within 2 s of cancel")
+			r.Cancel()
+			if err := r.Wait(t, 2*time.Second); err != nil {
+				t.Errorf("Run = %v after cancel, want nil", err)
 			}
-			r.done <- nil
 			if d := time.Since(began); d > time.Second {
 				t.Errorf("Run took %v to stop", d)
 			}
@@ -571,10 +378,3 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		})
 	}
 }
-
-// slowBackoff waits as long as Twitter's rules would after an HTTP error.
-type slowBackoff struct{}
-
-func (slowBackoff) Network() time.Duration { return 250 * time.Millisecond }
-func (slowBackoff) HTTP(int) time.Duration { return 5 * time.Second }
-func (slowBackoff) Reset()                 {}

@@ -6,10 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/twitterv1"
-	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
 // FuzzDecode feeds Decode arbitrary lines: it must never panic (anaconda's
@@ -53,26 +52,6 @@ func FuzzDecode(f *testing.F) {
 		if !strings.HasPrefix(ev.ID, "twitter:") || len(ev.ID) == len("twitter:") {
 			t.Fatalf("ID %q lacks the twitter: prefix or a native id", ev.ID)
 		}
-		switch ev.Kind {
-		case tweet.KindDelete:
-		case tweet.KindPost:
-			tw := ev.Tweet
-			if tw.ID != ev.ID || tw.Source != "twitter" || tw.User == "" {
-				t.Fatalf("post has ID %q (event %q), Source %q, User %q", tw.ID, ev.ID, tw.Source, tw.User)
-			}
-			if tw.CreatedAt.Location() != time.UTC {
-				t.Fatalf("CreatedAt %v not in UTC", tw.CreatedAt)
-			}
-			if tw.Hashtags == nil {
-				t.Fatal("Hashtags is nil")
-			}
-			for _, h := range tw.Hashtags {
-				if h == "" || tweet.NormalizeHashtag(h) != h {
-					t.Fatalf("hashtag %q is not normalised", h)
-				}
-			}
-		default:
-			t.Fatalf("unknown kind %v", ev.Kind)
-		}
+		sourcetest.CheckEvent(t, ev, "twitter")
 	})
 }

@@ -17,11 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/ChimeraCoder/anaconda"
 
+	"github.com/tweetwire/tweetwire/server/source/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -118,7 +118,7 @@ func decodeDelete(env *envelope) (tweet.Event, bool, error) {
 	if id == "" {
 		return tweet.Event{}, false, errors.New(`delete notice has no status id: give "delete":{"status":{"id_str":"..."}}`)
 	}
-	if !isDigits(id) {
+	if !twittertext.IsID(id) {
 		return tweet.Event{}, false, fmt.Errorf("delete notice has status id %q, which is not a number: Twitter ids are decimal digits", id)
 	}
 	return tweet.Delete(idPrefix + id), true, nil
@@ -154,7 +154,7 @@ func Normalize(t anaconda.Tweet) (tweet.Tweet, error) {
 	if t.IdStr == "" {
 		return tweet.Tweet{}, errors.New("status has no id_str: keep the id_str field Twitter sends with every status")
 	}
-	if !isDigits(t.IdStr) {
+	if !twittertext.IsID(t.IdStr) {
 		return tweet.Tweet{}, fmt.Errorf("status has id_str %q, which is not a number: Twitter ids are decimal digits", t.IdStr)
 	}
 	if t.User.ScreenName == "" {
@@ -172,7 +172,7 @@ func Normalize(t anaconda.Tweet) (tweet.Tweet, error) {
 		User:      t.User.ScreenName,
 		Name:      t.User.Name,
 		Picture:   t.User.ProfileImageUrlHttps,
-		Text:      unescape(fullText(&t)),
+		Text:      twittertext.Unescape(fullText(&t)),
 		CreatedAt: created.UTC(),
 		Hashtags:  hashtags(&t),
 		Lang:      t.Lang,
@@ -186,7 +186,7 @@ func Normalize(t anaconda.Tweet) (tweet.Tweet, error) {
 			return tweet.Tweet{}, fmt.Errorf("status %s retweets a status with no user.screen_name: keep the retweeted_status.user object", t.IdStr)
 		}
 		out.Retweet = true
-		out.Text = "RT @" + orig.User.ScreenName + ": " + unescape(fullText(orig))
+		out.Text = "RT @" + orig.User.ScreenName + ": " + twittertext.Unescape(fullText(orig))
 		out.Hashtags = hashtags(orig)
 		if out.Lang == "" {
 			out.Lang = orig.Lang
@@ -222,24 +222,4 @@ func hashtags(t *anaconda.Tweet) []string {
 		tags = append(tags, h.Text)
 	}
 	return tweet.NormalizeHashtags(tags)
-}
-
-// unescaper undoes exactly the three escapes Twitter applies to text, and
-// no others: html.UnescapeString would also decode "&nbsp;" or "&#39;" left
-// as typed in a hand-written file. A Replacer makes one left-to-right pass,
-// so "&amp;lt;" (the author typed "&lt;") becomes "&lt;", not "<".
-var unescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-func unescape(s string) string { return unescaper.Replace(s) }
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

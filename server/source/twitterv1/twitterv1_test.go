@@ -2,8 +2,6 @@ package twitterv1_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/ChimeraCoder/anaconda"
 
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -27,15 +26,6 @@ const (
 )
 
 func at(h, m, s int) time.Time { return time.Date(2019, time.April, 25, h, m, s, 0, time.UTC) }
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestDecodeFixtures(t *testing.T) {
 	tests := []struct {
@@ -123,7 +113,7 @@ func TestDecodeFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, ok, err := twitterv1.Decode(readFixture(t, tt.file))
+			ev, ok, err := twitterv1.Decode(sourcetest.Fixture(t, tt.file))
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -170,7 +160,7 @@ func assertEvent(t *testing.T, got, want tweet.Event) {
 func TestDecodeNeverShowsTruncatedText(t *testing.T) {
 	for _, file := range []string{"extended.jsonl", "truncated.jsonl", "retweet_extended.jsonl"} {
 		t.Run(file, func(t *testing.T) {
-			ev, _, err := twitterv1.Decode(readFixture(t, file))
+			ev, _, err := twitterv1.Decode(sourcetest.Fixture(t, file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +188,7 @@ func TestDecodeFixtureLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lines := bytes.Split(readFixture(t, tt.file), []byte("\n"))
+			lines := bytes.Split(sourcetest.Fixture(t, tt.file), []byte("\n"))
 			for i, line := range lines {
 				if i == len(lines)-1 && len(line) == 0 {
 					break // after the last newline

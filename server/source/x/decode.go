@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -173,7 +174,7 @@ func Decode(line []byte) (Message, error) {
 		return Message{Problems: m.Errors}, nil
 	}
 	if d := m.Data.Delete; d != nil {
-		if !isDigits(d.Tweet.ID) {
+		if !twittertext.IsID(d.Tweet.ID) {
 			return Message{}, fmt.Errorf("delete event has post id %q, which is not a number: X ids are decimal digits", d.Tweet.ID)
 		}
 		return Message{Event: tweet.Delete(idPrefix + d.Tweet.ID)}, nil
@@ -199,7 +200,7 @@ func Decode(line []byte) (Message, error) {
 // at 140 characters; without the original it keeps its own text. Hashtags
 // come from the entities X extracted for the text chosen.
 func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
-	if !isDigits(p.ID) {
+	if !twittertext.IsID(p.ID) {
 		return tweet.Tweet{}, fmt.Errorf("post has id %q, which is not a number: X ids are decimal digits", p.ID)
 	}
 	author := inc.user(p.AuthorID)
@@ -217,7 +218,7 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 		User:      author.Username,
 		Name:      author.Name,
 		Picture:   author.ProfileImageURL,
-		Text:      unescape(text),
+		Text:      twittertext.Unescape(text),
 		CreatedAt: created.UTC(),
 		Hashtags:  tags,
 		Lang:      p.Lang,
@@ -234,7 +235,7 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 		}
 		if ou := inc.user(orig.AuthorID); ou != nil && ou.Username != "" {
 			otext, otags := orig.full()
-			out.Text = "RT @" + ou.Username + ": " + unescape(otext)
+			out.Text = "RT @" + ou.Username + ": " + twittertext.Unescape(otext)
 			out.Hashtags = otags
 			if out.Lang == "" {
 				out.Lang = orig.Lang
@@ -256,23 +257,4 @@ func (p *wirePost) full() (string, []string) {
 		tags = append(tags, h.Tag)
 	}
 	return text, tweet.NormalizeHashtags(tags)
-}
-
-// unescaper undoes exactly the three escapes X applies to text, in one
-// left-to-right pass, so "&amp;lt;" (the author typed "&lt;") becomes
-// "&lt;", not "<".
-var unescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-
-func unescape(s string) string { return unescaper.Replace(s) }
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

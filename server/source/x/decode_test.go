@@ -1,27 +1,15 @@
 package x_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/x"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
-
-// fixture returns the lines of testdata/name, as the stream sends them.
-func fixture(t testing.TB, name string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-}
 
 func TestDecodePosts(t *testing.T) {
 	marta := func(tw tweet.Tweet) tweet.Tweet {
@@ -65,7 +53,7 @@ func TestDecodePosts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, err := x.Decode(fixture(t, tt.file)[tt.line])
+			msg, err := x.Decode(sourcetest.FixtureLines(t, tt.file)[tt.line])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +72,7 @@ func TestDecodePosts(t *testing.T) {
 
 func TestDecodeOtherMessages(t *testing.T) {
 	t.Run("a delete event", func(t *testing.T) {
-		msg, err := x.Decode(fixture(t, "delete.jsonl")[0])
+		msg, err := x.Decode(sourcetest.FixtureLines(t, "delete.jsonl")[0])
 		if err != nil || !reflect.DeepEqual(msg.Event, tweet.Delete("x:1861121338611069906")) {
 			t.Fatalf("Decode = %+v, %v", msg, err)
 		}
@@ -97,7 +85,7 @@ func TestDecodeOtherMessages(t *testing.T) {
 		}
 	})
 	t.Run("an operational disconnect", func(t *testing.T) {
-		msg, err := x.Decode(fixture(t, "errors.jsonl")[0])
+		msg, err := x.Decode(sourcetest.FixtureLines(t, "errors.jsonl")[0])
 		if err != nil || msg.Event.Kind != 0 || len(msg.Problems) != 1 || !msg.Problems[0].Disconnect() {
 			t.Fatalf("Decode = %+v, %v", msg, err)
 		}
@@ -106,7 +94,7 @@ func TestDecodeOtherMessages(t *testing.T) {
 		}
 	})
 	t.Run("a post whose author is missing is an error, whatever errors come with it", func(t *testing.T) {
-		_, err := x.Decode(fixture(t, "errors.jsonl")[1])
+		_, err := x.Decode(sourcetest.FixtureLines(t, "errors.jsonl")[1])
 		if err == nil || !strings.Contains(err.Error(), "expansions=author_id") {
 			t.Fatalf("err = %v", err)
 		}
@@ -120,7 +108,7 @@ func TestDecodeOtherMessages(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	wants := []string{"not one complete", "not a JSON object", "not a JSON object", "not a number", "RFC 3339", "not one complete"}
-	lines := fixture(t, "malformed.jsonl")
+	lines := sourcetest.FixtureLines(t, "malformed.jsonl")
 	if len(lines) != len(wants) {
 		t.Fatalf("%d lines, want %d", len(lines), len(wants))
 	}

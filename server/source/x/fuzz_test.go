@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/x"
 	"github.com/tweetwire/tweetwire/server/source/x/xtest"
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -20,7 +20,7 @@ func FuzzDecode(f *testing.F) {
 		f.Fatalf("no fixtures: %v", err)
 	}
 	for _, file := range files {
-		for _, line := range fixture(f, filepath.Base(file)) {
+		for _, line := range sourcetest.FixtureLines(f, filepath.Base(file)) {
 			f.Add(line)
 		}
 	}
@@ -46,26 +46,9 @@ func FuzzDecode(f *testing.F) {
 		if !strings.HasPrefix(ev.ID, "x:") || len(ev.ID) == len("x:") {
 			t.Fatalf("ID %q lacks the x: prefix or a native id", ev.ID)
 		}
-		switch ev.Kind {
-		case tweet.KindDelete:
-		case tweet.KindPost:
-			tw := ev.Tweet
-			if tw.ID != ev.ID || tw.Source != "x" || tw.User == "" || !strings.HasPrefix(tw.URL, "https://x.com/") {
-				t.Fatalf("post has ID %q (event %q), Source %q, User %q, URL %q", tw.ID, ev.ID, tw.Source, tw.User, tw.URL)
-			}
-			if tw.CreatedAt.Location() != time.UTC {
-				t.Fatalf("CreatedAt %v not in UTC", tw.CreatedAt)
-			}
-			if tw.Hashtags == nil {
-				t.Fatal("Hashtags is nil")
-			}
-			for _, h := range tw.Hashtags {
-				if h == "" || tweet.NormalizeHashtag(h) != h {
-					t.Fatalf("hashtag %q is not normalised", h)
-				}
-			}
-		default:
-			t.Fatalf("unknown kind %v", ev.Kind)
+		sourcetest.CheckEvent(t, ev, "x")
+		if ev.Kind == tweet.KindPost && !strings.HasPrefix(ev.Tweet.URL, "https://x.com/") {
+			t.Fatalf("post URL %q", ev.Tweet.URL)
 		}
 	})
 }

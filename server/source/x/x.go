@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/linestream"
 	"github.com/tweetwire/tweetwire/server/source/reconnect"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -51,19 +51,6 @@ var streamQuery = url.Values{
 	"user.fields":  {"username,name,profile_image_url"},
 }.Encode()
 
-// Backoff gives the waits between connection attempts.
-// *reconnect.Twitter is the policy X publishes; tests pass shorter waits.
-type Backoff interface {
-	// Network is the wait after a network error or a stall.
-	Network() time.Duration
-	// HTTP is the wait after an HTTP error status.
-	HTTP(status int) time.Duration
-	// Reset is called once a connection delivered data.
-	Reset()
-}
-
-var _ Backoff = (*reconnect.Twitter)(nil)
-
 // Config says what to follow and how to reach X. Zero values mean the
 // defaults.
 type Config struct {
@@ -85,7 +72,7 @@ type Config struct {
 	StallTimeout time.Duration
 	// Backoff gives the waits between attempts; reconnect.NewTwitter()
 	// when nil.
-	Backoff Backoff
+	Backoff reconnect.HTTPBackoff
 }
 
 // Stream follows the filtered stream. Run it once at a time; it holds no
@@ -125,17 +112,10 @@ func New(cfg Config, log *slog.Logger) (*Stream, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	base, err := url.Parse(cfg.APIURL)
-	// The value is not repeated when it does not parse: it may hold a
-	// proxy's password, which only URL.Redacted would hide.
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
-		return nil, invalid("--x-api-url is not an http(s) base URL: give one like %s, without query or fragment", DefaultAPIURL)
+	base, err := linestream.BaseURL(cfg.APIURL, "--x-api-url", DefaultAPIURL, "the API is authenticated with the bearer token")
+	if err != nil {
+		return nil, err
 	}
-	if base.User != nil {
-		return nil, invalid("--x-api-url carries a user name or password: remove them, the API is authenticated with the bearer token")
-	}
-	base.Path = strings.TrimSuffix(base.Path, "/")
-	base.RawPath = ""
 	if cfg.StallTimeout < 0 {
 		return nil, invalid("--x-stall-timeout %v is negative: give a duration such as 30s", cfg.StallTimeout)
 	}
@@ -168,44 +148,24 @@ func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
 	defer s.client.CloseIdleConnections()
 	s.log.Info("x: following the v2 filtered stream", "url", s.base.Redacted(), "track", strings.Join(s.terms, ","))
 	var rules map[string]bool // the ids of the rules for our terms, once synced
-	for {
-		var d drop
+	err := reconnect.Run(ctx, func() reconnect.Drop {
 		if rules == nil {
-			rules, d = s.syncRules(ctx)
+			var d reconnect.Drop
+			if rules, d = s.syncRules(ctx); rules == nil {
+				return d
+			}
 		}
-		if rules != nil {
-			d = s.connect(ctx, sink, rules)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if d.fatal {
-			sink.SetState(tweet.StateFailed, d.err)
-			return d.err
-		}
-		var wait time.Duration
-		if d.status != 0 {
-			wait = s.cfg.Backoff.HTTP(d.status)
-		} else {
-			wait = s.cfg.Backoff.Network()
-		}
-		sink.SetState(tweet.StateReconnecting, d.err)
-		s.log.Warn("x: reconnecting", "in", wait.Round(time.Millisecond), "err", d.err)
-		if !reconnect.Sleep(ctx, wait) {
-			return nil
-		}
+		return s.connect(ctx, sink, rules)
+	}, func(d reconnect.Drop) time.Duration {
+		wait := reconnect.AfterHTTP(s.cfg.Backoff, d)
+		sink.SetState(tweet.StateReconnecting, d.Err)
+		s.log.Warn("x: reconnecting", "in", wait.Round(time.Millisecond), "err", d.Err)
+		return wait
+	})
+	if err != nil {
+		sink.SetState(tweet.StateFailed, err)
 	}
-}
-
-// drop is how one attempt ended.
-type drop struct {
-	// err says why, for the log and /healthz.
-	err error
-	// status is the HTTP error status; 0 after a network error or a
-	// stall, which back off differently.
-	status int
-	// fatal means retrying cannot help.
-	fatal bool
+	return err
 }
 
 // rule is a filtered stream rule.
@@ -234,11 +194,11 @@ type rulesResponse struct {
 // ones. A term that already has a rule under another tag uses that rule,
 // since X refuses duplicates. It returns the ids of the rules whose posts
 // are ours.
-func (s *Stream) syncRules(ctx context.Context) (map[string]bool, drop) {
+func (s *Stream) syncRules(ctx context.Context) (map[string]bool, reconnect.Drop) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var current rulesResponse
-	if d := s.call(ctx, http.MethodGet, nil, &current); d.err != nil {
+	if d := s.call(ctx, http.MethodGet, nil, &current); d.Err != nil {
 		return nil, d
 	}
 	ours := map[string]bool{}
@@ -260,7 +220,7 @@ func (s *Stream) syncRules(ctx context.Context) (map[string]bool, drop) {
 	}
 	if len(stale) > 0 {
 		body := map[string]any{"delete": map[string]any{"ids": stale}}
-		if d := s.call(ctx, http.MethodPost, body, &rulesResponse{}); d.err != nil {
+		if d := s.call(ctx, http.MethodPost, body, &rulesResponse{}); d.Err != nil {
 			return nil, d
 		}
 	}
@@ -272,7 +232,7 @@ func (s *Stream) syncRules(ctx context.Context) (map[string]bool, drop) {
 	}
 	if len(add) > 0 {
 		var added rulesResponse
-		if d := s.call(ctx, http.MethodPost, map[string]any{"add": add}, &added); d.err != nil {
+		if d := s.call(ctx, http.MethodPost, map[string]any{"add": add}, &added); d.Err != nil {
 			return nil, d
 		}
 		for _, r := range added.Data {
@@ -283,11 +243,11 @@ func (s *Stream) syncRules(ctx context.Context) (map[string]bool, drop) {
 				ours[e.ID] = true
 				continue
 			}
-			return nil, drop{fatal: true, err: s.ruleRefused(e)}
+			return nil, reconnect.Drop{Fatal: true, Err: s.ruleRefused(e)}
 		}
 	}
 	s.log.Info("x: stream rules in step with --track", "tag", s.cfg.RuleTag, "rules", len(s.terms), "added", len(add), "deleted", len(stale))
-	return ours, drop{}
+	return ours, reconnect.Drop{}
 }
 
 func (s *Stream) ruleRefused(e ruleError) error {
@@ -300,18 +260,18 @@ func (s *Stream) ruleRefused(e ruleError) error {
 
 // call sends one request to the rules endpoint and decodes the answer
 // into out.
-func (s *Stream) call(ctx context.Context, method string, body, out any) drop {
+func (s *Stream) call(ctx context.Context, method string, body, out any) reconnect.Drop {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return drop{fatal: true, err: fmt.Errorf("x: encode the rules request: %w", err)}
+			return reconnect.Drop{Fatal: true, Err: fmt.Errorf("x: encode the rules request: %w", err)}
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, s.url(rulesPath, ""), r)
 	if err != nil {
-		return drop{fatal: true, err: fmt.Errorf("x: build the rules request: %w", err)}
+		return reconnect.Drop{Fatal: true, Err: fmt.Errorf("x: build the rules request: %w", err)}
 	}
 	s.authorize(req)
 	if body != nil {
@@ -319,28 +279,28 @@ func (s *Stream) call(ctx context.Context, method string, body, out any) drop {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return drop{err: unavailable("cannot reach the X API (%v): check the network and --x-api-url", err)}
+		return reconnect.Drop{Err: unavailable("cannot reach the X API (%v): check the network and --x-api-url", err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return drop{err: unavailable("the X API broke off its answer about the stream rules (%v)", err)}
+		return reconnect.Drop{Err: unavailable("the X API broke off its answer about the stream rules (%v)", err)}
 	}
 	if resp.StatusCode/100 != 2 {
 		var rr rulesResponse
 		if json.Unmarshal(b, &rr) == nil && resp.StatusCode == http.StatusBadRequest {
 			for _, e := range rr.Errors {
 				if e.Value != "" {
-					return drop{fatal: true, err: s.ruleRefused(e)}
+					return reconnect.Drop{Fatal: true, Err: s.ruleRefused(e)}
 				}
 			}
 		}
 		return s.refused(resp.StatusCode, b, "the stream rules request")
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return drop{err: unavailable("the X API answered the stream rules request with something that is not its JSON (%v): retrying", err)}
+		return reconnect.Drop{Err: unavailable("the X API answered the stream rules request with something that is not its JSON (%v): retrying", err)}
 	}
-	return drop{}
+	return reconnect.Drop{}
 }
 
 func (s *Stream) authorize(req *http.Request) {
@@ -356,24 +316,24 @@ func (s *Stream) url(path, query string) string {
 }
 
 // refused turns an HTTP error status into a drop that says what to do.
-func (s *Stream) refused(code int, body []byte, what string) drop {
+func (s *Stream) refused(code int, body []byte, what string) reconnect.Drop {
 	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	if p := s.problem(body); p != "" {
 		status += ": " + p
 	}
 	switch code {
 	case http.StatusUnauthorized:
-		return drop{fatal: true, err: invalid("X refused the bearer token (%s): check X_BEARER_TOKEN (or --x-bearer-token); it is the app-only Bearer Token on the app's Keys and tokens page", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("X refused the bearer token (%s): check X_BEARER_TOKEN (or --x-bearer-token); it is the app-only Bearer Token on the app's Keys and tokens page", status)}
 	case http.StatusForbidden:
-		return drop{fatal: true, err: invalid("X refused this app the filtered stream (%s): as of this writing it needs the Pro or Enterprise access level and an app inside a Project, so upgrade on the X developer portal or use --source bluesky or --source mastodon", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("X refused this app the filtered stream (%s): as of this writing it needs the Pro or Enterprise access level and an app inside a Project, so upgrade on the X developer portal or use --source bluesky or --source mastodon", status)}
 	case http.StatusNotFound:
-		return drop{fatal: true, err: invalid("%s has no X API v2 filtered stream (%s): check --x-api-url", s.base.Redacted(), status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("%s has no X API v2 filtered stream (%s): check --x-api-url", s.base.Redacted(), status)}
 	case http.StatusBadRequest:
-		return drop{fatal: true, err: invalid("X refused %s (%s): check --track", what, status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("X refused %s (%s): check --track", what, status)}
 	case http.StatusTooManyRequests:
-		return drop{status: code, err: unavailable("X is rate limiting this app (%s), after too many connections or requests: waiting before the next attempt", status)}
+		return reconnect.Drop{Status: code, Err: unavailable("X is rate limiting this app (%s), after too many connections or requests: waiting before the next attempt", status)}
 	default:
-		return drop{status: code, err: unavailable("X answered %s with %s: retrying", what, status)}
+		return reconnect.Drop{Status: code, Err: unavailable("X answered %s with %s: retrying", what, status)}
 	}
 }
 
@@ -408,103 +368,64 @@ func (s *Stream) clean(text string) string {
 }
 
 // connect makes one stream connection and reads it until it ends.
-func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) drop {
-	connCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// The watchdog runs from the start, so that a server that accepts
-	// the connection and never answers counts as a stall too.
-	wd := reconnect.NewWatchdog(s.cfg.StallTimeout, cancel)
-	defer wd.Stop()
-	req, err := http.NewRequestWithContext(connCtx, http.MethodGet, s.url(streamPath, streamQuery), nil)
+func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) reconnect.Drop {
+	req, err := http.NewRequest(http.MethodGet, s.url(streamPath, streamQuery), nil)
 	if err != nil {
-		return drop{fatal: true, err: fmt.Errorf("x: build the stream request: %w", err)}
+		return reconnect.Drop{Fatal: true, Err: fmt.Errorf("x: build the stream request: %w", err)}
 	}
 	s.authorize(req)
-	resp, err := s.client.Do(req)
+	open := func(ctx context.Context) (*http.Response, error) { return s.client.Do(req.WithContext(ctx)) }
+	return s.lineStream().Connect(ctx, sink, open, messages{s: s, rules: rules})
+}
+
+// lineStream makes and reads the stream connections.
+func (s *Stream) lineStream() linestream.Stream {
+	return linestream.Stream{
+		Service:      "X",
+		Flag:         "--x-api-url",
+		StallTimeout: s.cfg.StallTimeout,
+		Backoff:      s.cfg.Backoff,
+		Refused: func(resp *http.Response) reconnect.Drop {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			return s.refused(resp.StatusCode, b, "the stream")
+		},
+		Log: s.log,
+	}
+}
+
+// messages decodes the messages of one connection; rules are the ids of
+// the stream rules whose posts are ours.
+type messages struct {
+	s     *Stream
+	rules map[string]bool
+}
+
+var _ linestream.Messages = messages{}
+
+func (m messages) Decode(line []byte) (tweet.Event, bool, error) {
+	msg, err := Decode(line)
 	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return drop{}
-		case wd.Stalled():
-			return drop{err: s.stalled()}
+		m.s.log.Warn("x: skipping a malformed message", "err", err)
+		return tweet.Event{}, false, nil
+	}
+	for _, p := range msg.Problems {
+		if p.Disconnect() {
+			return tweet.Event{}, false, unavailable("X disconnected the stream (%s)", m.s.clean(p.String()))
 		}
-		return drop{err: unavailable("cannot connect to the X stream (%v): check the network and --x-api-url", err)}
+		m.s.log.Warn("x: the stream reported a problem", "problem", m.s.clean(p.String()))
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return s.refused(resp.StatusCode, b, "the stream")
+	if msg.Event.Kind == 0 {
+		return tweet.Event{}, false, nil
 	}
-	sink.SetState(tweet.StateRunning, nil)
-	s.log.Info("x: stream open")
-	return s.read(ctx, resp.Body, wd, sink, rules)
+	if msg.Event.Kind == tweet.KindPost && !matches(msg.RuleIDs, m.rules) {
+		// Another tool's rule on the same app matched it.
+		m.s.log.Debug("x: skipping a post no rule of ours matched", "id", msg.Event.ID)
+		return tweet.Event{}, false, nil
+	}
+	return msg.Event, true, nil
 }
 
-func (s *Stream) stalled() error {
-	return unavailable("the X stream sent nothing, not even a keep-alive, for %v", s.cfg.StallTimeout)
-}
-
-// read decodes the stream into sink until it ends.
-func (s *Stream) read(ctx context.Context, body io.Reader, wd *reconnect.Watchdog, sink tweet.Sink, rules map[string]bool) drop {
-	lr := reconnect.NewLineReader(wd.Reader(body), reconnect.MaxLineBytes)
-	delivered := false
-	for {
-		line, tooLong, err := lr.Next()
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return drop{}
-		case wd.Stalled():
-			return drop{err: s.stalled()}
-		case errors.Is(err, io.EOF):
-			return drop{err: unavailable("X closed the stream")}
-		default:
-			return drop{err: unavailable("the X stream broke off (%v)", err)}
-		}
-		if !delivered {
-			s.cfg.Backoff.Reset()
-			delivered = true
-		}
-		if tooLong {
-			s.log.Warn("x: skipping a message longer than 1 MiB")
-			continue
-		}
-		if len(line) == 0 {
-			continue // keep-alive
-		}
-		msg, err := Decode(line)
-		if err != nil {
-			s.log.Warn("x: skipping a malformed message", "err", err)
-			continue
-		}
-		for _, p := range msg.Problems {
-			if p.Disconnect() {
-				return drop{err: unavailable("X disconnected the stream (%s)", s.clean(p.String()))}
-			}
-			s.log.Warn("x: the stream reported a problem", "problem", s.clean(p.String()))
-		}
-		if msg.Event.Kind == 0 {
-			continue
-		}
-		if msg.Event.Kind == tweet.KindPost && !matches(msg.RuleIDs, rules) {
-			// Another tool's rule on the same app matched it.
-			s.log.Debug("x: skipping a post no rule of ours matched", "id", msg.Event.ID)
-			continue
-		}
-		// The stream is not read while the sink applies back-pressure,
-		// so the watchdog, which judges the server's silence, pauses.
-		wd.Stop()
-		err = sink.Emit(ctx, msg.Event)
-		wd.Kick()
-		if err != nil {
-			if ctx.Err() != nil {
-				return drop{}
-			}
-			// tweet.Sink promises an error only once ctx is done.
-			return drop{fatal: true, err: fmt.Errorf("x: the sink refused %s: %w", msg.Event.ID, err)}
-		}
-	}
-}
+func (m messages) Closed() error { return unavailable("X closed the stream") }
 
 // matches reports whether a post that matched ids is ours. A post that
 // names no rule is taken: only a post that names rules, none of them

@@ -1,21 +1,20 @@
 package x_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/tweetwire/tweetwire/server/source/reconnect"
 	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/x"
 	"github.com/tweetwire/tweetwire/server/source/x/xtest"
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -29,224 +28,36 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // not be.
 const token = "AAAAAAAAAAAAAAAAAAAAAXBEARER-SECRET-never-logged-7hQ2"
 
-// sink records what a source hands it.
-type sink struct {
-	mu     sync.Mutex
-	events []tweet.Event
-	states []tweet.State
-	errs   []error
-}
-
-func (s *sink) Emit(ctx context.Context, ev tweet.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, ev)
-	return nil
-}
-
-func (s *sink) SetState(st tweet.State, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.states = append(s.states, st)
-	s.errs = append(s.errs, err)
-}
-
-func (s *sink) ids() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, ev := range s.events {
-		prefix := ""
-		if ev.Kind == tweet.KindDelete {
-			prefix = "-"
-		}
-		out = append(out, prefix+ev.ID)
-	}
-	return out
-}
-
-func (s *sink) state() (tweet.State, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.states) == 0 {
-		return "", ""
-	}
-	msg := ""
-	if err := s.errs[len(s.errs)-1]; err != nil {
-		msg = err.Error()
-	}
-	return s.states[len(s.states)-1], msg
-}
-
-// sawReconnecting reports whether the source reported reconnecting with
-// an error containing want.
-func (s *sink) sawReconnecting(want string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, st := range s.states {
-		if st == tweet.StateReconnecting && strings.Contains(s.errs[i].Error(), want) {
-			return true
-		}
-	}
-	return false
-}
-
-// backoff records which waits were asked for and makes each 1 ms.
-type backoff struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (b *backoff) record(c string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.calls = append(b.calls, c)
-}
-func (b *backoff) Network() time.Duration { b.record("network"); return time.Millisecond }
-func (b *backoff) HTTP(status int) time.Duration {
-	b.record(fmt.Sprint("http ", status))
-	return time.Millisecond
-}
-func (b *backoff) Reset() { b.record("reset") }
-
-// waits lists the waits asked for, without the resets.
-func (b *backoff) waits() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, c := range b.calls {
-		if c != "reset" {
-			out = append(out, c)
-		}
-	}
-	return strings.Join(out, ",")
-}
-
-func (b *backoff) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.calls, ",")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // run is a Stream running against a fake X.
 type run struct {
-	srv     *xtest.Server
-	sink    *sink
-	backoff *backoff
-	logs    *lockedBuffer
-	cancel  context.CancelFunc
-	done    chan error
+	*sourcetest.Live
+	srv *xtest.Server
 }
 
 // start runs a Stream; prepare, when set, sets the fake up before Run.
 func start(t *testing.T, prepare func(*xtest.Server), mod func(*x.Config)) *run {
 	t.Helper()
-	r := &run{srv: xtest.NewServer(token), sink: &sink{}, backoff: &backoff{}, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	srv := xtest.NewServer(token)
+	t.Cleanup(srv.Close)
 	if prepare != nil {
-		prepare(r.srv)
+		prepare(srv)
 	}
-	cfg := x.Config{
-		Track:        []string{"#GoConf", "go conf"},
-		BearerToken:  token,
-		APIURL:       r.srv.URL,
-		StallTimeout: 2 * time.Second,
-		Backoff:      r.backoff,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := x.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- s.Run(ctx, r.sink) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.done:
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return within 5 s of cancel")
+	return &run{srv: srv, Live: sourcetest.StartLive(t, srv, func(b reconnect.HTTPBackoff, log *slog.Logger) (tweet.Source, error) {
+		cfg := x.Config{
+			Track:        []string{"#GoConf", "go conf"},
+			BearerToken:  token,
+			APIURL:       srv.URL,
+			StallTimeout: 2 * time.Second,
+			Backoff:      b,
 		}
-		r.srv.Close()
-	})
-	return r
-}
-
-func (r *run) open(t *testing.T) *streamtest.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := r.srv.Open(ctx)
-	if err != nil {
-		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
-	}
-	return c
-}
-
-func (r *run) accept(t *testing.T) *streamtest.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := r.srv.Accept(ctx)
-	if err != nil {
-		t.Fatalf("no connection: %v\nlog:\n%s", err, r.logs)
-	}
-	return c
-}
-
-// wait returns Run's result.
-func (r *run) wait(t *testing.T) error {
-	t.Helper()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the cleanup
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatalf("Run did not stop; log:\n%s", r.logs)
-		return nil
-	}
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %s", what)
+		if mod != nil {
+			mod(&cfg)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return x.New(cfg, log)
+	})}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+var must = sourcetest.Must
 
 func post(id, text string, rules ...string) string {
 	return xtest.Post{ID: id, Text: text, Username: "marta_codes", Name: "Marta", Hashtags: []string{"GoConf"}, RuleIDs: rules}.Line()
@@ -261,7 +72,7 @@ func TestSyncsItsOwnRulesThenStreams(t *testing.T) {
 		foreign = s.AddRule("golang", "another-tool")
 		foreignSame = s.AddRule("go conf", "another-tool")
 	}, func(c *x.Config) { c.Track = []string{"#GoConf", "go conf", "#GoConf", "#new"} })
-	c := r.open(t)
+	c := r.Open(t)
 
 	var rules []string
 	for _, rl := range r.srv.Rules() {
@@ -295,7 +106,7 @@ func TestSyncsItsOwnRulesThenStreams(t *testing.T) {
 	if got := c.Request.Header.Get("Authorization"); got != "Bearer "+token {
 		t.Errorf("Authorization = %q", got)
 	}
-	waitFor(t, "the running state", func() bool { st, _ := r.sink.state(); return st == tweet.StateRunning })
+	sourcetest.WaitFor(t, "the running state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateRunning })
 	must(t, c.Send(
 		post("1", "ours", kept.ID),
 		"",
@@ -310,20 +121,19 @@ func TestSyncsItsOwnRulesThenStreams(t *testing.T) {
 		post("9", "&lt;same&gt; connection", added),
 	))
 	want := []string{"x:1", "x:3", "x:4", "x:5", "-x:1", "x:9"}
-	waitFor(t, "every event", func() bool { return len(r.sink.ids()) >= len(want) })
-	if got := r.sink.ids(); strings.Join(got, " ") != strings.Join(want, " ") {
+	sourcetest.WaitFor(t, "every event", func() bool { return len(r.Sink.IDs()) >= len(want) })
+	if got := r.Sink.IDs(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("events = %v, want %v", got, want)
 	}
-	r.sink.mu.Lock()
-	last := r.sink.events[len(r.sink.events)-1].Tweet
-	r.sink.mu.Unlock()
+	events := r.Sink.Events()
+	last := events[len(events)-1].Tweet
 	if last.Text != "<same> connection" || last.URL != "https://x.com/marta_codes/status/9" || last.Source != "x" {
 		t.Errorf("last post = %+v", last)
 	}
 	if n := r.srv.Requests(); n != 1 {
 		t.Errorf("%d stream requests: a bad message cost the connection", n)
 	}
-	logs := r.logs.String()
+	logs := r.Logs.String()
 	for _, w := range []string{"skipping a malformed message", "expansions=author_id", "longer than 1 MiB", "another tool's stream rule"} {
 		if !strings.Contains(logs, w) {
 			t.Errorf("log lacks %q:\n%s", w, logs)
@@ -367,19 +177,21 @@ func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, nil, func(c *x.Config) { c.StallTimeout = 300 * time.Millisecond })
-			tt.end(t, r.accept(t))
-			c := r.open(t)
+			// A second, so that a loaded machine does not stall the
+			// second connection before the test sends on it.
+			r := start(t, nil, func(c *x.Config) { c.StallTimeout = time.Second })
+			tt.end(t, r.Accept(t))
+			c := r.Open(t)
 			must(t, c.Send(post("7", "back")))
-			waitFor(t, "the post after reconnecting", func() bool { return len(r.sink.ids()) == 1 })
-			if st, _ := r.sink.state(); st != tweet.StateRunning {
+			sourcetest.WaitFor(t, "the post after reconnecting", func() bool { return len(r.Sink.IDs()) == 1 })
+			if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
 				t.Errorf("state after reconnecting = %s", st)
 			}
-			if waits := r.backoff.waits(); waits != tt.wantWait {
+			if waits := r.Backoff.Waits(); waits != tt.wantWait {
 				t.Errorf("backoff waits %q, want exactly %q", waits, tt.wantWait)
 			}
-			if !r.sink.sawReconnecting(tt.wantErr) {
-				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.logs)
+			if !r.Sink.Saw(tweet.StateReconnecting, tt.wantErr) {
+				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.Logs)
 			}
 			if n := r.srv.RuleRequests(); n != 2 {
 				t.Errorf("%d rules requests, want 2 (list, add): rules are synced once, not per connection", n)
@@ -389,22 +201,22 @@ func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 	t.Run("rules endpoint unavailable", func(t *testing.T) {
 		t.Parallel()
 		r := start(t, func(s *xtest.Server) { s.FailRules(503, `{"title":"Service Unavailable"}`) }, nil)
-		waitFor(t, "a retry", func() bool { return r.srv.RuleRequests() >= 2 })
+		sourcetest.WaitFor(t, "a retry", func() bool { return r.srv.RuleRequests() >= 2 })
 		r.srv.FailRules(0, "")
-		c := r.open(t)
+		c := r.Open(t)
 		must(t, c.Send(post("7", "back")))
-		waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
-		if !strings.HasPrefix(r.backoff.waits(), "http 503,http 503") || strings.Contains(r.backoff.waits(), "network") || !r.sink.sawReconnecting("stream rules request") {
-			t.Errorf("backoff %q; states %v %v", r.backoff, r.sink.states, r.sink.errs)
+		sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
+		if !strings.HasPrefix(r.Backoff.Waits(), "http 503,http 503") || strings.Contains(r.Backoff.Waits(), "network") || !r.Sink.Saw(tweet.StateReconnecting, "stream rules request") {
+			t.Errorf("backoff %q; states %v", r.Backoff, r.Sink.States())
 		}
 	})
 }
 
 func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	t.Parallel()
-	r := start(t, nil, func(c *x.Config) { c.StallTimeout = 300 * time.Millisecond })
-	c := r.open(t)
-	for range 12 {
+	r := start(t, nil, func(c *x.Config) { c.StallTimeout = time.Second })
+	c := r.Open(t)
+	for range 25 { // 2.5 s, two and a half stall timeouts
 		must(t, c.KeepAlive())
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -416,8 +228,8 @@ func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a silent stream was not dropped")
 	}
-	r.open(t)
-	if got := r.backoff.String(); got != "reset,network" {
+	r.Open(t)
+	if got := r.Backoff.String(); got != "reset,network" {
 		t.Errorf("backoff calls %q, want a reset on data and one network wait", got)
 	}
 }
@@ -453,9 +265,9 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 			t.Parallel()
 			r := start(t, tt.prepare, tt.mod)
 			if tt.stream != nil {
-				must(t, tt.stream(r.accept(t)))
+				must(t, tt.stream(r.Accept(t)))
 			}
-			err := r.wait(t)
+			err := r.Wait(t, 10*time.Second)
 			if err == nil || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("Run = %v, want an EINVALID error", err)
 			}
@@ -467,7 +279,7 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q is not one line", err)
 			}
-			if st, msg := r.sink.state(); st != tweet.StateFailed || msg != err.Error() {
+			if st, msg := r.Sink.LastMessage(); st != tweet.StateFailed || msg != err.Error() {
 				t.Errorf("state = %s %q, want failed with the error", st, msg)
 			}
 			if n := r.srv.Requests(); n > 1 {
@@ -513,14 +325,7 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 	t.Parallel()
 	check := func(t *testing.T, r *run, err error) {
 		t.Helper()
-		r.sink.mu.Lock()
-		texts := []string{r.logs.String()}
-		for _, e := range r.sink.errs {
-			if e != nil {
-				texts = append(texts, e.Error())
-			}
-		}
-		r.sink.mu.Unlock()
+		texts := r.Said()
 		if err != nil {
 			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
 		}
@@ -535,7 +340,7 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 		r := start(t, func(s *xtest.Server) {
 			s.FailRules(403, `{"title":"Forbidden","detail":"token `+token+` has no access"}`)
 		}, nil)
-		check(t, r, r.wait(t))
+		check(t, r, r.Wait(t, 10*time.Second))
 	})
 	t.Run("unreachable, malformed, stalled, disconnected", func(t *testing.T) {
 		t.Parallel()
@@ -544,15 +349,15 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 		dead := "http://" + ln.Addr().String()
 		ln.Close()
 		r := start(t, nil, func(c *x.Config) { c.APIURL = dead })
-		waitFor(t, "a failed connection", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+		sourcetest.WaitFor(t, "a failed connection", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		check(t, r, nil)
 
 		r = start(t, nil, func(c *x.Config) { c.StallTimeout = 200 * time.Millisecond })
-		c := r.open(t)
+		c := r.Open(t)
 		must(t, c.Send("{bad", `{"errors":[{"title":"x","detail":"`+token+`"}]}`, xtest.OperationalDisconnect))
-		c = r.open(t)
+		c = r.Open(t)
 		<-c.Gone()
-		waitFor(t, "a stall", func() bool { return r.sink.sawReconnecting("keep-alive") })
+		sourcetest.WaitFor(t, "a stall", func() bool { return r.Sink.Saw(tweet.StateReconnecting, "keep-alive") })
 		check(t, r, nil)
 	})
 }
@@ -566,24 +371,24 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		setup func(t *testing.T, r *run)
 	}{
 		{"while streaming", func(t *testing.T, r *run) {
-			c := r.open(t)
+			c := r.Open(t)
 			must(t, c.Send(post("1", "hi")))
-			waitFor(t, "the post", func() bool { return len(r.sink.ids()) == 1 })
+			sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
 		}},
-		{"while waiting for the response", func(t *testing.T, r *run) { r.accept(t) }},
+		{"while waiting for the response", func(t *testing.T, r *run) { r.Accept(t) }},
 		{"while waiting to reconnect", func(t *testing.T, r *run) {
-			must(t, r.accept(t).Reject(503, "", ""))
-			waitFor(t, "the reconnecting state", func() bool { st, _ := r.sink.state(); return st == tweet.StateReconnecting })
+			must(t, r.Accept(t).Reject(503, "", ""))
+			sourcetest.WaitFor(t, "the reconnecting state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			r := start(t, nil, func(c *x.Config) { c.Backoff = slowBackoff{} })
+			r := start(t, nil, func(c *x.Config) { c.Backoff = sourcetest.SlowBackoff{} })
 			tt.setup(t, r)
 			began := time.Now()
-			r.cancel()
-			if err := r.wait(t); err != nil {
+			r.Cancel()
+			if err := r.Wait(t, 10*time.Second); err != nil {
 				t.Errorf("Run = %v after cancel, want nil", err)
 			}
 			if d := time.Since(began); d > time.Second {
@@ -593,10 +398,3 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		})
 	}
 }
-
-// slowBackoff waits as long as X's rules would after an HTTP error.
-type slowBackoff struct{}
-
-func (slowBackoff) Network() time.Duration { return 250 * time.Millisecond }
-func (slowBackoff) HTTP(int) time.Duration { return 5 * time.Second }
-func (slowBackoff) Reset()                 {}

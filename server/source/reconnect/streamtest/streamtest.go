@@ -53,6 +53,16 @@ func (e *Endpoint) Accept(ctx context.Context) (*Conn, error) {
 	}
 }
 
+// Open accepts the next request and opens its stream with contentType,
+// as the service answers a request it takes.
+func (e *Endpoint) Open(ctx context.Context, contentType string) (*Conn, error) {
+	c, err := e.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Open(contentType)
+}
+
 // cmd runs in the handler's goroutine, the only one that may touch the
 // ResponseWriter. end says the response is over.
 type cmd struct {

@@ -84,11 +84,7 @@ func (s *Server) Accept(ctx context.Context) (*streamtest.Conn, error) { return 
 // Open accepts the next connection and opens its stream, the way Twitter
 // answered: 200 with a JSON content type.
 func (s *Server) Open(ctx context.Context) (*streamtest.Conn, error) {
-	c, err := s.Accept(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c, c.Open("application/json")
+	return s.ep.Open(ctx, "application/json")
 }
 
 // verify checks r's OAuth 1.0a HMAC-SHA1 signature (RFC 5849, section

@@ -108,11 +108,7 @@ func (s *Server) Accept(ctx context.Context) (*streamtest.Conn, error) { return 
 
 // Open accepts the next stream connection and opens it as X does.
 func (s *Server) Open(ctx context.Context) (*streamtest.Conn, error) {
-	c, err := s.Accept(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return c, c.Open("application/json; charset=utf-8")
+	return s.ep.Open(ctx, "application/json; charset=utf-8")
 }
 
 // Rules returns the rules, oldest first.
