@@ -21,6 +21,9 @@ type cluster struct {
 	rb     *redis.Broker
 	lease  *redis.Lease
 	rdb    *goredis.Client
+	// position is where the holder's source stands, for the next holder.
+	position string
+	log      *slog.Logger
 }
 
 func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*cluster, error) {
@@ -36,10 +39,12 @@ func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*clust
 	log = log.With("component", "redis", "node", cfg.NodeID)
 	rb := redis.NewBroker(rdb, "tweetwire:posts:"+event, h, log)
 	return &cluster{
-		broker: rb,
-		rb:     rb,
-		rdb:    rdb,
-		lease:  redis.NewLease(rdb, "tweetwire:lease:"+event, cfg.NodeID, cfg.LeaseTTL, log),
+		broker:   rb,
+		rb:       rb,
+		rdb:      rdb,
+		lease:    redis.NewLease(rdb, "tweetwire:lease:"+event, cfg.NodeID, cfg.LeaseTTL, log),
+		position: "tweetwire:position:" + event,
+		log:      log,
 	}, nil
 }
 
@@ -59,20 +64,49 @@ func (c *cluster) subscribe(ctx context.Context, log *slog.Logger) {
 func (c *cluster) runBroker(ctx context.Context) error { return c.rb.Run(ctx) }
 
 // runSource runs the source: at once when alone, otherwise whenever this
-// node holds the lease, standing by while another node does.
-func (c *cluster) runSource(ctx context.Context, sink tweet.Sink, run func(ctx context.Context)) {
+// node holds the lease, standing by while another node does. A source that
+// can resume starts where the last holder's stood (Jetstream's cursor, X's
+// backfill): the holder keeps its position in Redis.
+func (c *cluster) runSource(ctx context.Context, src tweet.Source, sink tweet.Sink, run func(ctx context.Context)) {
 	if c.lease == nil {
 		run(ctx)
 		return
 	}
 	sink.SetState(tweet.StateStandby, nil)
 	c.lease.Run(ctx, func(ctx context.Context) {
+		if r, ok := src.(tweet.Resumable); ok {
+			if pos, err := c.rdb.Get(ctx, c.position).Result(); err == nil && pos != "" {
+				c.log.Info("resuming the source where the last holder stood", "position", pos)
+				r.ResumeFrom(pos)
+			}
+			go c.keepPosition(ctx, r)
+		}
 		run(ctx)
 		// Keep the lease while the source is finished or failed: another
 		// node would only do the same again.
 		<-ctx.Done()
 		sink.SetState(tweet.StateStandby, nil)
 	})
+}
+
+// keepPosition saves the source's position every second while this node
+// holds the lease.
+func (c *cluster) keepPosition(ctx context.Context, r tweet.Resumable) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	saved := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if pos := r.Position(); pos != "" && pos != saved {
+			if err := c.rdb.Set(ctx, c.position, pos, 24*time.Hour).Err(); err == nil {
+				saved = pos
+			}
+		}
+	}
 }
 
 func (c *cluster) holding() bool { return c.lease == nil || c.lease.Holding() }

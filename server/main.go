@@ -232,7 +232,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	wg.Go(func() {
 		pipeline.SetState(tweet.StateStarting, nil)
-		cluster.runSource(srcCtx, pipeline, func(ctx context.Context) {
+		cluster.runSource(srcCtx, src, pipeline, func(ctx context.Context) {
 			err := src.Run(ctx, pipeline)
 			switch {
 			case errors.Is(context.Cause(srcCtx), errEventEnded):

@@ -221,3 +221,55 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Error("healthcheck of nothing succeeded")
 	}
 }
+
+// When the node following Jetstream dies, the next holder subscribes at the
+// dead one's cursor: the posts made during the handover are not lost.
+func TestClusterHandsTheJetstreamCursorOver(t *testing.T) {
+	t.Parallel()
+	redisAddr := freePort(t)
+	startRedis(t, redisAddr)
+	dbAddr := freePort(t)
+	startDB(t, dbAddr, t.TempDir())
+	fake, appview := newJetstreamFake(t, nil)
+	var nodes []*server
+	for i := range 2 {
+		nodes = append(nodes, startServer(t, "--source", "bluesky", "--track", "#GoConf",
+			"--bluesky-jetstream-url", fake.URL, "--bluesky-appview-url", appview.URL,
+			"--redis-url", "redis://"+redisAddr+"/0", "--mongo-uri", "mongodb://"+dbAddr+"/", "--lease-ttl", "1s",
+			"--node-id", fmt.Sprintf("node%d", i), "--backlog", "100"))
+	}
+	first := accept(t, "the first subscription", nodes[0], fake.Accept)
+	holder := -1
+	for i, n := range nodes {
+		if isHolder(n.health(t)) {
+			holder = i
+		}
+	}
+	if holder < 0 {
+		t.Fatal("no node holds the lease though one subscribed")
+	}
+	other := nodes[1-holder]
+	c := startClients(t, other.URL, "--transports", "websocket")
+	mustSend(t, first, jetstreamPost(jetstreamAlice, "3one", 10, "day one #GoConf", "GoConf"))
+	c.waitUntil("the first post", 20*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) == 1 })
+	time.Sleep(1500 * time.Millisecond) // the holder saves its position every second
+	_ = nodes[holder].cmd.Process.Signal(syscall.SIGKILL)
+	<-nodes[holder].exited
+
+	second := accept(t, "the subscription after the takeover", other, fake.Accept)
+	want := fmt.Sprint(jetstreamT0.Add(10*time.Second).UnixMicro() - 5_000_000)
+	if got := second.Query.Get("cursor"); got != want {
+		t.Errorf("the new holder subscribed with cursor %q, want %s (the dead holder's, rewound 5 s)", got, want)
+	}
+	mustSend(t, second,
+		jetstreamPost(jetstreamAlice, "3one", 10, "day one #GoConf", "GoConf"), // replayed from the cursor
+		jetstreamPost(jetstreamBob, "3two", 20, "posted during the handover #GoConf", "GoConf"))
+	evs := c.waitUntil("the post from the handover", 20*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) == 2 })
+	if got := received(evs)[0]; got[1] != "bluesky:"+jetstreamBob+"/3two" {
+		t.Errorf("client got %v", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(received(c.snapshot())[0]); n != 2 {
+		t.Errorf("client got %d posts, want 2: the replayed one was shown twice", n)
+	}
+}

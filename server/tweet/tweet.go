@@ -97,3 +97,15 @@ type Source interface {
 	// source reconnects on its own; only unrecoverable errors end Run.
 	Run(ctx context.Context, sink Sink) error
 }
+
+// Resumable is a source that can start where another copy of it stopped,
+// when the node consuming it changes (with several servers, one holds the
+// source at a time). Both methods are safe to call while Run runs.
+type Resumable interface {
+	// Position says where the stream is now, in the source's own opaque
+	// form; "" when nothing was read yet.
+	Position() string
+	// ResumeFrom makes the next connection start at a position another
+	// copy returned, as far as the service allows.
+	ResumeFrom(position string)
+}

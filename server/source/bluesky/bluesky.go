@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -83,12 +84,38 @@ type Source struct {
 	dialer    *websocket.Dialer
 	profiles  *profiles
 
-	// cursor and emitted belong to the goroutine in Run.
-	cursor  int64
+	// cursor is the newest time_us seen; atomic because Position reads it
+	// from another goroutine. emitted belongs to the goroutine in Run.
+	cursor  atomic.Int64
 	emitted *shown.Set
 }
 
-var _ tweet.Source = (*Source)(nil)
+var (
+	_ tweet.Source    = (*Source)(nil)
+	_ tweet.Resumable = (*Source)(nil)
+)
+
+// Position is the Jetstream cursor: the newest time_us seen.
+func (s *Source) Position() string {
+	if c := s.cursor.Load(); c > 0 {
+		return strconv.FormatInt(c, 10)
+	}
+	return ""
+}
+
+// ResumeFrom starts the next connection at another copy's cursor (rewound
+// a little, as after any drop). A position that is not a cursor is
+// ignored: the stream then starts live.
+func (s *Source) ResumeFrom(position string) {
+	if c, err := strconv.ParseInt(position, 10, 64); err == nil && c > 0 {
+		for {
+			old := s.cursor.Load()
+			if c <= old || s.cursor.CompareAndSwap(old, c) {
+				return
+			}
+		}
+	}
+}
 
 // New checks cfg, so that a mistake stops the server when it starts. A nil
 // log means slog.Default().
@@ -198,9 +225,9 @@ func (s *Source) Run(ctx context.Context, sink tweet.Sink) error {
 // delivered a message, which resets the backoff.
 func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pending) reconnect.Drop {
 	u := *s.subscribe
-	if s.cursor > 0 {
+	if cursor := s.cursor.Load(); cursor > 0 {
 		q := u.Query()
-		q.Set("cursor", strconv.FormatInt(max(s.cursor-rewind.Microseconds(), 1), 10))
+		q.Set("cursor", strconv.FormatInt(max(cursor-rewind.Microseconds(), 1), 10))
 		u.RawQuery = q.Encode()
 	}
 	conn, resp, err := s.dialer.DialContext(ctx, u.String(), http.Header{"User-Agent": {"tweetwire"}})
@@ -209,7 +236,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 	}
 	defer conn.Close()
 	sink.SetState(tweet.StateRunning, nil)
-	s.log.Info("bluesky: connected to Jetstream", "host", s.subscribe.Host, "cursor", s.cursor)
+	s.log.Info("bluesky: connected to Jetstream", "host", s.subscribe.Host, "cursor", s.cursor.Load())
 
 	// Closing the connection is what unblocks a read: on a stall, and
 	// when ctx ends.
@@ -313,7 +340,9 @@ func (s *Source) handle(ctx context.Context, msg []byte, queue chan<- pending) b
 		s.log.Warn("bluesky: skipping a malformed message", "err", err)
 		return true
 	}
-	s.cursor = max(s.cursor, m.TimeUS)
+	if m.TimeUS > s.cursor.Load() {
+		s.cursor.Store(m.TimeUS) // only this goroutine raises it while Run runs
+	}
 	var p pending
 	switch {
 	case m.Identity:

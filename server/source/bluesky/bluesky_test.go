@@ -330,3 +330,34 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A node that takes the source over from another starts at that one's
+// cursor, so nothing posted during the handover is missed.
+func TestResumesFromAnotherCopysCursor(t *testing.T) {
+	js := newJetstream(t)
+	src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, AppViewURL: appview(t, 0, nil).URL, Track: []string{"#goconf"}, StallTimeout: time.Second, Backoff: fast}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := src.Position(); p != "" {
+		t.Errorf("position before any message = %q, want empty", p)
+	}
+	src.ResumeFrom("not a cursor")
+	src.ResumeFrom(fmt.Sprint(t0 + 2_000_000))
+	sk := &sourcetest.Sink{}
+	stop := run(t, src, sk)
+	c := next(t, js)
+	if got, want := c.Query.Get("cursor"), fmt.Sprint(t0+2_000_000-5_000_000); got != want {
+		t.Errorf("first connection's cursor = %q, want %s (the other copy's, rewound 5 s)", got, want)
+	}
+	send(t, c, postMsg(alice, "3new", t0+3_000_000, "#goconf day two", "goconf"))
+	if ev := sk.Next(t); ev.ID != "bluesky:"+alice+"/3new" {
+		t.Errorf("got %s", ev.ID)
+	}
+	if p := src.Position(); p != fmt.Sprint(t0+3_000_000) {
+		t.Errorf("position = %q, want the newest time_us %d", p, t0+3_000_000)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}

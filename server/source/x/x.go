@@ -17,7 +17,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/linestream"
@@ -83,9 +85,53 @@ type Stream struct {
 	base   *url.URL
 	client *http.Client
 	log    *slog.Logger
+
+	// lastPost is when the newest post arrived (Unix nanoseconds), and
+	// resume when another node's copy of the stream stopped; both are
+	// read and written across goroutines.
+	lastPost atomic.Int64
+	resume   atomic.Int64
 }
 
-var _ tweet.Source = (*Stream)(nil)
+var (
+	_ tweet.Source    = (*Stream)(nil)
+	_ tweet.Resumable = (*Stream)(nil)
+)
+
+// maxBackfill is the longest backfill the filtered stream offers.
+const maxBackfill = 5 * time.Minute
+
+// Position is when the newest post arrived, RFC 3339.
+func (s *Stream) Position() string {
+	if n := s.lastPost.Load(); n > 0 {
+		return time.Unix(0, n).UTC().Format(time.RFC3339Nano)
+	}
+	return ""
+}
+
+// ResumeFrom asks the next connection for the posts since position, with
+// backfill_minutes (at most five minutes back: the most X keeps, on the
+// access levels that offer it). Older positions and non-times are ignored.
+func (s *Stream) ResumeFrom(position string) {
+	if t, err := time.Parse(time.RFC3339Nano, position); err == nil {
+		s.resume.Store(t.UnixNano())
+	}
+}
+
+// streamQueryNow is the stream's query, with a backfill when this copy
+// takes over from another; the backfill is asked for once.
+func (s *Stream) streamQueryNow() string {
+	from := s.resume.Swap(0)
+	if from == 0 {
+		return streamQuery
+	}
+	gap := time.Since(time.Unix(0, from))
+	if gap <= 0 || gap > maxBackfill {
+		return streamQuery
+	}
+	minutes := int((gap + time.Minute - 1) / time.Minute)
+	return streamQuery + "&backfill_minutes=" + strconv.Itoa(minutes)
+}
 
 // New checks cfg, so that a missing token or terms are reported when the
 // server starts. A nil log means slog.Default().
@@ -369,7 +415,7 @@ func (s *Stream) clean(text string) string {
 
 // connect makes one stream connection and reads it until it ends.
 func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) reconnect.Drop {
-	req, err := http.NewRequest(http.MethodGet, s.url(streamPath, streamQuery), nil)
+	req, err := http.NewRequest(http.MethodGet, s.url(streamPath, s.streamQueryNow()), nil)
 	if err != nil {
 		return reconnect.Drop{Fatal: true, Err: fmt.Errorf("x: build the stream request: %w", err)}
 	}
@@ -421,6 +467,9 @@ func (m messages) Decode(line []byte) (tweet.Event, bool, error) {
 		// Another tool's rule on the same app matched it.
 		m.s.log.Debug("x: skipping a post no rule of ours matched", "id", msg.Event.ID)
 		return tweet.Event{}, false, nil
+	}
+	if msg.Event.Kind == tweet.KindPost {
+		m.s.lastPost.Store(time.Now().UnixNano())
 	}
 	return msg.Event, true, nil
 }

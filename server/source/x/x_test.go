@@ -398,3 +398,36 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// A node that takes the stream over asks X for the posts it missed, once.
+func TestResumesWithBackfill(t *testing.T) {
+	t.Parallel()
+	srv := xtest.NewServer(token)
+	t.Cleanup(srv.Close)
+	var src *x.Stream
+	live := sourcetest.StartLive(t, srv, func(b reconnect.HTTPBackoff, log *slog.Logger) (tweet.Source, error) {
+		s, err := x.New(x.Config{Track: []string{"#GoConf"}, BearerToken: token, APIURL: srv.URL, StallTimeout: 2 * time.Second, Backoff: b}, log)
+		if err == nil {
+			s.ResumeFrom("yesterday") // ignored
+			s.ResumeFrom(time.Now().Add(-90 * time.Second).Format(time.RFC3339Nano))
+			src = s
+		}
+		return s, err
+	})
+	c := live.Open(t)
+	if got := c.Request.URL.Query().Get("backfill_minutes"); got != "2" {
+		t.Errorf("backfill_minutes = %q, want 2 for a 90 s gap", got)
+	}
+	if src.Position() != "" {
+		t.Errorf("position before any post = %q", src.Position())
+	}
+	must(t, c.Send(post("7", "hello")))
+	sourcetest.WaitFor(t, "the post", func() bool { return len(live.Sink.IDs()) == 1 })
+	if p, err := time.Parse(time.RFC3339Nano, src.Position()); err != nil || time.Since(p) > time.Minute {
+		t.Errorf("position = %q (%v), want the time the post arrived", src.Position(), err)
+	}
+	must(t, c.Close())
+	if again := live.Open(t); again.Request.URL.Query().Has("backfill_minutes") {
+		t.Error("a plain reconnect asked for the backfill again")
+	}
+}
