@@ -131,7 +131,7 @@ func TestBlueskySourceEndToEnd(t *testing.T) {
 	if got := received(c.snapshot())[0]; strings.Join(got, ",") != strings.Join([]string{alice, bob, carol}, ",") {
 		t.Errorf("the client saw %v, want %v once each", got, []string{alice, bob, carol})
 	}
-	if ids := storedIDs(t, srv.URL); strings.Join(ids, ",") != carol+","+bob {
+	if ids := storedSoon(t, srv, []string{carol, bob}, false); strings.Join(ids, ",") != carol+","+bob {
 		t.Errorf("/api/tweets = %v, want %s and %s: the deleted post is gone", ids, carol, bob)
 	}
 	srv.waitHealth(t, "the source running", func(h map[string]any) bool { return sourceState(h) == "running" })

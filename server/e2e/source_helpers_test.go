@@ -122,3 +122,22 @@ func assertNoSecrets(t *testing.T, logs string, health map[string]any, secrets .
 		}
 	}
 }
+
+// storedSoon is what /api/tweets lists (sorted when sorted is set) once it
+// equals want, or after 20 s. Clients get a post before the store has it:
+// the wall broadcasts first and writes after, so a test that saw the post
+// live waits for the write.
+func storedSoon(t *testing.T, srv *server, want []string, sorted bool) []string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ids := storedIDs(t, srv.URL)
+		if sorted {
+			slices.Sort(ids)
+		}
+		if strings.Join(ids, ",") == strings.Join(want, ",") || time.Now().After(deadline) {
+			return ids
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -123,7 +123,7 @@ func TestMastodonSourceEndToEnd(t *testing.T) {
 	if got := received(c.snapshot())[0]; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("the client saw %v, want %v once each", got, want)
 	}
-	if ids := storedIDs(t, srv.URL); strings.Join(ids, ",") != id("106")+","+id("105") {
+	if ids := storedSoon(t, srv, []string{id("106"), id("105")}, false); strings.Join(ids, ",") != id("106")+","+id("105") {
 		t.Errorf("/api/tweets = %v, want 106 and 105: the deleted post is gone", ids)
 	}
 	h := srv.waitHealth(t, "the source running", func(h map[string]any) bool { return sourceState(h) == "running" })

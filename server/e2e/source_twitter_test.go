@@ -109,7 +109,7 @@ func TestTwitterSourceEndToEnd(t *testing.T) {
 	if want := []string{"twitter:1", "twitter:4", "twitter:5", "twitter:6", "twitter:7"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("client saw %v, want %v once each", got, want)
 	}
-	if ids := storedIDs(t, srv.URL); strings.Join(ids, ",") != "twitter:7,twitter:6,twitter:5,twitter:4" {
+	if ids := storedSoon(t, srv, []string{"twitter:7", "twitter:6", "twitter:5", "twitter:4"}, false); strings.Join(ids, ",") != "twitter:7,twitter:6,twitter:5,twitter:4" {
 		t.Errorf("/api/tweets = %v, want the posts but the deleted one, newest first", ids)
 	}
 	h := srv.waitHealth(t, "the source running", func(h map[string]any) bool { return sourceState(h) == "running" })

@@ -112,8 +112,7 @@ func TestXSourceEndToEnd(t *testing.T) {
 	if want := []string{"x:11", "x:15", "x:16", "x:17", "x:18", "x:19"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("client saw %v, want %v once each", got, want)
 	}
-	ids := storedIDs(t, srv.URL)
-	slices.Sort(ids)
+	ids := storedSoon(t, srv, []string{"x:15", "x:16", "x:17", "x:18", "x:19"}, true)
 	if strings.Join(ids, ",") != "x:15,x:16,x:17,x:18,x:19" {
 		t.Errorf("/api/tweets = %v, want every post but the deleted one", ids)
 	}
