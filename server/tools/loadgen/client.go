@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// tally is what every client of one run adds to.
+type tally struct {
+	hist histogram
+	// first and count delimit this run's posts: sequence numbers
+	// [first, first+count). first is set just before publishing.
+	first     atomic.Int64
+	count     atomic.Int64
+	delivered atomic.Int64
+	dups      atomic.Int64 // posts a client had already seen
+	lastRecv  atomic.Int64 // Unix nanos of the latest delivery
+	connected atomic.Int64 // clients whose Socket.IO connect arrived
+	drops     atomic.Int64 // disconnections after connecting
+	reconnect atomic.Int64 // successful reconnections
+}
+
+// dialer opens TCP connections from a rotating set of loopback source
+// addresses, 127.0.0.2 and up: one address has about 28,000 ephemeral
+// ports, and two runs of 10,000 clients with their TIME_WAITs can exhaust
+// them. Connecting to a server on 127.0.0.1 from 127.0.0.5 is ordinary
+// loopback on Linux.
+type dialer struct {
+	sources []*net.TCPAddr
+	next    atomic.Uint64
+}
+
+func newDialer(n int) *dialer {
+	d := &dialer{}
+	for i := range n {
+		d.sources = append(d.sources, &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))})
+	}
+	return d
+}
+
+func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: 10 * time.Second}
+	if len(d.sources) > 0 {
+		nd.LocalAddr = d.sources[d.next.Add(1)%uint64(len(d.sources))]
+	}
+	return nd.DialContext(ctx, network, addr)
+}
+
+// client is one simulated browser: socket.io-client 2.x on WebSocket or
+// on long polling. Only its own goroutine (run) touches lastSeq and the
+// connection, except for ping and stop, which take mu.
+type client struct {
+	env     *clientEnv
+	lastSeq int64 // the newest post this client holds; -1 for none
+
+	mu        sync.Mutex
+	ws        *websocket.Conn // nil on polling
+	sid       string          // polling session
+	pingEvery time.Duration   // 0 while not connected
+	lastPing  time.Time
+	pingPost  func() error // polling: POST a ping; nil on WebSocket
+}
+
+// clientEnv is what every client of one run shares.
+type clientEnv struct {
+	base    *url.URL // http://host:port
+	polling bool
+	tally   *tally
+	dialer  *dialer
+	wsDial  *websocket.Dialer
+	http    *http.Client
+	// maxReconnects bounds how often one client reconnects in a run.
+	maxReconnects int
+}
+
+func newClientEnv(base *url.URL, polling bool, clients int, t *tally) *clientEnv {
+	d := newDialer(8)
+	return &clientEnv{
+		base:    base,
+		polling: polling,
+		tally:   t,
+		dialer:  d,
+		wsDial: &websocket.Dialer{
+			NetDialContext:   d.DialContext,
+			HandshakeTimeout: 15 * time.Second,
+			ReadBufferSize:   4096,
+			WriteBufferSize:  256,
+		},
+		http: &http.Client{Transport: &http.Transport{
+			DialContext:         d.DialContext,
+			MaxIdleConnsPerHost: 2*clients + 16, // a GET and a POST each
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}},
+		maxReconnects: 10,
+	}
+}
+
+// socketURL is the Engine.IO v3 endpoint, with since when resuming.
+func (e *clientEnv) socketURL(scheme, transport, sid string, since int64) string {
+	u := *e.base
+	u.Scheme = scheme
+	u.Path = "/socket.io/"
+	q := url.Values{"EIO": {"3"}, "transport": {transport}}
+	if sid != "" {
+		q.Set("sid", sid)
+	}
+	if since >= 0 {
+		q.Set("since", "bench:"+strconv.FormatInt(since, 10))
+	}
+	q.Set("t", strconv.FormatInt(time.Now().UnixNano(), 36))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// errClosed is a close packet from the server.
+var errClosed = errors.New("server sent close")
+
+// run connects and reads until ctx ends, reconnecting (with since, so the
+// server can send what was missed) after a disconnection. connected is
+// called once, after the first Socket.IO connect or the first failure.
+func (c *client) run(ctx context.Context, connected func(ok bool)) {
+	c.lastSeq = -1
+	first := true
+	reconnects := 0
+	for ctx.Err() == nil {
+		err := c.session(ctx, func() {
+			c.env.tally.connected.Add(1)
+			if first {
+				first = false
+				connected(true)
+			} else {
+				c.env.tally.reconnect.Add(1)
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if first {
+			// The first connection failed: try twice more, then
+			// count this client as not connected.
+			reconnects++
+			if reconnects >= 3 {
+				connected(false)
+				return
+			}
+		} else {
+			if err != nil && !errors.Is(err, errNeverConnected) {
+				c.env.tally.drops.Add(1)
+			}
+			reconnects++
+			if reconnects > c.env.maxReconnects {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(reconnects) * 200 * time.Millisecond):
+		}
+	}
+}
+
+var errNeverConnected = errors.New("no Socket.IO connect")
+
+// session runs one connection until it fails or ctx ends.
+func (c *client) session(ctx context.Context, onConnect func()) error {
+	if c.env.polling {
+		return c.pollSession(ctx, onConnect)
+	}
+	return c.wsSession(ctx, onConnect)
+}
+
+func (c *client) wsSession(ctx context.Context, onConnect func()) error {
+	ws, _, err := c.env.wsDial.DialContext(ctx, c.env.socketURL("ws", "websocket", "", c.lastSeq), nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNeverConnected, err)
+	}
+	c.mu.Lock()
+	c.ws = ws
+	c.mu.Unlock()
+	// Closing the connection is what ends a blocked read when the run
+	// is over.
+	stop := context.AfterFunc(ctx, func() { _ = ws.Close() })
+	defer func() {
+		stop()
+		c.mu.Lock()
+		c.ws = nil
+		c.pingEvery = 0
+		c.mu.Unlock()
+		_ = ws.Close()
+	}()
+	_ = ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	connected := false
+	buf := make([]byte, 0, 1024)
+	for {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			if !connected {
+				return fmt.Errorf("%w: %v", errNeverConnected, err)
+			}
+			return err
+		}
+		buf, err = readAll(r, buf[:0])
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if len(buf) == 0 {
+			continue
+		}
+		if err := c.onPacket(buf[0], buf[1:], now, func() {
+			connected = true
+			_ = ws.SetReadDeadline(time.Time{})
+			onConnect()
+		}); err != nil {
+			return err
+		}
+	}
+}
+
+// readAll reads r into buf, growing it as needed (backlogs can be
+// megabytes); the caller reuses buf for the next message.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// onPacket handles one Engine.IO packet; connect runs on the Socket.IO
+// connect packet.
+func (c *client) onPacket(t byte, data []byte, now time.Time, connect func()) error {
+	switch t {
+	case eioOpen:
+		var o openInfo
+		if err := json.Unmarshal(data, &o); err != nil || o.SID == "" {
+			return fmt.Errorf("bad open packet %q", clip(data))
+		}
+		c.mu.Lock()
+		c.sid = o.SID
+		c.pingEvery = time.Duration(o.PingInterval) * time.Millisecond * 4 / 5
+		c.lastPing = now
+		c.mu.Unlock()
+	case eioClose:
+		return errClosed
+	case eioMessage:
+		if len(data) == 0 {
+			return nil
+		}
+		switch data[0] {
+		case sioConnect:
+			if len(data) == 1 || data[1] == ',' || data[1] == '{' {
+				connect()
+			}
+		case sioDisconnect:
+			return errors.New("server sent a Socket.IO disconnect")
+		case sioError:
+			return fmt.Errorf("server sent a Socket.IO error: %s", clip(data))
+		case sioEvent:
+			name, args, ok := sioEventName(data)
+			if ok && (name == "tweet" || name == "backlog") {
+				c.deliver(args, now)
+			}
+		}
+	}
+	return nil
+}
+
+// deliver counts the run's posts in args that this client had not seen.
+// A client sees posts in publish order (the backlog after a reconnect
+// holds only newer ones), so "newer than the newest seen" is "new".
+func (c *client) deliver(args []byte, now time.Time) {
+	t := c.env.tally
+	first := t.first.Load()
+	end := first + t.count.Load()
+	scanPosts(args, func(seq, ts int64) {
+		if seq <= c.lastSeq {
+			t.dups.Add(1)
+			return
+		}
+		c.lastSeq = seq
+		if seq < first || seq >= end {
+			return
+		}
+		t.delivered.Add(1)
+		t.hist.Record(now.Sub(time.Unix(0, ts)))
+		if n := now.UnixNano(); n > t.lastRecv.Load() {
+			t.lastRecv.Store(n) // racy max; a few µs off at worst
+		}
+	})
+}
+
+// ping sends an Engine.IO ping if this client is connected and due; the
+// server closes a client that stays silent for pingInterval+pingTimeout.
+func (c *client) ping(ctx context.Context, now time.Time) {
+	c.mu.Lock()
+	ws, post := c.ws, c.pingPost
+	if c.pingEvery == 0 || now.Sub(c.lastPing) < c.pingEvery {
+		c.mu.Unlock()
+		return
+	}
+	c.lastPing = now
+	if ws != nil {
+		_ = ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_ = ws.WriteMessage(websocket.TextMessage, []byte{eioPing})
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if post != nil && ctx.Err() == nil {
+		_ = post()
+	}
+}
+
+// pollSession runs one long-polling session: the handshake GET, then GETs
+// in a loop; pings go out as POSTs from the pinger.
+func (c *client) pollSession(ctx context.Context, onConnect func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	connected := false
+	get := func(sid string) ([]eioPacket, error) {
+		// A poll is held open until there is something to send;
+		// heartbeats bound that to pingInterval.
+		rctx, rcancel := context.WithTimeout(ctx, 90*time.Second)
+		defer rcancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodGet, c.env.socketURL("http", "polling", sid, c.lastSeq), nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.env.http.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("poll: %s: %s", resp.Status, clip(bytes.TrimSpace(body)))
+		}
+		return decodePayload(body, resp.Header.Get("Content-Type"))
+	}
+	handle := func(packets []eioPacket) error {
+		now := time.Now()
+		for _, p := range packets {
+			if err := c.onPacket(p.Type, p.Data, now, func() { connected = true; onConnect() }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	packets, err := get("")
+	if err == nil && (len(packets) == 0 || packets[0].Type != eioOpen) {
+		err = errors.New("handshake did not start with an open packet")
+	}
+	if err == nil {
+		err = handle(packets)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNeverConnected, err)
+	}
+	c.mu.Lock()
+	sid := c.sid
+	c.pingPost = func() error { return c.postPing(ctx, sid) }
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.pingPost = nil
+		c.pingEvery = 0
+		c.mu.Unlock()
+	}()
+	for ctx.Err() == nil {
+		packets, err := get(sid)
+		if err == nil {
+			err = handle(packets)
+		}
+		if err != nil {
+			if !connected {
+				return fmt.Errorf("%w: %v", errNeverConnected, err)
+			}
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (c *client) postPing(ctx context.Context, sid string) error {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.env.socketURL("http", "polling", sid, -1), bytes.NewReader(encodeTextPayload("2")))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	resp, err := c.env.http.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return resp.Body.Close()
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func benchPost(seq int64) string {
+	return fmt.Sprintf(`{"id":"bench:%d","text":"Post %d","ts":"%d"}`, seq, seq, time.Now().UnixNano())
+}
+
+const openPacket = `0{"sid":"s1","upgrades":[],"pingInterval":100,"pingTimeout":1000}`
+
+// runClient runs one client against srv until want deliveries arrived
+// and pinged holds (or 5 s passed), and returns its tally.
+func runClient(t *testing.T, srv *httptest.Server, polling bool, first, count, want int64, pinged func() bool) *tally {
+	t.Helper()
+	base, _ := url.Parse(srv.URL)
+	tl := &tally{}
+	tl.first.Store(first)
+	tl.count.Store(count)
+	env := newClientEnv(base, polling, 1, tl)
+	env.dialer = newDialer(0) // the test server listens on 127.0.0.1 only
+	env.wsDial.NetDialContext = env.dialer.DialContext
+	env.http.Transport.(*http.Transport).DialContext = env.dialer.DialContext
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &client{env: env}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.run(ctx, func(bool) {}) })
+	// The pinger reads the interval from a connected client, as after
+	// the ramp in a run.
+	waitUntil(ctx, 5*time.Second, func() bool { return tl.connected.Load() > 0 })
+	wg.Go(func() { pinger(ctx, []*client{c}) })
+	waitUntil(ctx, 5*time.Second, func() bool { return tl.delivered.Load() >= want && pinged() })
+	cancel()
+	wg.Wait()
+	return tl
+}
+
+// TestWebSocketClientReconnectsWithSince plays a server that drops the
+// client after one post and, on the reconnection, sends what it missed as
+// a backlog, as Tweetwire does for a client dropped as slow.
+func TestWebSocketClientReconnectsWithSince(t *testing.T) {
+	var conns, pings atomic.Int32
+	var since atomic.Value
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("EIO") != "3" || r.URL.Query().Get("transport") != "websocket" {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		send := func(s string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(s)) }
+		send(openPacket)
+		send("40")
+		if conns.Add(1) == 1 {
+			send(`42["backlog",[]]`)
+			send(`42["tweet",` + benchPost(10) + `]`)
+			send(`42["other",{"id":"bench:11","ts":"1"}]`) // not a post event
+			return                                         // drop the client
+		}
+		since.Store(r.URL.Query().Get("since"))
+		send(`42["backlog",[` + benchPost(11) + `,` + benchPost(12) + `]]`)
+		send(`42["tweet",` + benchPost(12) + `]`) // a duplicate
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if string(msg) == "2" {
+				pings.Add(1)
+				send("3")
+			}
+		}
+	}))
+	defer srv.Close()
+
+	tl := runClient(t, srv, false, 10, 3, 3, func() bool { return pings.Load() > 0 })
+	if got := tl.delivered.Load(); got != 3 {
+		t.Fatalf("delivered %d, want 3", got)
+	}
+	if s, _ := since.Load().(string); s != "bench:10" {
+		t.Fatalf("reconnected with since=%q, want bench:10", s)
+	}
+	if tl.drops.Load() != 1 || tl.reconnect.Load() != 1 || tl.dups.Load() != 1 {
+		t.Fatalf("drops %d reconnects %d dups %d, want 1 each", tl.drops.Load(), tl.reconnect.Load(), tl.dups.Load())
+	}
+	if tl.hist.Count() != 3 {
+		t.Fatalf("%d latencies recorded, want 3", tl.hist.Count())
+	}
+	if pings.Load() == 0 {
+		t.Fatal("the client never pinged")
+	}
+}
+
+// fakePolling serves Engine.IO v3 long polling with the given payload
+// encoder: one open+connect handshake, then each post once, then noops.
+func fakePolling(encode func(...string) []byte, contentType string, posts []string) (*httptest.Server, *atomic.Int32) {
+	var mu sync.Mutex
+	queue := append([]string(nil), posts...)
+	var pings atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("EIO") != "3" || q.Get("transport") != "polling" {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if q.Get("sid") != "s1" {
+				http.Error(w, "unknown sid", http.StatusBadRequest)
+				return
+			}
+			pings.Add(1)
+			_, _ = w.Write([]byte("ok"))
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		if q.Get("sid") == "" {
+			_, _ = w.Write(encode(openPacket, "40"))
+			return
+		}
+		mu.Lock()
+		batch := queue
+		queue = nil
+		mu.Unlock()
+		if len(batch) == 0 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			_, _ = w.Write(encode("6"))
+			return
+		}
+		_, _ = w.Write(encode(batch...))
+	}))
+	return srv, &pings
+}
+
+// binaryPayload is go-socket.io's encoding of string packets.
+func binaryPayload(ps ...string) []byte {
+	var b []byte
+	for _, p := range ps {
+		b = append(b, 0)
+		for _, d := range strconv.Itoa(len(p)) {
+			b = append(b, byte(d-'0'))
+		}
+		b = append(append(b, 0xff), p...)
+	}
+	return b
+}
+
+func TestPollingClient(t *testing.T) {
+	posts := []string{
+		`42["backlog",[]]`,
+		`42["tweet",` + benchPost(0) + `]`,
+		`42["tweet",` + benchPost(1) + `]`,
+		`3`,
+		`42["tweet",` + benchPost(2) + `]`,
+	}
+	tests := []struct {
+		name        string
+		encode      func(...string) []byte
+		contentType string
+	}{
+		{"Node.js: text payload", encodeTextPayload, "text/plain; charset=UTF-8"},
+		{"go-socket.io: binary payload", binaryPayload, "application/octet-stream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, pings := fakePolling(tc.encode, tc.contentType, posts)
+			defer srv.Close()
+			tl := runClient(t, srv, true, 0, 3, 3, func() bool { return pings.Load() > 0 })
+			if got := tl.delivered.Load(); got != 3 {
+				t.Fatalf("delivered %d, want 3", got)
+			}
+			if tl.connected.Load() != 1 || tl.drops.Load() != 0 {
+				t.Fatalf("connected %d drops %d, want 1 and 0", tl.connected.Load(), tl.drops.Load())
+			}
+			if pings.Load() == 0 {
+				t.Fatal("the client never pinged")
+			}
+		})
+	}
+}

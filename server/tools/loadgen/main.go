@@ -1,0 +1,331 @@
+// Command loadgen is the fan-out benchmark: it opens many Socket.IO v2
+// (Engine.IO v3) clients on WebSocket or long polling against each server
+// under test, asks the server to publish posts at a fixed rate through its
+// bench endpoints, and measures what arrives. It prints a Markdown table on
+// stdout and progress on stderr. Run it through scripts/bench:
+//
+//	scripts/bench fanout            # every scenario, twice per server (~25 min)
+//	scripts/bench --quick           # a few seconds: proves the harness works
+//
+// Each run starts a fresh server on a free loopback port and stops it
+// afterwards: Tweetwire (--tweetwire), the Node.js socket.io 4.8.4
+// reference (--node-dir) and the plain gorilla/websocket limit (--wsref).
+// Measured per run: clients connected, deliveries received and expected,
+// deliveries per second, publish-to-client latency (each post carries its
+// publish time, ts), the server's CPU time and peak RSS from /proc, and
+// memory per idle connection (RSS with the clients connected, less RSS
+// before, over the clients).
+package main
+
+import (
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run returns the exit status: 0 when every run finished (with --quick:
+// and delivered every post), 1 otherwise, 2 for a bad command line.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		tweetwires  []serverKind
+		twprof      = fs.String("twprof", "", "twprof binary: Tweetwire's fan-out path with /debug/pprof (server/tools/loadgen/twprof), as server \"tweetwire-core\"")
+		nodeDir     = fs.String("node-dir", "", "folder with the Node.js reference server.js and its node_modules")
+		wsref       = fs.String("wsref", "", "wsref binary: the gorilla/websocket limit (server/tools/wsref)")
+		extURL      = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")
+		extPID      = fs.Int("pid", 0, "process id of the --url server, for its CPU and memory")
+		extName     = fs.String("name", "external", "the --url server's name in the table")
+		quick       = fs.Bool("quick", false, "a smoke test of a few seconds: 50 clients at 20 posts/s, 10 polling clients; fail if a post is missing")
+		only        = fs.String("scenarios", "", "comma-separated scenario names to run (default: all)")
+		custom      scenario
+		runs        = fs.Int("runs", 2, "runs per scenario and server; the table shows medians (1 with --quick)")
+		maxMinutes  = fs.Float64("max-minutes", 40, "stop starting runs after this long")
+		rampRate    = fs.Float64("ramp-rate", 1000, "new clients per second")
+		rampWorkers = fs.Int("ramp-workers", 64, "client handshakes in flight at once")
+		drain       = fs.Duration("drain", 60*time.Second, "how long to wait for deliveries after the last post is due (at least the publishing time)")
+		settle      = fs.Duration("settle", 2*time.Second, "pause after connecting, before measuring memory per connection")
+		profDir     = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, wsref), taken in the first run of each scenario")
+		jsonOut     = fs.String("json", "", "also write every run's raw results to this file")
+	)
+	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
+		name, bin, ok := strings.Cut(v, "=")
+		if !ok {
+			name, bin = "tweetwire", v
+		}
+		if name == "" || bin == "" || name == nodeName || name == limitName {
+			return fmt.Errorf("give BIN or NAME=BIN, with a NAME other than %s and %s", nodeName, limitName)
+		}
+		tweetwires = append(tweetwires, tweetwireKind(name, bin, false))
+		return nil
+	})
+	fs.IntVar(&custom.Clients, "clients", 0, "run one scenario of your own instead, \"custom\": this many clients...")
+	fs.Float64Var(&custom.Rate, "rate", 100, "...with --clients: posts per second (0: as fast as possible)")
+	fs.IntVar(&custom.Count, "count", 1000, "...with --clients: posts in all (0: idle, for memory)")
+	fs.BoolVar(&custom.Polling, "polling", false, "...with --clients: on long polling instead of WebSocket")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: loadgen [flags]\n\nscenarios: %s\nquick: %s\n\n", names(fullScenarios), names(quickScenarios))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "loadgen: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+
+	kinds := tweetwires
+	if *twprof != "" {
+		kinds = append(kinds, tweetwireKind("tweetwire-core", *twprof, true))
+	}
+	if *nodeDir != "" {
+		kinds = append(kinds, nodeKind(*nodeDir))
+	}
+	if *wsref != "" {
+		kinds = append(kinds, wsrefKind(*wsref))
+	}
+	if *extURL != "" {
+		u, err := url.Parse(*extURL)
+		if err != nil || u.Host == "" || *extPID <= 0 {
+			fmt.Fprintln(stderr, "loadgen: --url needs an http://host:port address and --pid its process id")
+			return 2
+		}
+		kinds = append(kinds, serverKind{Name: *extName, Polling: true, external: u, pid: *extPID})
+	}
+	if len(kinds) == 0 {
+		fmt.Fprintln(stderr, "loadgen: no server to measure: give --tweetwire, --node-dir, --wsref, --twprof or --url")
+		return 2
+	}
+	scenarios := fullScenarios
+	if *quick {
+		scenarios = quickScenarios
+		if !isSet(fs, "runs") {
+			*runs = 1
+		}
+	}
+	if *only != "" {
+		want := strings.Split(*only, ",")
+		scenarios = slices.DeleteFunc(slices.Clone(append(fullScenarios, quickScenarios...)), func(s scenario) bool {
+			return !slices.Contains(want, s.Name)
+		})
+		if len(scenarios) != len(want) {
+			fmt.Fprintf(stderr, "loadgen: --scenarios %q: known scenarios are %s, %s\n", *only, names(fullScenarios), names(quickScenarios))
+			return 2
+		}
+	}
+	if custom.Clients > 0 {
+		if *only != "" || custom.Rate < 0 || custom.Count < 0 {
+			fmt.Fprintln(stderr, "loadgen: --clients runs one scenario of its own: drop --scenarios, and give a --rate and --count of 0 or more")
+			return 2
+		}
+		custom.Name = "custom"
+		if custom.Count == 0 {
+			custom.Idle = 10 * time.Second
+		}
+		scenarios = []scenario{custom}
+	}
+	if *runs < 1 || *rampRate <= 0 || *rampWorkers < 1 {
+		fmt.Fprintln(stderr, "loadgen: --runs, --ramp-rate and --ramp-workers must be positive")
+		return 2
+	}
+	if *profDir != "" {
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", err)
+			return 2
+		}
+	}
+	limit, err := raiseFileLimit()
+	if err != nil {
+		fmt.Fprintf(stderr, "loadgen: cannot raise the open-file limit: %v\n", err)
+	}
+	need := 0
+	for _, s := range scenarios {
+		need = max(need, s.Clients*map[bool]int{false: 1, true: 2}[s.Polling]+64)
+	}
+	if limit > 0 && uint64(need) > limit {
+		fmt.Fprintf(stderr, "loadgen: warning: the open-file limit is %d and the largest scenario needs about %d; raise the hard limit (ulimit -Hn)\n", limit, need)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	budget := time.Duration(*maxMinutes * float64(time.Minute))
+	deadline := time.Now().Add(budget)
+	cfg := runConfig{RampRate: *rampRate, RampWorkers: *rampWorkers, Drain: *drain, Settle: *settle, ProfileDir: *profDir, Progress: stderr}
+	if *quick {
+		cfg.Drain = min(cfg.Drain, 10*time.Second)
+		cfg.Settle = min(cfg.Settle, 500*time.Millisecond)
+	}
+
+	load0 := loadAverage()
+	began := time.Now()
+	var results []result
+	var skipped []string
+	for _, sc := range scenarios {
+		for r := 1; r <= *runs; r++ {
+			for _, k := range kinds {
+				if sc.Polling && !k.Polling {
+					continue
+				}
+				if ctx.Err() != nil || time.Until(deadline) < estimate(sc, cfg) {
+					skipped = append(skipped, fmt.Sprintf("%s/%s run %d", sc.Name, k.Name, r))
+					continue
+				}
+				fmt.Fprintf(stderr, "loadgen: %s on %s, run %d of %d (load average %s)\n", sc.Name, k.Name, r, *runs, loadAverage())
+				res := runScenario(ctx, k, sc, r, cfg)
+				fmt.Fprintf(stderr, "  %s\n", summary(res))
+				results = append(results, res)
+			}
+		}
+	}
+
+	fmt.Fprintf(stdout, "## Fan-out benchmark\n\n")
+	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s. Each cell is the median of %d run(s) on a fresh server (with two runs, their mean); \"delivered\" is the worst run's. Latency is publish to client (the post's ts); server CPU and peak RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
+		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs)
+	fmt.Fprint(stdout, markdown(summarize(results), scenarios))
+	if len(skipped) > 0 {
+		fmt.Fprintf(stdout, "\nSkipped (--max-minutes %g): %s\n", *maxMinutes, strings.Join(skipped, ", "))
+	}
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		}
+	}
+
+	status := 0
+	for _, r := range results {
+		switch {
+		case r.Err != "":
+			fmt.Fprintf(stderr, "loadgen: %s on %s run %d failed: %s\n", r.Scenario, r.Server, r.Run, r.Err)
+			status = 1
+		case *quick && r.Connected < r.Clients:
+			fmt.Fprintf(stderr, "loadgen: %s on %s: only %d of %d clients connected\n", r.Scenario, r.Server, r.Connected, r.Clients)
+			status = 1
+		case *quick && r.Expected > 0 && r.Delivered < r.Expected:
+			fmt.Fprintf(stderr, "loadgen: %s on %s: %d of %d deliveries missing\n", r.Scenario, r.Server, r.Expected-r.Delivered, r.Expected)
+			status = 1
+		}
+	}
+	if *quick && len(skipped) > 0 {
+		status = 1
+	}
+	return status
+}
+
+// estimate is roughly how long one run of sc takes, for the time budget.
+func estimate(sc scenario, cfg runConfig) time.Duration {
+	ramp := time.Duration(float64(sc.Clients) / cfg.RampRate * float64(time.Second))
+	d := ramp + cfg.Settle + 2*time.Second + sc.Idle
+	d += sc.publishTime()
+	return d
+}
+
+func summary(r result) string {
+	if r.Err != "" {
+		return "failed: " + oneLine(r.Err)
+	}
+	s := fmt.Sprintf("%d/%d clients, %.1f KB per idle connection, peak RSS %s", r.Connected, r.Clients, r.IdleConn/1024, bytesIEC(float64(r.PeakRSS)))
+	if r.Expected > 0 {
+		s += fmt.Sprintf("; %s/%s delivered (%d drops, %d dups), %s/s, p50 %s p99 %s max %s, server CPU %.1f s = %s deliveries/CPU-s; loadgen CPU %.1f s",
+			commas(r.Delivered), commas(r.Expected), r.Drops, r.Dups, rate(r.PerSecond), over(r.P50Over)+ms(r.P50), over(r.P99Over)+ms(r.P99), ms(r.Max), r.CPU, rate(r.PerCPU), r.LoadCPU)
+	}
+	return s
+}
+
+func names(ss []scenario) string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.Name)
+	}
+	return strings.Join(out, ", ")
+}
+
+func serverNames(ks []serverKind) string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.Name+versionNote(k))
+	}
+	return strings.Join(out, ", ")
+}
+
+// versionNote names the library behind a server, where it is known.
+func versionNote(k serverKind) string {
+	switch {
+	case k.Name == "node":
+		return " (socket.io " + nodeVersion(k.dir) + ")"
+	case k.Name == "wsref":
+		return " (gorilla/websocket " + depVersion(k.bin, "github.com/gorilla/websocket") + ")"
+	case strings.HasPrefix(k.Name, "tweetwire"):
+		return " (go-socket.io " + depVersion(k.bin, "github.com/googollee/go-socket.io") + ")"
+	}
+	return ""
+}
+
+// nodeVersion is the socket.io version installed in dir.
+func nodeVersion(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "node_modules", "socket.io", "package.json"))
+	if err != nil {
+		return "?"
+	}
+	var p struct{ Version string }
+	if json.Unmarshal(data, &p) != nil || p.Version == "" {
+		return "?"
+	}
+	return p.Version
+}
+
+// depVersion is the version of the module at path that the Go binary bin
+// was built with, or "?".
+func depVersion(bin, path string) string {
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "?"
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			return d.Version
+		}
+	}
+	return "?"
+}
+
+// machine describes where the benchmark ran.
+func machine() string {
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs shared by the servers and the load generator, %s %s/%s, %s",
+		model, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339))
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

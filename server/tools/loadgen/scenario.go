@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// scenario is one load: clients on a transport and a publishing schedule.
+type scenario struct {
+	Name    string
+	Clients int
+	Polling bool
+	// Rate posts per second, Count in all; Count 0 makes an idle
+	// scenario, which holds the clients for Idle and measures memory.
+	Rate  float64
+	Count int
+	Idle  time.Duration
+}
+
+// publishTime is how long publishing takes on schedule; 0 for rate 0,
+// "as fast as possible".
+func (s scenario) publishTime() time.Duration {
+	if s.Rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(s.Count) / s.Rate * float64(time.Second))
+}
+
+func (s scenario) describe() string {
+	tr := "WebSocket"
+	if s.Polling {
+		tr = "polling"
+	}
+	if s.Count == 0 {
+		return fmt.Sprintf("%s clients idle (%s)", commas(int64(s.Clients)), tr)
+	}
+	if s.Rate <= 0 {
+		return fmt.Sprintf("%s clients × %s posts at once (%s)", commas(int64(s.Clients)), commas(int64(s.Count)), tr)
+	}
+	return fmt.Sprintf("%s clients × %g posts/s (%s)", commas(int64(s.Clients)), s.Rate, tr)
+}
+
+// The issue's scenarios. Each publishes for about 15 s: long enough for a
+// backlog to show in the latency, short enough that twice every scenario
+// on three servers stays well within 40 minutes.
+var fullScenarios = []scenario{
+	{Name: "ws-1000x100", Clients: 1000, Rate: 100, Count: 1500},
+	{Name: "ws-5000x20", Clients: 5000, Rate: 20, Count: 300},
+	{Name: "ws-10000x10", Clients: 10000, Rate: 10, Count: 150},
+	{Name: "idle-10000", Clients: 10000, Idle: 10 * time.Second},
+	{Name: "polling-200x10", Clients: 200, Polling: true, Rate: 10, Count: 150},
+}
+
+// quickScenarios prove that the harness works end to end in seconds.
+var quickScenarios = []scenario{
+	{Name: "quick-ws-50x20", Clients: 50, Rate: 20, Count: 100},
+	{Name: "quick-polling-10x10", Clients: 10, Polling: true, Rate: 10, Count: 30},
+}
+
+// result is one run of one scenario on one server.
+type result struct {
+	Scenario  string  `json:"scenario"`
+	Server    string  `json:"server"`
+	Run       int     `json:"run"`
+	Clients   int     `json:"clients"`   // asked for
+	Connected int     `json:"connected"` // connected at publish time
+	Expected  int64   `json:"expected"`
+	Delivered int64   `json:"delivered"`
+	Dups      int64   `json:"dups"`
+	Drops     int64   `json:"drops"`      // disconnections during the run
+	Reconnect int64   `json:"reconnects"` // reconnections that succeeded
+	PerSecond float64 `json:"deliveries_per_second"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	// P50Over and P99Over mark a percentile that fell among deliveries
+	// still missing at the end: it is then the run's length, a lower
+	// bound.
+	P50Over  bool    `json:"p50_over,omitempty"`
+	P99Over  bool    `json:"p99_over,omitempty"`
+	Max      float64 `json:"max_ms"`
+	CPU      float64 `json:"server_cpu_s"`
+	PerCPU   float64 `json:"deliveries_per_cpu_s"`
+	PeakRSS  int64   `json:"peak_rss"`
+	IdleConn float64 `json:"bytes_per_idle_conn"`
+	LoadCPU  float64 `json:"loadgen_cpu_s"`
+	Ramp     float64 `json:"ramp_s"`
+	Wall     float64 `json:"publish_wall_s"`
+	Load     string  `json:"loadavg"`
+	Err      string  `json:"error,omitempty"`
+}
+
+// complete says whether every expected delivery arrived.
+func (r result) complete() bool { return r.Err == "" && r.Expected > 0 && r.Delivered >= r.Expected }
+
+// runConfig tunes how runs ramp and wait.
+type runConfig struct {
+	RampRate    float64       // new clients per second
+	RampWorkers int           // handshakes in flight at once
+	Drain       time.Duration // extra wait for deliveries after the last publish
+	Settle      time.Duration // pause after connecting, before measuring memory
+	ProfileDir  string        // where CPU profiles go, "" for none
+	Progress    io.Writer
+}
+
+// runScenario starts a fresh server, connects the clients, publishes and
+// measures. It always stops what it started.
+func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg runConfig) (res result) {
+	res = result{Scenario: sc.Name, Server: k.Name, Run: run, Clients: sc.Clients, Load: loadAverage()}
+	fail := func(format string, a ...any) result {
+		res.Err = fmt.Sprintf(format, a...)
+		return res
+	}
+	srv, err := start(ctx, k)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer srv.stop()
+	time.Sleep(500 * time.Millisecond) // let start-up work (the store, JIT) finish
+	rss0, _, err := procMem(srv.pid)
+	if err != nil {
+		return fail("read the server's memory: %v", err)
+	}
+
+	t := &tally{}
+	env := newClientEnv(srv.base, sc.Polling, sc.Clients, t)
+	defer env.http.CloseIdleConnections()
+	cctx, stopClients := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopClients()
+		waitTimeout(&wg, 15*time.Second)
+	}()
+
+	// Ramp: start clients at RampRate with at most RampWorkers
+	// handshakes in flight; bounded by a deadline of its own.
+	self0 := selfCPU()
+	rampStart := time.Now()
+	clients := make([]*client, sc.Clients)
+	slots := make(chan struct{}, cfg.RampWorkers)
+	var ready sync.WaitGroup
+	var connected, failed int
+	var mu sync.Mutex
+	rampDeadline := time.Now().Add(time.Duration(float64(sc.Clients)/cfg.RampRate*float64(time.Second)) + 60*time.Second)
+	for i := range clients {
+		due := rampStart.Add(time.Duration(float64(i) / cfg.RampRate * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-time.After(time.Until(rampDeadline)):
+		}
+		if time.Now().After(rampDeadline) || ctx.Err() != nil {
+			break
+		}
+		c := &client{env: env}
+		clients[i] = c
+		ready.Add(1)
+		wg.Go(func() {
+			var once sync.Once
+			c.run(cctx, func(ok bool) {
+				once.Do(func() {
+					mu.Lock()
+					if ok {
+						connected++
+					} else {
+						failed++
+					}
+					mu.Unlock()
+					<-slots
+					ready.Done()
+				})
+			})
+			// A client that stopped before its first result (ctx
+			// ended) frees its slot too.
+			once.Do(func() { <-slots; ready.Done() })
+		})
+	}
+	waitTimeout(&ready, time.Until(rampDeadline))
+	res.Ramp = time.Since(rampStart).Seconds()
+	mu.Lock()
+	res.Connected = connected
+	mu.Unlock()
+	fmt.Fprintf(cfg.Progress, "  %s %s run %d: %d/%d clients connected in %.1f s (%d failed)\n",
+		k.Name, sc.Name, run, res.Connected, sc.Clients, res.Ramp, failed)
+	if res.Connected == 0 {
+		return fail("no client connected")
+	}
+
+	// Pings keep the clients alive through long runs: Engine.IO v3
+	// clients ping, and servers close silent ones.
+	wg.Go(func() { pinger(cctx, clients) })
+
+	// Wait until the server counts the clients, then let it settle and
+	// measure memory per connection.
+	waitUntil(ctx, 15*time.Second, func() bool {
+		st, err := srv.stats(ctx)
+		return err == nil && st.Clients >= res.Connected
+	})
+	settle := cfg.Settle
+	if sc.Count == 0 {
+		settle = max(settle, sc.Idle)
+	}
+	time.Sleep(settle)
+	rss1, _, err := procMem(srv.pid)
+	if err != nil {
+		return fail("read the server's memory: %v", err)
+	}
+	res.IdleConn = float64(rss1-rss0) / float64(res.Connected)
+	if cfg.ProfileDir != "" && srv.kind.PProf && run == 1 {
+		// The heap with every client connected and idle: what memory
+		// per connection is made of.
+		path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%s.heap.pprof", srv.kind.Name, sc.Name))
+		if err := srv.fetch(ctx, "/debug/pprof/heap?gc=1", path); err != nil {
+			fmt.Fprintf(cfg.Progress, "  %s %s: no heap profile: %v\n", srv.kind.Name, sc.Name, err)
+		}
+	}
+
+	if sc.Count > 0 {
+		if err := publishAndWait(ctx, srv, sc, run, t, cfg, &res); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if _, peak, err := procMem(srv.pid); err == nil {
+		res.PeakRSS = peak
+	}
+	res.LoadCPU = (selfCPU() - self0).Seconds()
+	return res
+}
+
+// publishAndWait asks the server to publish and waits until every
+// connected client has every post, or the drain time is over.
+func publishAndWait(ctx context.Context, srv *running, sc scenario, run int, t *tally, cfg runConfig, res *result) error {
+	st, err := srv.stats(ctx)
+	if err != nil {
+		return err
+	}
+	t.first.Store(st.Published)
+	t.count.Store(int64(sc.Count))
+	// Clients that dropped while idle are counted as connected as long
+	// as they came back.
+	res.Expected = int64(res.Connected) * int64(sc.Count)
+	cpu0, err := procCPU(srv.pid)
+	if err != nil {
+		return err
+	}
+	publishTime := sc.publishTime()
+	if cfg.ProfileDir != "" && srv.kind.PProf && run == 1 {
+		path := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%s.cpu.pprof", srv.kind.Name, sc.Name))
+		go func() {
+			if err := srv.cpuProfile(ctx, max(publishTime, 5*time.Second), path); err != nil {
+				fmt.Fprintf(cfg.Progress, "  %s %s: no CPU profile: %v\n", srv.kind.Name, sc.Name, err)
+			}
+		}()
+	}
+	t0 := time.Now()
+	if err := srv.publish(ctx, sc.Count, sc.Rate); err != nil {
+		return err
+	}
+	drain := max(cfg.Drain, publishTime)
+	waitUntil(ctx, publishTime+drain, func() bool { return t.delivered.Load() >= res.Expected })
+	cpu1, err := procCPU(srv.pid)
+	if err != nil {
+		return err
+	}
+	res.Delivered = t.delivered.Load()
+	res.Dups = t.dups.Load()
+	res.Drops = t.drops.Load()
+	res.Reconnect = t.reconnect.Load()
+	res.CPU = (cpu1 - cpu0).Seconds()
+	if res.CPU > 0 {
+		res.PerCPU = float64(res.Delivered) / res.CPU
+	}
+	last := time.Unix(0, t.lastRecv.Load())
+	res.Wall = last.Sub(t0).Seconds()
+	if res.Wall > 0 {
+		res.PerSecond = float64(res.Delivered) / res.Wall
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	// Percentiles over every expected delivery: one still missing at
+	// the end took longer than the run, and must not make the
+	// percentile look better.
+	window := ms(time.Since(t0))
+	quantile := func(q float64) (float64, bool) {
+		d, ok := t.hist.QuantileOf(q, uint64(max(res.Expected, 0)))
+		if !ok {
+			return window, true
+		}
+		return ms(d), false
+	}
+	res.P50, res.P50Over = quantile(0.50)
+	res.P99, res.P99Over = quantile(0.99)
+	res.Max = ms(t.hist.Max())
+	return nil
+}
+
+// pinger sends each connected client an Engine.IO ping when it is due
+// (every 4/5 of the server's ping interval), checking twice a second.
+func pinger(ctx context.Context, clients []*client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		now := time.Now()
+		for _, c := range clients {
+			if ctx.Err() != nil {
+				return
+			}
+			if c != nil {
+				c.ping(ctx, now)
+			}
+		}
+	}
+}
+
+// waitUntil polls cond every 20 ms until it holds, ctx ends or limit
+// passes.
+func waitUntil(ctx context.Context, limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// waitTimeout waits for wg, or gives up after d.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(max(d, 0)):
+		return false
+	}
+}

@@ -1,0 +1,352 @@
+// Command wsref is the practical limit that the fan-out benchmark holds
+// Tweetwire against: a plain gorilla/websocket server with nothing of
+// Socket.IO but what the load generator needs, writing each post as one
+// PreparedMessage (framed once, the same bytes to every client), with a
+// bounded queue and one writer goroutine per connection.
+//
+//	wsref [--addr 127.0.0.1:8126] [--queue 1024] [--pprof]
+//
+// It speaks just enough Engine.IO v3 over WebSocket (no long polling): the
+// open packet, the Socket.IO connect `40`, a pong `3` for every ping `2`,
+// and posts as `42["tweet",{...}]`. It offers the same bench endpoints as
+// Tweetwire's --bench mode and the Node.js reference server:
+//
+//	POST /bench/publish?count=C&rate=R   publish C posts at R per second (0: at once)
+//	GET  /bench/stats                    {clients, published, rss}
+//
+// Loopback benchmarks only: it accepts any Origin and anyone may publish.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// The heartbeat advertised in the open packet. Engine.IO v3 clients ping;
+// a connection silent for pingInterval+pingTimeout is dead.
+const (
+	pingInterval = 25 * time.Second
+	pingTimeout  = 60 * time.Second
+	writeTimeout = 10 * time.Second
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8126", "address to listen on (keep it on loopback)")
+	queue := flag.Int("queue", 1024, "frames each client's queue holds before it is dropped as slow")
+	withPprof := flag.Bool("pprof", false, "serve net/http/pprof at /debug/pprof/")
+	flag.Parse()
+	if *queue < 1 {
+		log.Fatalf("wsref: --queue %d: give at least 1", *queue)
+	}
+	// Raise the open-file limit: every client is a socket.
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatalf("wsref: %v", err)
+	}
+	s := newServer(ctx, *queue)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", s)
+	mux.HandleFunc("POST /bench/publish", s.publish)
+	mux.HandleFunc("GET /bench/stats", s.stats)
+	if *withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		s.closeAll()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	fmt.Fprintf(os.Stderr, "wsref: listening on %s\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatalf("wsref: %v", err)
+	}
+}
+
+type server struct {
+	ctx       context.Context
+	queueSize int
+	upgrader  websocket.Upgrader
+	pong      *websocket.PreparedMessage
+
+	mu      sync.RWMutex
+	clients map[*client]struct{}
+
+	published atomic.Int64
+}
+
+// client is one connection: the HTTP handler's goroutine reads from it,
+// a goroutine of its own writes to it.
+type client struct {
+	ws    *websocket.Conn
+	queue chan *websocket.PreparedMessage
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (c *client) close() {
+	c.once.Do(func() {
+		close(c.done)
+		_ = c.ws.Close()
+	})
+}
+
+func newServer(ctx context.Context, queueSize int) *server {
+	pong, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte{'3'})
+	if err != nil {
+		panic(err) // a constant frame: cannot fail
+	}
+	return &server{
+		ctx:       ctx,
+		queueSize: queueSize,
+		upgrader: websocket.Upgrader{
+			// 0 keeps net/http's buffered reader from the hijack;
+			// writes take a pooled buffer only for the open packet.
+			ReadBufferSize:  0,
+			WriteBufferPool: &sync.Pool{},
+			CheckOrigin:     func(*http.Request) bool { return true },
+		},
+		pong:    pong,
+		clients: make(map[*client]struct{}),
+	}
+}
+
+// ServeHTTP accepts an Engine.IO v3 WebSocket connection and reads from it
+// until it closes.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("transport") != "websocket" || q.Get("EIO") != "3" {
+		http.Error(w, "wsref serves Engine.IO v3 over WebSocket only: connect with ?EIO=3&transport=websocket", http.StatusBadRequest)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	open, _ := json.Marshal(map[string]any{
+		"sid": sid(), "upgrades": []string{},
+		"pingInterval": pingInterval.Milliseconds(), "pingTimeout": pingTimeout.Milliseconds(),
+	})
+	_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if ws.WriteMessage(websocket.TextMessage, append([]byte{'0'}, open...)) != nil ||
+		ws.WriteMessage(websocket.TextMessage, []byte("40")) != nil {
+		_ = ws.Close()
+		return
+	}
+	c := &client{ws: ws, queue: make(chan *websocket.PreparedMessage, s.queueSize), done: make(chan struct{})}
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, c)
+		s.mu.Unlock()
+		c.close()
+	}()
+	go s.write(c)
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(pingInterval + pingTimeout))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		switch {
+		case len(data) > 0 && data[0] == '2': // ping: answer through the writer
+			select {
+			case c.queue <- s.pong:
+			default:
+				return
+			}
+		case len(data) > 0 && data[0] == '1': // close
+			return
+		}
+	}
+}
+
+func (s *server) write(c *client) {
+	for {
+		select {
+		case pm := <-c.queue:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := c.ws.WritePreparedMessage(pm); err != nil {
+				c.close()
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// broadcast queues pm for every client; a client whose queue is full is
+// dropped as slow, so no client waits for another.
+func (s *server) broadcast(pm *websocket.PreparedMessage) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for c := range s.clients {
+		select {
+		case c.queue <- pm:
+		default:
+			go c.close()
+		}
+	}
+}
+
+func (s *server) closeAll() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for c := range s.clients {
+		go c.close()
+	}
+}
+
+// maxCount bounds one request, as Tweetwire's bench mode does.
+const maxCount = 10_000_000
+
+func (s *server) publish(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	count, err1 := strconv.Atoi(def(q.Get("count"), "1000"))
+	rate, err2 := strconv.ParseFloat(def(q.Get("rate"), "0"), 64)
+	if err1 != nil || err2 != nil || count < 0 || count > maxCount || rate < 0 {
+		http.Error(w, fmt.Sprintf("count must be 0 to %d and rate a number of posts per second, 0 for as fast as possible", maxCount), http.StatusBadRequest)
+		return
+	}
+	go s.run(count, rate)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(map[string]any{"count": count, "rate": rate})
+}
+
+// run publishes on the schedule of Tweetwire's bench mode: due posts go
+// out in a batch, then it sleeps half a period.
+func (s *server) run(count int, rate float64) {
+	start := time.Now()
+	tick := time.Duration(0)
+	if rate > 0 {
+		tick = max(time.Millisecond, time.Duration(float64(time.Second)/rate/2))
+	}
+	for sent := 0; sent < count; {
+		due := count
+		if rate > 0 {
+			due = min(count, int(time.Since(start).Seconds()*rate)+1)
+		}
+		for ; sent < due; sent++ {
+			s.broadcast(s.post())
+		}
+		if sent < count {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(tick):
+			}
+		}
+	}
+}
+
+// benchPost has the fields and order of Tweetwire's bench posts, so the
+// frames are the same size.
+type benchPost struct {
+	tweet.Tweet
+	TS string `json:"ts"`
+}
+
+func (s *server) post() *websocket.PreparedMessage {
+	i := s.published.Add(1) - 1
+	now := time.Now()
+	data, _ := json.Marshal(benchPost{ // plain strings and a time: cannot fail
+		Tweet: tweet.Tweet{
+			ID:        fmt.Sprintf("bench:%d", i),
+			User:      fmt.Sprintf("author%d", i%997),
+			Name:      fmt.Sprintf("Author %d", i%997),
+			Text:      fmt.Sprintf("Post %d about #GoConf and the talk that just started in room B; streaming to every client now.", i),
+			Picture:   fmt.Sprintf("https://example.invalid/avatars/%d.png", i%997),
+			CreatedAt: now.UTC(),
+			URL:       fmt.Sprintf("https://example.invalid/status/%d", i),
+			Source:    "bench",
+			Hashtags:  []string{"goconf"},
+		},
+		TS: strconv.FormatInt(now.UnixNano(), 10),
+	})
+	frame := make([]byte, 0, len(data)+12)
+	frame = append(frame, `42["tweet",`...)
+	frame = append(frame, data...)
+	frame = append(frame, ']')
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
+	if err != nil {
+		panic(err) // only compression can fail, and it is off
+	}
+	return pm
+}
+
+func (s *server) stats(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	n := len(s.clients)
+	s.mu.RUnlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"clients": n, "published": s.published.Load(), "rss": rss()})
+}
+
+// rss reads the resident set size in bytes from /proc (Linux); 0 elsewhere.
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func sid() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func def(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
