@@ -60,24 +60,35 @@ type benchPost struct {
 // maxCount bounds one request, so a typo cannot run for hours.
 const maxCount = 10_000_000
 
-func (s *server) publish(w http.ResponseWriter, r *http.Request) {
+// ParsePublish reads count and rate from a /bench/publish request; the
+// error is a sentence for a 400 answer.
+func ParsePublish(r *http.Request) (count int, rate float64, err error) {
 	q := r.URL.Query()
 	count, err1 := strconv.Atoi(def(q.Get("count"), "1000"))
 	rate, err2 := strconv.ParseFloat(def(q.Get("rate"), "0"), 64)
 	if err1 != nil || err2 != nil || count < 0 || count > maxCount || rate < 0 {
-		http.Error(w, fmt.Sprintf("count must be 0 to %d and rate a number of posts per second, 0 for as fast as possible", maxCount), http.StatusBadRequest)
+		return 0, 0, fmt.Errorf("count must be 0 to %d and rate a number of posts per second, 0 for as fast as possible", maxCount)
+	}
+	return count, rate, nil
+}
+
+func (s *server) publish(w http.ResponseWriter, r *http.Request) {
+	count, rate, err := ParsePublish(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	go s.run(count, rate)
+	go Schedule(s.cfg.Context, count, rate, func() error { return s.cfg.Broker.Publish(s.cfg.Context, s.post()) })
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]any{"count": count, "rate": rate})
 }
 
-// run publishes on a fixed schedule and catches up in batches when late,
-// as the reference server does.
-func (s *server) run(count int, rate float64) {
-	ctx := s.cfg.Context
+// Schedule calls publish count times at rate per second (0: as fast as
+// possible), on the reference server's schedule: the posts due go out in a
+// batch, then it sleeps half a period. It stops early when ctx is done or
+// publish fails.
+func Schedule(ctx context.Context, count int, rate float64, publish func() error) {
 	start := time.Now()
 	tick := time.Duration(0)
 	if rate > 0 {
@@ -89,7 +100,7 @@ func (s *server) run(count int, rate float64) {
 			due = min(count, int(time.Since(start).Seconds()*rate)+1)
 		}
 		for ; sent < due; sent++ {
-			if err := s.cfg.Broker.Publish(ctx, s.post()); err != nil {
+			if err := publish(); err != nil {
 				return
 			}
 		}
@@ -106,7 +117,14 @@ func (s *server) run(count int, rate float64) {
 func (s *server) post() *hub.Message {
 	i := s.published.Add(1) - 1
 	now := time.Now()
-	p := benchPost{
+	return &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("bench:%d", i), Data: PostJSON(i, now), Ingested: now}
+}
+
+// PostJSON is the i-th bench post published at now: Tweetwire's wire
+// fields, about 300 bytes as the reference server's, plus ts, the publish
+// time in Unix nanoseconds, for latency.
+func PostJSON(i int64, now time.Time) []byte {
+	data, _ := json.Marshal(benchPost{ // plain strings and a time: cannot fail
 		Tweet: tweet.Tweet{
 			ID:        fmt.Sprintf("bench:%d", i),
 			User:      fmt.Sprintf("author%d", i%997),
@@ -119,9 +137,8 @@ func (s *server) post() *hub.Message {
 			Hashtags:  []string{"goconf"},
 		},
 		TS: strconv.FormatInt(now.UnixNano(), 10),
-	}
-	data, _ := json.Marshal(p) // plain strings and a time: cannot fail
-	return &hub.Message{Event: hub.EventTweet, ID: p.ID, Data: data, Ingested: now}
+	})
+	return data
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
@@ -129,12 +146,12 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"clients":   s.cfg.Clients(),
 		"published": s.published.Load(),
-		"rss":       rss(),
+		"rss":       RSS(),
 	})
 }
 
-// rss reads the resident set size in bytes from /proc (Linux); 0 elsewhere.
-func rss() int64 {
+// RSS reads the resident set size in bytes from /proc (Linux); 0 elsewhere.
+func RSS() int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0

@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -32,8 +31,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -41,7 +38,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/bench"
 )
 
 // The heartbeat advertised in the open packet. Engine.IO v3 clients ping;
@@ -235,73 +232,25 @@ func (s *server) closeAll() {
 	}
 }
 
-// maxCount bounds one request, as Tweetwire's bench mode does.
-const maxCount = 10_000_000
-
 func (s *server) publish(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	count, err1 := strconv.Atoi(def(q.Get("count"), "1000"))
-	rate, err2 := strconv.ParseFloat(def(q.Get("rate"), "0"), 64)
-	if err1 != nil || err2 != nil || count < 0 || count > maxCount || rate < 0 {
-		http.Error(w, fmt.Sprintf("count must be 0 to %d and rate a number of posts per second, 0 for as fast as possible", maxCount), http.StatusBadRequest)
+	count, rate, err := bench.ParsePublish(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	go s.run(count, rate)
+	go bench.Schedule(s.ctx, count, rate, func() error {
+		s.broadcast(s.post())
+		return nil
+	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]any{"count": count, "rate": rate})
 }
 
-// run publishes on the schedule of Tweetwire's bench mode: due posts go
-// out in a batch, then it sleeps half a period.
-func (s *server) run(count int, rate float64) {
-	start := time.Now()
-	tick := time.Duration(0)
-	if rate > 0 {
-		tick = max(time.Millisecond, time.Duration(float64(time.Second)/rate/2))
-	}
-	for sent := 0; sent < count; {
-		due := count
-		if rate > 0 {
-			due = min(count, int(time.Since(start).Seconds()*rate)+1)
-		}
-		for ; sent < due; sent++ {
-			s.broadcast(s.post())
-		}
-		if sent < count {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-time.After(tick):
-			}
-		}
-	}
-}
-
-// benchPost has the fields and order of Tweetwire's bench posts, so the
-// frames are the same size.
-type benchPost struct {
-	tweet.Tweet
-	TS string `json:"ts"`
-}
-
+// post is the next bench post as one prepared frame: Tweetwire's bench
+// posts, byte for byte, so the frames are the same size.
 func (s *server) post() *websocket.PreparedMessage {
-	i := s.published.Add(1) - 1
-	now := time.Now()
-	data, _ := json.Marshal(benchPost{ // plain strings and a time: cannot fail
-		Tweet: tweet.Tweet{
-			ID:        fmt.Sprintf("bench:%d", i),
-			User:      fmt.Sprintf("author%d", i%997),
-			Name:      fmt.Sprintf("Author %d", i%997),
-			Text:      fmt.Sprintf("Post %d about #GoConf and the talk that just started in room B; streaming to every client now.", i),
-			Picture:   fmt.Sprintf("https://example.invalid/avatars/%d.png", i%997),
-			CreatedAt: now.UTC(),
-			URL:       fmt.Sprintf("https://example.invalid/status/%d", i),
-			Source:    "bench",
-			Hashtags:  []string{"goconf"},
-		},
-		TS: strconv.FormatInt(now.UnixNano(), 10),
-	})
+	data := bench.PostJSON(s.published.Add(1)-1, time.Now())
 	frame := make([]byte, 0, len(data)+12)
 	frame = append(frame, `42["tweet",`...)
 	frame = append(frame, data...)
@@ -318,35 +267,11 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 	n := len(s.clients)
 	s.mu.RUnlock()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"clients": n, "published": s.published.Load(), "rss": rss()})
-}
-
-// rss reads the resident set size in bytes from /proc (Linux); 0 elsewhere.
-func rss() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+	_ = json.NewEncoder(w).Encode(map[string]any{"clients": n, "published": s.published.Load(), "rss": bench.RSS()})
 }
 
 func sid() string {
 	var b [10]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func def(v, d string) string {
-	if v == "" {
-		return d
-	}
-	return v
 }
