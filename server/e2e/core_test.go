@@ -183,12 +183,20 @@ func stallPollingClient(t *testing.T, base string) {
 	if m == nil {
 		t.Fatalf("handshake answered %q", body)
 	}
-	resp, err = http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + m[1])
-	if err != nil {
-		t.Fatal(err)
+	// go-socket.io registers the session just after it answered the
+	// handshake: a poll that follows at once may find no session yet.
+	for try := 0; ; try++ {
+		resp, err = http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "invalid sid") || try == 50 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	body, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if !strings.Contains(string(body), "40") {
 		t.Fatalf("second poll answered %q, want the socket.io connect packet", body)
 	}
