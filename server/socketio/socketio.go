@@ -25,7 +25,6 @@ import (
 	"github.com/googollee/go-socket.io/engineio/session"
 	"github.com/googollee/go-socket.io/engineio/transport"
 	"github.com/googollee/go-socket.io/engineio/transport/polling"
-	"github.com/googollee/go-socket.io/engineio/transport/websocket"
 
 	"github.com/tweetwire/tweetwire/server/hub"
 )
@@ -86,7 +85,7 @@ func New(cfg Config) *Server {
 		PingTimeout:  cfg.PingTimeout,
 		Transports: []transport.Transport{
 			pollingTransport{&polling.Transport{Client: &http.Client{Timeout: time.Minute}, CheckOrigin: check}},
-			&websocket.Transport{CheckOrigin: check},
+			newWSTransport(check),
 		},
 	})
 	s.io.OnConnect("/", s.onConnect)
