@@ -19,19 +19,14 @@ import (
 var shared *embedded.Server
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tweetwire-store-test-")
+	srv, stop, err := embedded.StartTemp("tweetwire-store-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	shared, err = embedded.Start(embedded.Config{Dir: dir})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	shared = srv
 	code := m.Run()
-	_ = shared.Close()
-	_ = os.RemoveAll(dir)
+	stop()
 	os.Exit(code)
 }
 

@@ -29,19 +29,14 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tweetwire-web-test-")
+	srv, stop, err := embedded.StartTemp("tweetwire-web-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	ferret, err = embedded.Start(embedded.Config{Dir: dir})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	ferret = srv
 	code := m.Run()
-	_ = ferret.Close()
-	_ = os.RemoveAll(dir)
+	stop()
 	os.Exit(code)
 }
 

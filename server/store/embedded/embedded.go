@@ -103,3 +103,21 @@ func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (q quiet) WithAttrs(attrs []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(attrs)} }
 func (q quiet) WithGroup(name string) slog.Handler       { return quiet{q.Handler.WithGroup(name)} }
+
+// StartTemp starts a server in a new temporary directory, for tests and
+// benchmarks; stop closes it and removes the directory.
+func StartTemp(prefix string) (srv *Server, stop func(), err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, nil, fmt.Errorf("embedded database: temporary directory: %w", err)
+	}
+	srv, err = Start(Config{Dir: dir})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return srv, func() {
+		_ = srv.Close()
+		_ = os.RemoveAll(dir)
+	}, nil
+}
