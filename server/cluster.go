@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tweetwire/tweetwire/server/hub"
+	"github.com/tweetwire/tweetwire/server/ingest"
 	"github.com/tweetwire/tweetwire/server/redis"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -37,7 +38,7 @@ func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*clust
 	}
 	rdb := goredis.NewClient(opts)
 	log = log.With("component", "redis", "node", cfg.NodeID)
-	rb := redis.NewBroker(rdb, "tweetwire:posts:"+event, h, log)
+	rb := redis.NewBroker(rdb, "tweetwire:posts:"+event, seedPosts, h, log)
 	return &cluster{
 		broker:   rb,
 		rb:       rb,
@@ -58,6 +59,29 @@ func (c *cluster) subscribe(ctx context.Context, log *slog.Logger) {
 	defer cancel()
 	if err := c.rb.Subscribe(subCtx); err != nil {
 		log.Error("redis unreachable at start-up; serving this node's clients until it is back", "err", err)
+	}
+}
+
+// seedRecent replays the posts (and deletes) published through Redis
+// shortly before this node subscribed, which the store may not hold yet.
+// It runs after the store's posts are seeded and before clients connect,
+// so the replay reaches no one: the hub only keeps what it lacks.
+func (c *cluster) seedRecent(ctx context.Context, h *hub.Hub, p *ingest.Pipeline, log *slog.Logger) {
+	if c.rb == nil {
+		return
+	}
+	recentCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	msgs, err := c.rb.Recent(recentCtx)
+	if err != nil {
+		log.Error("cannot read the recent posts from redis; a post published while this node started may be missing from its backlog", "err", err)
+		return
+	}
+	for _, m := range msgs {
+		_ = h.Publish(ctx, m)
+		if m.Event != hub.EventDelete {
+			p.Remember(m.ID)
+		}
 	}
 }
 

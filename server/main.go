@@ -137,6 +137,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := seed(ctx, db, event.Name, seedPosts, h, pipeline); err != nil {
 		return fmt.Errorf("cannot read the store: %w", err)
 	}
+	cluster.seedRecent(ctx, h, pipeline, log)
 
 	// The source runs under a context of its own so that the end of the
 	// event stops it while the wall goes on serving.

@@ -31,6 +31,23 @@ type Message struct {
 	// Ingested is when the post entered this system, for the fan-out
 	// latency metric; zero when unknown.
 	Ingested time.Time
+
+	// wire caches the message as a transport puts it on the wire (a whole
+	// WebSocket frame): built by the first client's writer, the same
+	// bytes then go to every other client.
+	wire atomic.Pointer[[]byte]
+}
+
+// Wire returns encode(m), calling encode only for the first caller (two
+// racing first callers may both encode; either result is kept). A process
+// serves one wire format, so one cache is enough.
+func (m *Message) Wire(encode func(*Message) []byte) []byte {
+	if b := m.wire.Load(); b != nil {
+		return *b
+	}
+	b := encode(m)
+	m.wire.CompareAndSwap(nil, &b)
+	return *m.wire.Load()
 }
 
 // Broker carries messages to the hubs that deliver them. The hub is its own
@@ -100,20 +117,68 @@ func New(cfg Config) *Hub {
 	}
 }
 
-// Client is one subscriber. Read Backlog first, then Messages until Done.
+// Client is one subscriber. Its transport drains it: writes Backlog,
+// then Takes what is queued until Take reports nothing left, and starts
+// draining again when the hub calls wake.
 type Client struct {
-	// Backlog holds the posts the client must show before anything from
-	// Messages, oldest first.
+	// Backlog holds the posts the client must show before anything it
+	// takes from the queue, oldest first.
 	Backlog []*Message
 
-	queue chan *Message
-	done  chan struct{}
-	err   error  // set before done is closed
-	kick  func() // disconnects the client's transport when it is dropped
+	// The queue grows while posts wait and is let go once a burst is
+	// taken, and nothing waits on it while it is empty: an idle client
+	// holds neither a buffer nor a goroutine. (A buffered channel with a
+	// writer parked on it cost about 20 KB per idle connection: more than
+	// the whole of a Node.js socket.io connection.)
+	mu       sync.Mutex
+	queue    []*Message
+	limit    int
+	draining bool   // a drain is running: the next push needs no wake
+	wake     func() // starts a drain; called with the hub's lock held
+
+	done chan struct{}
+	err  error  // set before done is closed
+	kick func() // disconnects the client's transport when it is dropped
 }
 
-// Messages delivers the posts and deletes published after the backlog.
-func (c *Client) Messages() <-chan *Message { return c.queue }
+// push queues m unless the queue is full; it never blocks. It reports
+// whether m was queued.
+func (c *Client) push(m *Message) bool {
+	c.mu.Lock()
+	if len(c.queue) >= c.limit {
+		c.mu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, m)
+	start := !c.draining
+	c.draining = true
+	c.mu.Unlock()
+	if start && c.wake != nil {
+		c.wake()
+	}
+	return true
+}
+
+// Take appends every queued message to dst, oldest first, and empties the
+// queue. With nothing queued it returns ok false and the drain is over:
+// the next message queued calls wake again. Taking all at once lets a
+// writer that fell behind catch up in one write instead of one per post.
+func (c *Client) Take(dst []*Message) (_ []*Message, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		c.draining = false
+		return dst, false
+	}
+	dst = append(dst, c.queue...)
+	if cap(c.queue) > 64 {
+		c.queue = nil // a burst is over: let its buffer go
+	} else {
+		clear(c.queue)
+		c.queue = c.queue[:0]
+	}
+	return dst, true
+}
 
 // Done is closed when the client is dropped or unsubscribed.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -148,9 +213,7 @@ func (h *Hub) Publish(_ context.Context, m *Message) error {
 		h.append(m)
 	}
 	for c := range h.clients {
-		select {
-		case c.queue <- m:
-		default:
+		if !c.push(m) {
 			h.drop(c, ErrSlow)
 			h.dropped.Add(1)
 			if c.kick != nil {
@@ -188,15 +251,22 @@ func (h *Hub) append(m *Message) {
 
 // Subscribe registers a client. With since empty, or naming a post the hub
 // no longer holds, its backlog is the last Backlog posts; otherwise it is
-// every post after since. When the client is dropped as slow, kick (if not
-// nil) runs in a goroutine of its own: the client's writer may be blocked
-// on its transport and never see Done, so the transport must be closed
-// from outside.
-func (h *Hub) Subscribe(since string, kick func()) *Client {
+// every post after since.
+//
+// The caller drains the new client once (backlog, then Take until it
+// reports nothing left); after that, wake (if not nil) is called each time
+// a message is queued while no drain runs. wake runs with the hub's lock
+// held: it must only start the drain (e.g. a goroutine), never wait for
+// it. When the client is dropped as slow, kick (if not nil) runs in a
+// goroutine of its own: the client's writer may be blocked on its
+// transport, so the transport must be closed from outside.
+func (h *Hub) Subscribe(since string, wake, kick func()) *Client {
 	c := &Client{
-		queue: make(chan *Message, h.cfg.QueueSize),
-		done:  make(chan struct{}),
-		kick:  kick,
+		limit:    h.cfg.QueueSize,
+		draining: true,
+		wake:     wake,
+		done:     make(chan struct{}),
+		kick:     kick,
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -30,15 +30,8 @@ func publish(t *testing.T, h *Hub, from, to int) {
 }
 
 func drain(c *Client) []string {
-	var out []string
-	for {
-		select {
-		case m := <-c.Messages():
-			out = append(out, m.ID)
-		default:
-			return out
-		}
-	}
+	ms, _ := c.Take(nil)
+	return ids(ms)
 }
 
 func TestBacklog(t *testing.T) {
@@ -72,7 +65,7 @@ func TestBacklog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := New(tt.cfg)
 			publish(t, h, 0, tt.published)
-			c := h.Subscribe(tt.since, nil)
+			c := h.Subscribe(tt.since, nil, nil)
 			if got := ids(c.Backlog); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Fatalf("backlog = %v, want %v", got, tt.want)
 			}
@@ -83,14 +76,14 @@ func TestBacklog(t *testing.T) {
 func TestDeleteRemovesFromHistoryAndIsBroadcast(t *testing.T) {
 	h := New(Config{Backlog: 10})
 	publish(t, h, 0, 3)
-	c := h.Subscribe("", nil)
+	c := h.Subscribe("", nil, nil)
 	if err := h.Publish(context.Background(), &Message{Event: EventDelete, ID: "t:1", Data: []byte(`{"id":"t:1"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := drain(c); fmt.Sprint(got) != "[t:1]" {
 		t.Fatalf("queued = %v, want the delete of t:1", got)
 	}
-	if got := ids(h.Subscribe("", nil).Backlog); fmt.Sprint(got) != "[t:0 t:2]" {
+	if got := ids(h.Subscribe("", nil, nil).Backlog); fmt.Sprint(got) != "[t:0 t:2]" {
 		t.Fatalf("backlog after delete = %v", got)
 	}
 	if got := ids(h.Recent(10)); fmt.Sprint(got) != "[t:2 t:0]" {
@@ -100,7 +93,7 @@ func TestDeleteRemovesFromHistoryAndIsBroadcast(t *testing.T) {
 
 func TestOrderingPerClient(t *testing.T) {
 	h := New(Config{QueueSize: 100})
-	a, b := h.Subscribe("", nil), h.Subscribe("", nil)
+	a, b := h.Subscribe("", nil, nil), h.Subscribe("", nil, nil)
 	publish(t, h, 0, 50)
 	want := fmt.Sprint(ids(func() []*Message {
 		var ms []*Message
@@ -119,8 +112,8 @@ func TestOrderingPerClient(t *testing.T) {
 func TestOverflowDropsOnlyTheSlowClient(t *testing.T) {
 	h := New(Config{QueueSize: 4})
 	kicked := make(chan struct{})
-	slow := h.Subscribe("", func() { close(kicked) })
-	fast := h.Subscribe("", nil)
+	slow := h.Subscribe("", nil, func() { close(kicked) })
+	fast := h.Subscribe("", nil, nil)
 	var got []string
 	for i := 0; i < 20; i++ {
 		publish(t, h, i, i+1)
@@ -148,7 +141,7 @@ func TestOverflowDropsOnlyTheSlowClient(t *testing.T) {
 
 func TestUnsubscribe(t *testing.T) {
 	h := New(Config{})
-	c := h.Subscribe("", nil)
+	c := h.Subscribe("", nil, nil)
 	h.Unsubscribe(c)
 	h.Unsubscribe(c)
 	<-c.Done()
@@ -179,7 +172,7 @@ func TestExactlyOnceWhileSubscribing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			subs <- h.Subscribe("", nil)
+			subs <- h.Subscribe("", nil, nil)
 		}()
 	}
 	wg.Wait()
@@ -199,22 +192,68 @@ func TestExactlyOnceWhileSubscribing(t *testing.T) {
 
 func TestSeedDoesNotBroadcast(t *testing.T) {
 	h := New(Config{Backlog: 5})
-	c := h.Subscribe("", nil)
+	c := h.Subscribe("", nil, nil)
 	h.Seed([]*Message{post(0), post(1), post(1)})
 	if got := drain(c); len(got) != 0 {
 		t.Fatalf("seed broadcast %v", got)
 	}
-	if got := ids(h.Subscribe("t:0", nil).Backlog); fmt.Sprint(got) != "[t:1]" {
+	if got := ids(h.Subscribe("t:0", nil, nil).Backlog); fmt.Sprint(got) != "[t:1]" {
 		t.Fatalf("since after seed = %v", got)
 	}
 }
 
 func TestPublishDropsAPostItHolds(t *testing.T) {
 	h := New(Config{})
-	c := h.Subscribe("", nil)
+	c := h.Subscribe("", nil, nil)
 	publish(t, h, 0, 2)
 	publish(t, h, 1, 3)
 	if got := drain(c); fmt.Sprint(got) != "[t:0 t:1 t:2]" {
 		t.Fatalf("client got %v, want each post once", got)
+	}
+}
+
+// wake starts a drain only when none runs: once per burst, not per post,
+// and again after Take has reported the queue empty.
+func TestWakeOncePerDrain(t *testing.T) {
+	h := New(Config{})
+	var wakes int
+	c := h.Subscribe("", func() { wakes++ }, nil)
+	// Subscribe leaves the first drain to the caller.
+	publish(t, h, 0, 2)
+	if wakes != 0 {
+		t.Fatalf("woken %d times during the first drain, want 0", wakes)
+	}
+	if got := drain(c); fmt.Sprint(got) != "[t:0 t:1]" {
+		t.Fatalf("took %v", got)
+	}
+	if _, ok := c.Take(nil); ok {
+		t.Fatal("Take of an empty queue reported messages")
+	}
+	publish(t, h, 2, 5)
+	if wakes != 1 {
+		t.Fatalf("woken %d times for a burst after the drain ended, want 1", wakes)
+	}
+	if got := drain(c); fmt.Sprint(got) != "[t:2 t:3 t:4]" {
+		t.Fatalf("took %v", got)
+	}
+	publish(t, h, 5, 6)
+	if wakes != 1 {
+		t.Fatalf("woken while a drain was still running (Take had not reported empty): %d", wakes)
+	}
+	c.Take(nil)
+	c.Take(nil)
+	publish(t, h, 6, 7)
+	if wakes != 2 {
+		t.Fatalf("woken %d times, want 2", wakes)
+	}
+}
+
+func TestWireEncodesOnce(t *testing.T) {
+	m := post(1)
+	calls := 0
+	enc := func(m *Message) []byte { calls++; return append([]byte("x"), m.Data...) }
+	a, b := m.Wire(enc), m.Wire(enc)
+	if string(a) != `x{"id":"t:1"}` || string(b) != string(a) || calls != 1 {
+		t.Fatalf("Wire = %q, %q after %d encodes, want one encode", a, b, calls)
 	}
 }

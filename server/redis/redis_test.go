@@ -60,14 +60,28 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func collect(t *testing.T, h *hub.Hub, n int) []string {
 	t.Helper()
-	c := h.Subscribe("", nil)
+	ready := make(chan struct{}, 1)
+	c := h.Subscribe("", func() {
+		select {
+		case ready <- struct{}{}:
+		default:
+		}
+	}, nil)
 	defer h.Unsubscribe(c)
 	var ids []string
 	timeout := time.After(10 * time.Second)
 	for len(ids) < n {
+		// Take until the queue is empty: only then does the hub wake us.
+		for ms, ok := c.Take(nil); ok; ms, ok = c.Take(nil) {
+			for _, m := range ms {
+				ids = append(ids, m.ID)
+			}
+		}
+		if len(ids) >= n {
+			break
+		}
 		select {
-		case m := <-c.Messages():
-			ids = append(ids, m.ID)
+		case <-ready:
 		case <-timeout:
 			t.Fatalf("got %v, want %d messages", ids, n)
 		}
@@ -82,7 +96,7 @@ func TestBrokerReachesEveryNodeOnce(t *testing.T) {
 	hubs := []*hub.Hub{hub.New(hub.Config{}), hub.New(hub.Config{})}
 	var brokers []*Broker
 	for _, h := range hubs {
-		b := NewBroker(client(t), channel, h, quiet)
+		b := NewBroker(client(t), channel, 10, h, quiet)
 		brokers = append(brokers, b)
 		go b.Run(ctx)
 	}
@@ -115,18 +129,13 @@ func TestBrokerServesLocalClientsWithoutRedis(t *testing.T) {
 	h := hub.New(hub.Config{})
 	dead := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer dead.Close()
-	b := NewBroker(dead, "x", h, quiet)
-	c := h.Subscribe("", nil)
+	b := NewBroker(dead, "x", 10, h, quiet)
+	c := h.Subscribe("", nil, nil)
 	if err := b.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "t:1", Data: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case m := <-c.Messages():
-		if m.ID != "t:1" {
-			t.Fatalf("got %s", m.ID)
-		}
-	default:
-		t.Fatal("the local client did not get the post while Redis was down")
+	if ms, _ := c.Take(nil); len(ms) != 1 || ms[0].ID != "t:1" {
+		t.Fatalf("the local client got %v while Redis was down, want t:1", ms)
 	}
 }
 
@@ -201,5 +210,42 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A node that joins reads what was published before it subscribed from
+// the list of recent messages: the newest keep, oldest first, deletes
+// included, stray entries skipped.
+func TestRecentKeepsTheNewestForJoiningNodes(t *testing.T) {
+	ctx := context.Background()
+	channel := t.Name()
+	b := NewBroker(client(t), channel, 3, hub.New(hub.Config{}), quiet)
+	for i := range 4 {
+		m := &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Unix(0, int64(i+1))}
+		if err := b.Publish(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client(t).LPush(ctx, channel+":recent", "not json")
+	if err := b.Publish(ctx, &hub.Message{Event: hub.EventDelete, ID: "t:2", Data: []byte(`{"id":"t:2"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	joined := NewBroker(client(t), channel, 3, hub.New(hub.Config{}), quiet)
+	got, err := joined.Recent(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var desc []string
+	for _, m := range got {
+		desc = append(desc, m.Event+" "+m.ID)
+	}
+	if want := "[tweet t:3 delete t:2]"; fmt.Sprint(desc) != want {
+		t.Fatalf("recent = %v, want %s (the newest 3 entries, one of them not a post)", desc, want)
+	}
+	if !got[0].Ingested.Equal(time.Unix(0, 4)) {
+		t.Fatalf("ingested time not kept: %v", got[0].Ingested)
+	}
+	if ttl := client(t).TTL(ctx, channel+":recent").Val(); ttl <= 0 {
+		t.Fatalf("the recent list never expires (TTL %v)", ttl)
 	}
 }

@@ -1,26 +1,33 @@
 // Package socketio connects Socket.IO clients (socket.io-client 2.x,
-// Engine.IO v3) to the hub through googollee/go-socket.io.
+// Engine.IO v3) to the hub.
 //
-// The library is used for the handshake, transports, heartbeats and
-// upgrades only. Posts never go through its Emit or room broadcast: the
-// broadcast holds a lock while it writes to each connection (one dead
-// polling client stalled every broadcast for a minute), and Emit re-encodes
-// its arguments for every connection. Instead one writer goroutine per
-// connection drains that client's hub queue and writes the hub's
-// pre-encoded bytes as Socket.IO frames.
+// Engine.IO — the handshake, long polling, heartbeats and the upgrade to
+// WebSocket — is googollee/go-socket.io's engineio package. The Socket.IO
+// layer on top is ours, because the library's cost per connection is in
+// it: three goroutines per connection (reader, writer, error loop) joined
+// by unbuffered channels, a room per connection, and an Emit that encodes
+// its arguments again for every connection. Its room broadcast also holds
+// a lock while it writes to each connection, so one dead polling client
+// stalled every broadcast for a minute. Tweetwire needs little of that
+// layer: clients only listen (they send nothing but pings), so the server
+// says CONNECT on the root namespace, refuses other namespaces, and writes
+// the hub's pre-encoded posts as EVENT packets.
+//
+// A connection holds one goroutine, its reader. Its writer exists only
+// while the client has posts waiting: the hub wakes it, it writes all that
+// is queued — on WebSocket as ready-made frames shared by every client, in
+// one system call — and exits.
 package socketio
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	gsio "github.com/googollee/go-socket.io"
 	"github.com/googollee/go-socket.io/engineio"
 	"github.com/googollee/go-socket.io/engineio/session"
 	"github.com/googollee/go-socket.io/engineio/transport"
@@ -47,19 +54,21 @@ type Config struct {
 
 // Server is an http.Handler for /socket.io/.
 type Server struct {
-	cfg Config
-	io  *gsio.Server
-	log *slog.Logger
+	cfg    Config
+	engine *engineio.Server
+	log    *slog.Logger
 
 	mu    sync.Mutex
-	conns map[string]gsio.Conn // by session id
+	conns map[string]*conn // by session id
 }
 
-// frameWriter is the engine.io session under a socket.io connection. Its
-// NextWriter serialises writers, so our writer goroutine and the library's
-// own (heartbeats, the connect packet) never interleave frames.
-type frameWriter interface {
-	NextWriter(session.FrameType) (io.WriteCloser, error)
+var _ http.Handler = (*Server)(nil)
+
+// conn is one client: its Engine.IO session and its hub subscription.
+type conn struct {
+	s      *Server
+	sess   engineio.Conn
+	client *hub.Client
 }
 
 // New returns a Server; call Run to start accepting connections.
@@ -76,27 +85,17 @@ func New(cfg Config) *Server {
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = func(string, *http.Request) bool { return false }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[string]gsio.Conn)}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[string]*conn)}
 	// The transports' own check decides only whether CORS headers (and
 	// the WebSocket handshake) are granted; ServeHTTP refuses first.
 	check := func(r *http.Request) bool { return s.allowed(r) }
-	s.io = gsio.NewServer(&engineio.Options{
+	s.engine = engineio.NewServer(&engineio.Options{
 		PingInterval: cfg.PingInterval,
 		PingTimeout:  cfg.PingTimeout,
 		Transports: []transport.Transport{
 			pollingTransport{&polling.Transport{Client: &http.Client{Timeout: time.Minute}, CheckOrigin: check}},
 			newWSTransport(check),
 		},
-	})
-	s.io.OnConnect("/", s.onConnect)
-	s.io.OnDisconnect("/", func(c gsio.Conn, reason string) {
-		s.log.Debug("disconnected", "sid", c.ID(), "reason", reason)
-		s.forget(c)
-	})
-	s.io.OnError("/", func(c gsio.Conn, err error) {
-		if c != nil {
-			s.log.Debug("socket.io connection error", "sid", c.ID(), "err", err)
-		}
 	})
 	return s
 }
@@ -113,31 +112,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed: add it with --allowed-origins", http.StatusForbidden)
 		return
 	}
-	s.io.ServeHTTP(w, r)
+	s.engine.ServeHTTP(w, r)
 }
 
 // Run accepts connections until ctx is done, then closes every connection.
 func (s *Server) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.io.Serve() }()
-	select {
-	case <-ctx.Done():
-		// Close outside the lock: closing runs OnDisconnect, which
-		// takes it.
-		s.mu.Lock()
-		conns := make([]gsio.Conn, 0, len(s.conns))
-		for _, c := range s.conns {
-			conns = append(conns, c)
+	go func() {
+		<-ctx.Done()
+		_ = s.engine.Close() // ends Accept below
+	}()
+	for {
+		sess, err := s.engine.Accept()
+		if err != nil {
+			break
 		}
-		s.mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		_ = s.io.Close()
-		return nil
-	case err := <-errc:
-		return err
+		go s.serve(sess)
 	}
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.sess.Close()
+	}
+	return nil
 }
 
 // Clients counts the connected clients by current transport.
@@ -148,66 +148,147 @@ func (s *Server) Clients() map[string]int {
 	for _, c := range s.conns {
 		// The session's URL is that of its current transport, so it
 		// follows an upgrade from polling to websocket.
-		u := c.URL()
+		u := c.sess.URL()
 		out[u.Query().Get("transport")]++
 	}
 	return out
 }
 
-// onConnect runs inside the library's connect step, before its own writer
-// goroutine starts: anything written from here synchronously would block,
-// so the client's writer runs in a goroutine of its own.
-func (s *Server) onConnect(c gsio.Conn) error {
-	fw, ok := c.(frameWriter)
-	if !ok {
-		return errors.New("go-socket.io connection has no frame writer: library version changed")
-	}
-	u := c.URL()
-	client := s.cfg.Hub.Subscribe(u.Query().Get("since"), func() {
-		s.log.Info("dropped slow client", "sid", c.ID(), "remote", c.RemoteAddr().String())
-		_ = c.Close()
-	})
-	s.mu.Lock()
-	s.conns[c.ID()] = c
-	s.mu.Unlock()
-	c.SetContext(client)
-	go s.write(c, fw, client)
-	return nil
-}
+// Socket.IO v2 packet types (socket.io-parser 3.x).
+const (
+	packetConnect    = '0'
+	packetDisconnect = '1'
+	packetError      = '4'
+)
 
-func (s *Server) forget(c gsio.Conn) {
-	s.mu.Lock()
-	delete(s.conns, c.ID())
-	s.mu.Unlock()
-	if client, ok := c.Context().(*hub.Client); ok {
-		s.cfg.Hub.Unsubscribe(client)
-	}
-}
+// maxClientPacket bounds what is read of a packet from a client: clients
+// send nothing larger than a namespace CONNECT.
+const maxClientPacket = 4 << 10
 
-// write sends the backlog, then every queued message, until the client
-// goes away or the hub drops it as slow.
-func (s *Server) write(c gsio.Conn, fw frameWriter, client *hub.Client) {
-	defer s.forget(c)
-	if err := writeFrame(fw, hub.EventBacklog, backlogJSON(client.Backlog)); err != nil {
-		s.log.Debug("backlog write failed; closing the connection", "sid", c.ID(), "err", err)
-		_ = c.Close()
+// serve runs one connection: it says CONNECT, subscribes the client to
+// the hub, starts its first drain and then reads until the session ends.
+func (s *Server) serve(sess engineio.Conn) {
+	c := &conn{s: s, sess: sess}
+	defer c.close()
+	if err := writePacket(sess, []byte{packetConnect}); err != nil {
+		s.log.Debug("socket.io connect failed", "sid", sess.ID(), "err", err)
 		return
 	}
+	u := sess.URL()
+	c.client = s.cfg.Hub.Subscribe(u.Query().Get("since"), c.wake, func() {
+		s.log.Info("dropped slow client", "sid", sess.ID(), "remote", sess.RemoteAddr().String())
+		_ = sess.Close()
+	})
+	s.mu.Lock()
+	s.conns[sess.ID()] = c
+	s.mu.Unlock()
+	go c.drain(true)
 	for {
-		select {
-		case m := <-client.Messages():
-			if err := writeFrame(fw, m.Event, m.Data); err != nil {
-				s.log.Debug("write failed; closing the connection", "sid", c.ID(), "err", err)
-				_ = c.Close()
-				return
-			}
-			if s.cfg.OnWrite != nil {
-				s.cfg.OnWrite(m)
-			}
-		case <-client.Done():
+		ft, r, err := sess.NextReader()
+		if err != nil {
+			s.log.Debug("disconnected", "sid", sess.ID(), "reason", err)
+			return
+		}
+		var buf [64]byte
+		n, _ := io.ReadFull(io.LimitReader(r, maxClientPacket), buf[:])
+		_ = r.Close()
+		if ft == session.BINARY || n == 0 {
+			continue
+		}
+		if !c.handle(buf[:n]) {
 			return
 		}
 	}
+}
+
+// handle answers a packet from the client; false ends the connection.
+// Clients only listen, so events and acks are read and dropped.
+func (c *conn) handle(p []byte) bool {
+	typ, rest := p[0], p[1:]
+	nsp := "/"
+	if len(rest) > 0 && rest[0] == '/' {
+		end := bytes.IndexByte(rest, ',')
+		if end < 0 {
+			end = len(rest)
+		}
+		nsp = string(rest[:end])
+	}
+	switch {
+	case typ == packetDisconnect && nsp == "/":
+		return false
+	case typ == packetConnect && nsp != "/":
+		// What socket.io 2.x answers for a namespace it does not serve;
+		// the client emits it as an "error" event.
+		msg := append([]byte{packetError}, nsp...)
+		msg = append(msg, `,"Invalid namespace"`...)
+		if err := writePacket(c.sess, msg); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *conn) close() {
+	_ = c.sess.Close()
+	c.s.engine.Remove(c.sess.ID())
+	c.s.mu.Lock()
+	delete(c.s.conns, c.sess.ID())
+	c.s.mu.Unlock()
+	if c.client != nil {
+		c.s.cfg.Hub.Unsubscribe(c.client)
+	}
+}
+
+// wake starts a drain; the hub calls it with its lock held.
+func (c *conn) wake() { go c.drain(false) }
+
+// drain writes the backlog (on the first drain) and then everything
+// queued, until the queue is empty. On a write error it closes the
+// session; the reader then ends the connection.
+func (c *conn) drain(first bool) {
+	if first {
+		if err := writeEvent(c.sess, hub.EventBacklog, backlogJSON(c.client.Backlog)); err != nil {
+			c.s.log.Debug("backlog write failed; closing the connection", "sid", c.sess.ID(), "err", err)
+			_ = c.sess.Close()
+			return
+		}
+		c.client.Backlog = nil
+	}
+	var small [8]*hub.Message
+	for {
+		batch, ok := c.client.Take(small[:0])
+		if !ok {
+			return
+		}
+		if err := c.write(batch); err != nil {
+			c.s.log.Debug("write failed; closing the connection", "sid", c.sess.ID(), "err", err)
+			_ = c.sess.Close()
+			return
+		}
+		if c.s.cfg.OnWrite != nil {
+			for _, m := range batch {
+				c.s.cfg.OnWrite(m)
+			}
+		}
+		clear(batch)
+	}
+}
+
+// write sends a batch: on WebSocket as shared ready-made frames in one
+// system call, on polling packet by packet into the session's payload
+// (which the next poll carries whole).
+func (c *conn) write(batch []*hub.Message) error {
+	// The session shows its transport only through its addresses; the
+	// lookup is per batch because an upgrade changes the transport.
+	if ws := wsConnOf(c.sess.RemoteAddr()); ws != nil {
+		return ws.writeFrames(batch)
+	}
+	for _, m := range batch {
+		if err := writeEvent(c.sess, m.Event, m.Data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func backlogJSON(ms []*hub.Message) []byte {
@@ -223,19 +304,30 @@ func backlogJSON(ms []*hub.Message) []byte {
 	return b.Bytes()
 }
 
-// writeFrame writes one Socket.IO EVENT packet, `2["<event>",<data>]`,
-// on the root namespace; the engine.io layer adds its MESSAGE type.
-func writeFrame(fw frameWriter, event string, data []byte) error {
+// frameWriter is an Engine.IO session: its NextWriter serialises writers,
+// so a drain and the session's own pongs never interleave frames.
+type frameWriter interface {
+	NextWriter(session.FrameType) (io.WriteCloser, error)
+}
+
+// writePacket writes one Socket.IO packet as an Engine.IO MESSAGE.
+func writePacket(fw frameWriter, parts ...[]byte) error {
 	w, err := fw.NextWriter(session.TEXT)
 	if err != nil {
 		return err
 	}
-	// Event names are constants without characters JSON would escape.
-	for _, part := range [][]byte{[]byte(`2["`), []byte(event), []byte(`",`), data, []byte(`]`)} {
-		if _, err := w.Write(part); err != nil {
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
 			_ = w.Close()
 			return err
 		}
 	}
 	return w.Close()
+}
+
+// writeEvent writes one Socket.IO EVENT packet, `2["<event>",<data>]`, on
+// the root namespace.
+func writeEvent(fw frameWriter, event string, data []byte) error {
+	// Event names are constants without characters JSON would escape.
+	return writePacket(fw, []byte(`2["`), []byte(event), []byte(`",`), data, []byte(`]`))
 }

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/googollee/go-socket.io/engineio/session"
+	"github.com/gorilla/websocket"
 
 	"github.com/tweetwire/tweetwire/server/hub"
 )
@@ -30,13 +36,13 @@ func (w *bufWriter) NextWriter(session.FrameType) (io.WriteCloser, error) {
 func TestFramesAreSocketIOEvents(t *testing.T) {
 	w := &bufWriter{}
 	backlog := backlogJSON([]*hub.Message{{Data: []byte(`{"id":"a"}`)}, {Data: []byte(`{"id":"b"}`)}})
-	if err := writeFrame(w, hub.EventBacklog, backlog); err != nil {
+	if err := writeEvent(w, hub.EventBacklog, backlog); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFrame(w, hub.EventBacklog, backlogJSON(nil)); err != nil {
+	if err := writeEvent(w, hub.EventBacklog, backlogJSON(nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFrame(w, hub.EventTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
+	if err := writeEvent(w, hub.EventTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{`2["backlog",[{"id":"a"},{"id":"b"}]]`, `2["backlog",[]]`, `2["tweet",{"id":"c","text":"\u003cb\u003e"}]`}
@@ -48,5 +54,59 @@ func TestFramesAreSocketIOEvents(t *testing.T) {
 		if err := json.Unmarshal([]byte(f[1:]), &arr); err != nil || len(arr) != 2 {
 			t.Errorf("frame %d payload is not a two-element JSON array: %v", i, err)
 		}
+	}
+}
+
+// The frames written straight to the TCP connection must be what a
+// WebSocket client reads as text messages, at each length encoding (7-bit,
+// 16-bit, 64-bit), several in one write, and must honour the deadline.
+func TestWSFramesReachAWebSocketClient(t *testing.T) {
+	accepted := make(chan *wsConn, 1)
+	tr := newWSTransport(func(*http.Request) bool { return true })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := tr.Accept(w, r)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		accepted <- c.(*wsConn)
+	}))
+	defer srv.Close()
+	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c := <-accepted
+	defer c.Close()
+	var batch []*hub.Message
+	for _, size := range []int{0, 110, 118, 119, 500, 65526, 65527, 70000} {
+		data := []byte(`"` + strings.Repeat("x", size) + `"`)
+		batch = append(batch, &hub.Message{Event: hub.EventTweet, ID: strconv.Itoa(size), Data: data})
+	}
+	if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if err := c.writeFrames(batch); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, m := range batch {
+		typ, got, err := client.ReadMessage()
+		if err != nil {
+			t.Fatalf("reading the frame for %d bytes: %v", len(m.Data), err)
+		}
+		if want := `42["tweet",` + string(m.Data) + `]`; typ != websocket.TextMessage || string(got) != want {
+			t.Fatalf("message of %d bytes: type %d, %d bytes, want text of %d", len(m.Data), typ, len(got), len(want))
+		}
+	}
+	// A client that stopped reading: the write gives up at the deadline.
+	if err := c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	big := []*hub.Message{{Event: hub.EventTweet, ID: "big", Data: []byte(`"` + strings.Repeat("y", 64<<20) + `"`)}}
+	if err := c.writeFrames(big); err == nil {
+		t.Fatal("a 64 MB write to a client that reads nothing succeeded")
 	}
 }

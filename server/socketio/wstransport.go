@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"github.com/googollee/go-socket.io/engineio/packet"
 	"github.com/googollee/go-socket.io/engineio/transport"
 	"github.com/gorilla/websocket"
+
+	"github.com/tweetwire/tweetwire/server/hub"
 )
 
 // wsTransport replaces go-socket.io v1.7.0's WebSocket transport, whose
@@ -66,6 +69,7 @@ func (t *wsTransport) Accept(w http.ResponseWriter, r *http.Request) (transport.
 	if err != nil {
 		return nil, err
 	}
+	ws.SetReadLimit(maxClientPacket)
 	c := &wsConn{ws: ws, url: *r.URL, header: r.Header}
 	c.FrameReader = packet.NewDecoder(wsFrames{c})
 	c.FrameWriter = packet.NewEncoder(wsFrames{c})
@@ -84,6 +88,10 @@ type wsConn struct {
 	header http.Header
 
 	readMu, writeMu sync.Mutex
+	// deadline is the write deadline the session last set, applied to
+	// the TCP connection before frames are written to it directly (as
+	// gorilla applies it to its own).
+	deadline, applied time.Time
 }
 
 var _ transport.Conn = (*wsConn)(nil)
@@ -91,7 +99,7 @@ var _ transport.Conn = (*wsConn)(nil)
 func (c *wsConn) URL() url.URL                      { return c.url }
 func (c *wsConn) RemoteHeader() http.Header         { return c.header }
 func (c *wsConn) LocalAddr() net.Addr               { return c.ws.LocalAddr() }
-func (c *wsConn) RemoteAddr() net.Addr              { return c.ws.RemoteAddr() }
+func (c *wsConn) RemoteAddr() net.Addr              { return wsAddr{c.ws.RemoteAddr(), c} }
 func (c *wsConn) Close() error                      { return c.ws.Close() }
 func (c *wsConn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadline(t) }
 
@@ -100,7 +108,71 @@ func (c *wsConn) SetReadDeadline(t time.Time) error { return c.ws.SetReadDeadlin
 func (c *wsConn) SetWriteDeadline(t time.Time) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	c.deadline = t
 	return c.ws.SetWriteDeadline(t)
+}
+
+// wsAddr is a wsConn's remote address, and the way back to the wsConn:
+// go-socket.io's session shows nothing of its transport but addresses,
+// and a drain needs the connection to write frames to it directly.
+type wsAddr struct {
+	net.Addr
+	c *wsConn
+}
+
+// wsConnOf returns the WebSocket connection behind a session's remote
+// address, or nil when the session is on polling.
+func wsConnOf(a net.Addr) *wsConn {
+	if wa, ok := a.(wsAddr); ok {
+		return wa.c
+	}
+	return nil
+}
+
+// writeFrames writes each message as a whole WebSocket frame, built once
+// per message and shared by every client (a server's frames are not
+// masked, so they are the same bytes for all), and all of them in one
+// writev: one system call per batch instead of one per frame, and no copy.
+func (c *wsConn) writeFrames(batch []*hub.Message) error {
+	var small [8][]byte
+	bufs := net.Buffers(small[:0])
+	for _, m := range batch {
+		bufs = append(bufs, m.Wire(wsFrame))
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	nc := c.ws.UnderlyingConn()
+	if c.deadline != c.applied {
+		if err := nc.SetWriteDeadline(c.deadline); err != nil {
+			return err
+		}
+		c.applied = c.deadline
+	}
+	_, err := bufs.WriteTo(nc)
+	return err
+}
+
+// wsFrame is m as an unmasked final WebSocket text frame holding the
+// Engine.IO MESSAGE of a Socket.IO EVENT: 42["<event>",<data>].
+func wsFrame(m *hub.Message) []byte {
+	n := len(`42["",]`) + len(m.Event) + len(m.Data)
+	b := make([]byte, 0, 10+n)
+	b = append(b, 0x81) // FIN, text
+	switch {
+	case n <= 125:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	b = append(b, `42["`...)
+	b = append(b, m.Event...)
+	b = append(b, `",`...)
+	b = append(b, m.Data...)
+	return append(b, ']')
 }
 
 // ServeHTTP is called by the engine after Accept. go-socket.io's own

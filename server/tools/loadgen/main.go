@@ -4,12 +4,14 @@
 // bench endpoints, and measures what arrives. It prints a Markdown table on
 // stdout and progress on stderr. Run it through scripts/bench:
 //
-//	scripts/bench fanout            # every scenario, twice per server (~25 min)
+//	scripts/bench fanout            # every scenario, twice per server (~35 min)
 //	scripts/bench --quick           # a few seconds: proves the harness works
 //
 // Each run starts a fresh server on a free loopback port and stops it
-// afterwards: Tweetwire (--tweetwire), the Node.js socket.io 4.8.4
-// reference (--node-dir) and the plain gorilla/websocket limit (--wsref).
+// afterwards: Tweetwire (--tweetwire), Tweetwire's fan-out path on
+// zishang520/socket.io v3 (--twzs, the library comparison of issue #6),
+// the Node.js socket.io 4.8.4 reference (--node-dir) and the plain
+// gorilla/websocket limit (--wsref).
 // Measured per run: clients connected, deliveries received and expected,
 // deliveries per second, publish-to-client latency (each post carries its
 // publish time, ts), the server's CPU time and peak RSS from /proc, and
@@ -47,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		tweetwires  []serverKind
 		twprof      = fs.String("twprof", "", "twprof binary: Tweetwire's fan-out path with /debug/pprof (server/tools/loadgen/twprof), as server \"tweetwire-core\"")
+		twzs        = fs.String("twzs", "", "twzs binary: Tweetwire's fan-out path on zishang520/socket.io v3 with /debug/pprof (server/tools/loadgen/twzs), as server \""+twzsName+"\"")
 		nodeDir     = fs.String("node-dir", "", "folder with the Node.js reference server.js and its node_modules")
 		wsref       = fs.String("wsref", "", "wsref binary: the gorilla/websocket limit (server/tools/wsref)")
 		extURL      = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")
@@ -61,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		rampWorkers = fs.Int("ramp-workers", 64, "client handshakes in flight at once")
 		drain       = fs.Duration("drain", 60*time.Second, "how long to wait for deliveries after the last post is due (at least the publishing time)")
 		settle      = fs.Duration("settle", 2*time.Second, "pause after connecting, before measuring memory per connection")
-		profDir     = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, wsref), taken in the first run of each scenario")
+		profDir     = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, "+twzsName+", wsref), taken in the first run of each scenario")
 		jsonOut     = fs.String("json", "", "also write every run's raw results to this file")
 	)
 	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
@@ -69,8 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			name, bin = "tweetwire", v
 		}
-		if name == "" || bin == "" || name == nodeName || name == limitName {
-			return fmt.Errorf("give BIN or NAME=BIN, with a NAME other than %s and %s", nodeName, limitName)
+		if name == "" || bin == "" || name == nodeName || name == limitName || name == twzsName {
+			return fmt.Errorf("give BIN or NAME=BIN, with a NAME other than %s, %s and %s", nodeName, limitName, twzsName)
 		}
 		tweetwires = append(tweetwires, tweetwireKind(name, bin, false))
 		return nil
@@ -98,6 +101,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *twprof != "" {
 		kinds = append(kinds, tweetwireKind("tweetwire-core", *twprof, true))
 	}
+	if *twzs != "" {
+		kinds = append(kinds, twzsKind(*twzs))
+	}
 	if *nodeDir != "" {
 		kinds = append(kinds, nodeKind(*nodeDir))
 	}
@@ -113,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kinds = append(kinds, serverKind{Name: *extName, Polling: true, external: u, pid: *extPID})
 	}
 	if len(kinds) == 0 {
-		fmt.Fprintln(stderr, "loadgen: no server to measure: give --tweetwire, --node-dir, --wsref, --twprof or --url")
+		fmt.Fprintln(stderr, "loadgen: no server to measure: give --tweetwire, --twzs, --node-dir, --wsref, --twprof or --url")
 		return 2
 	}
 	scenarios := fullScenarios
@@ -275,6 +281,8 @@ func versionNote(k serverKind) string {
 		return " (socket.io " + nodeVersion(k.dir) + ")"
 	case k.Name == "wsref":
 		return " (gorilla/websocket " + depVersion(k.bin, "github.com/gorilla/websocket") + ")"
+	case k.Name == twzsName:
+		return " (zishang520/socket.io " + depVersion(k.bin, "github.com/zishang520/socket.io/servers/socket/v3") + ")"
 	case strings.HasPrefix(k.Name, "tweetwire"):
 		return " (go-socket.io " + depVersion(k.bin, "github.com/googollee/go-socket.io") + ")"
 	}

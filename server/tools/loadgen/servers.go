@@ -64,6 +64,17 @@ func tweetwireKind(name, bin string, pprof bool) serverKind {
 	}}
 }
 
+// twzsName is the server built on zishang520/socket.io (issue #6).
+const twzsName = "tweetwire-zishang520"
+
+// twzsKind is Tweetwire's fan-out path on zishang520/socket.io v3
+// (server/tools/loadgen/twzs), with /debug/pprof.
+func twzsKind(bin string) serverKind {
+	return serverKind{Name: twzsName, Polling: true, PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
+		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port)), nil
+	}}
+}
+
 func nodeKind(dir string) serverKind {
 	return serverKind{Name: "node", Polling: true, dir: dir, command: func(port int, _ string) (*exec.Cmd, error) {
 		cmd := exec.Command("node", "server.js", "--port", strconv.Itoa(port))
