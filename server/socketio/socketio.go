@@ -69,6 +69,10 @@ type conn struct {
 	s      *Server
 	sess   engineio.Conn
 	client *hub.Client
+	// ws is the session's WebSocket once it has one (a session never
+	// leaves WebSocket). Only drains use it, one at a time: the hub starts
+	// a drain only after the last one found the queue empty.
+	ws *wsConn
 }
 
 // New returns a Server; call Run to start accepting connections.
@@ -278,10 +282,13 @@ func (c *conn) drain(first bool) {
 // system call, on polling packet by packet into the session's payload
 // (which the next poll carries whole).
 func (c *conn) write(batch []*hub.Message) error {
-	// The session shows its transport only through its addresses; the
-	// lookup is per batch because an upgrade changes the transport.
-	if ws := wsConnOf(c.sess.RemoteAddr()); ws != nil {
-		return ws.writeFrames(batch)
+	// The session shows its transport only through its addresses; until
+	// it is on WebSocket, look again each batch: an upgrade may have come.
+	if c.ws == nil {
+		c.ws = wsConnOf(c.sess.RemoteAddr())
+	}
+	if c.ws != nil {
+		return c.ws.writeFrames(batch)
 	}
 	for _, m := range batch {
 		if err := writeEvent(c.sess, m.Event, m.Data); err != nil {

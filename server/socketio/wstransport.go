@@ -134,11 +134,6 @@ func wsConnOf(a net.Addr) *wsConn {
 // masked, so they are the same bytes for all), and all of them in one
 // writev: one system call per batch instead of one per frame, and no copy.
 func (c *wsConn) writeFrames(batch []*hub.Message) error {
-	var small [8][]byte
-	bufs := net.Buffers(small[:0])
-	for _, m := range batch {
-		bufs = append(bufs, m.Wire(wsFrame))
-	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	nc := c.ws.UnderlyingConn()
@@ -148,9 +143,25 @@ func (c *wsConn) writeFrames(batch []*hub.Message) error {
 		}
 		c.applied = c.deadline
 	}
+	if len(batch) == 1 {
+		_, err := nc.Write(batch[0].Wire(wsFrame))
+		return err
+	}
+	bufs := frameLists.Get().(*net.Buffers)
+	for _, m := range batch {
+		*bufs = append(*bufs, m.Wire(wsFrame))
+	}
+	// WriteTo consumes the list; keep its array for the next batch.
+	all := *bufs
 	_, err := bufs.WriteTo(nc)
+	clear(all)
+	*bufs = all[:0]
+	frameLists.Put(bufs)
 	return err
 }
+
+// frameLists recycles the frame lists of batches.
+var frameLists = sync.Pool{New: func() any { return new(net.Buffers) }}
 
 // wsFrame is m as an unmasked final WebSocket text frame holding the
 // Engine.IO MESSAGE of a Socket.IO EVENT: 42["<event>",<data>].
