@@ -117,6 +117,24 @@ func New(cfg Config) *Hub {
 	}
 }
 
+// JSONArray joins the messages' pre-encoded data into one JSON array, in
+// order: the argument of the backlog event.
+func JSONArray(ms []*Message) []byte {
+	n := 2
+	for _, m := range ms {
+		n += len(m.Data) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m.Data...)
+	}
+	return append(b, ']')
+}
+
 // Client is one subscriber. Its transport drains it: writes Backlog,
 // then Takes what is queued until Take reports nothing left, and starts
 // draining again when the hub calls wake.

@@ -257,3 +257,18 @@ func TestWireEncodesOnce(t *testing.T) {
 		t.Fatalf("Wire = %q, %q after %d encodes, want one encode", a, b, calls)
 	}
 }
+
+func TestJSONArray(t *testing.T) {
+	for _, tt := range []struct {
+		ms   []*Message
+		want string
+	}{
+		{nil, `[]`},
+		{[]*Message{post(1)}, `[{"id":"t:1"}]`},
+		{[]*Message{post(1), post(2)}, `[{"id":"t:1"},{"id":"t:2"}]`},
+	} {
+		if got := string(JSONArray(tt.ms)); got != tt.want {
+			t.Errorf("JSONArray(%v) = %s, want %s", ids(tt.ms), got, tt.want)
+		}
+	}
+}

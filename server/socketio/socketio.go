@@ -251,7 +251,7 @@ func (c *conn) wake() { go c.drain(false) }
 // session; the reader then ends the connection.
 func (c *conn) drain(first bool) {
 	if first {
-		if err := writeEvent(c.sess, hub.EventBacklog, backlogJSON(c.client.Backlog)); err != nil {
+		if err := writeEvent(c.sess, hub.EventBacklog, hub.JSONArray(c.client.Backlog)); err != nil {
 			c.s.log.Debug("backlog write failed; closing the connection", "sid", c.sess.ID(), "err", err)
 			_ = c.sess.Close()
 			return
@@ -296,19 +296,6 @@ func (c *conn) write(batch []*hub.Message) error {
 		}
 	}
 	return nil
-}
-
-func backlogJSON(ms []*hub.Message) []byte {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(m.Data)
-	}
-	b.WriteByte(']')
-	return b.Bytes()
 }
 
 // frameWriter is an Engine.IO session: its NextWriter serialises writers,

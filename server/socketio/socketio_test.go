@@ -2,8 +2,10 @@ package socketio
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -35,11 +37,11 @@ func (w *bufWriter) NextWriter(session.FrameType) (io.WriteCloser, error) {
 // Socket.IO EVENT packet whose payload is the JSON array [event, data].
 func TestFramesAreSocketIOEvents(t *testing.T) {
 	w := &bufWriter{}
-	backlog := backlogJSON([]*hub.Message{{Data: []byte(`{"id":"a"}`)}, {Data: []byte(`{"id":"b"}`)}})
+	backlog := hub.JSONArray([]*hub.Message{{Data: []byte(`{"id":"a"}`)}, {Data: []byte(`{"id":"b"}`)}})
 	if err := writeEvent(w, hub.EventBacklog, backlog); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeEvent(w, hub.EventBacklog, backlogJSON(nil)); err != nil {
+	if err := writeEvent(w, hub.EventBacklog, hub.JSONArray(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeEvent(w, hub.EventTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
@@ -108,5 +110,70 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 	big := []*hub.Message{{Event: hub.EventTweet, ID: "big", Data: []byte(`"` + strings.Repeat("y", 64<<20) + `"`)}}
 	if err := c.writeFrames(big); err == nil {
 		t.Fatal("a 64 MB write to a client that reads nothing succeeded")
+	}
+}
+
+// The Socket.IO layer as a client sees it, over a real Engine.IO session:
+// CONNECT, the backlog, posts as events, a refused namespace, and the
+// client's DISCONNECT ending the session.
+func TestSocketIOSession(t *testing.T) {
+	h := hub.New(hub.Config{Backlog: 5})
+	_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "a", Data: []byte(`{"id":"a"}`)})
+	s := New(Config{Hub: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Run(ctx) }()
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=3&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	read := func() string {
+		t.Helper()
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if open := read(); !strings.HasPrefix(open, `0{"sid":"`) {
+		t.Fatalf("first packet %q, want the Engine.IO open packet", open)
+	}
+	for _, want := range []string{`40`, `42["backlog",[{"id":"a"}]]`} {
+		if got := read(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	if got := s.Clients()["websocket"]; got != 1 {
+		t.Fatalf("Clients()[websocket] = %d, want 1", got)
+	}
+	_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "b", Data: []byte(`{"id":"b"}`)})
+	if got, want := read(), `42["tweet",{"id":"b"}]`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// Events from a client are dropped; a namespace it asks for is refused.
+	for _, p := range []string{`42["hello",1]`, `40/admin`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := read(), `44/admin,"Invalid namespace"`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`41`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := ws.ReadMessage(); err == nil {
+		t.Fatalf("after the client's DISCONNECT the session is still open: got %q", b)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Clients() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.Clients() != 0 || s.Clients()["websocket"] != 0 {
+		t.Fatalf("after disconnect: hub has %d clients, server counts %v", h.Clients(), s.Clients())
 	}
 }

@@ -243,7 +243,7 @@ const stuckCheck = time.Second
 // overflows it and is dropped, as with server/socketio.
 func (c *conn) drain(backlog bool) {
 	if backlog {
-		c.eng.Write(strings.NewReader(string(encodeEvent(hub.EventBacklog, backlogJSON(c.client.Backlog)))), nil, nil)
+		c.eng.Write(strings.NewReader(string(encodeEvent(hub.EventBacklog, hub.JSONArray(c.client.Backlog)))), nil, nil)
 		c.client.Backlog = nil
 	}
 	for {
@@ -330,21 +330,5 @@ func encodeEvent(event string, data []byte) []byte {
 	b = append(b, event...)
 	b = append(b, `",`...)
 	b = append(b, data...)
-	return append(b, ']')
-}
-
-func backlogJSON(ms []*hub.Message) []byte {
-	n := 2
-	for _, m := range ms {
-		n += len(m.Data) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, m := range ms {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, m.Data...)
-	}
 	return append(b, ']')
 }
