@@ -324,7 +324,7 @@ func TestStatsPage(t *testing.T) {
 	static := httptest.NewServer(web.Handler(web.Config{SocketIO: http.NotFoundHandler()}))
 	defer static.Close()
 	assets := map[string]string{}
-	for _, asset := range []string{"stats.js", "stats.css"} {
+	for _, asset := range []string{"stats.js", "stats.css", "base.css"} {
 		res, err := http.Get(static.URL + "/" + asset)
 		if err != nil {
 			t.Fatal(err)
