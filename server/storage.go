@@ -42,7 +42,10 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database,
 		}
 		d.embedded, d.kind, uri = emb, "embedded", emb.URI()
 	}
-	db, err := store.Open(ctx, store.Config{URI: uri, Logger: log.With("component", "store")})
+	// The embedded store is this process's alone (FerretDB on SQLite
+	// takes one process at a time), so the store may index posts in
+	// memory; a shared MongoDB is written by other nodes too.
+	db, err := store.Open(ctx, store.Config{URI: uri, SoleWriter: d.embedded != nil, Logger: log.With("component", "store")})
 	if err != nil {
 		d.closeEmbedded()
 		if cfg.MongoURI != "" {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,6 +33,10 @@ func TestMain(m *testing.M) {
 
 var dbSeq atomic.Int64
 
+// soleWriter runs the tests that open a store through openAt with the
+// in-memory index: go test ./server/store -sole-writer.
+var soleWriter = flag.Bool("sole-writer", false, "open the stores of the tests with Config.SoleWriter")
+
 // openDB opens a fresh database on the shared server, closed at the end of
 // the test.
 func openDB(t *testing.T) *store.DB {
@@ -47,7 +52,7 @@ func openAt(t *testing.T, uri, database string) *store.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, store.Config{URI: uri, Database: database, Logger: testLogger(t)})
+	db, err := store.Open(ctx, store.Config{URI: uri, Database: database, SoleWriter: *soleWriter, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -84,6 +84,14 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// statsDoc is the part of d that the in-memory index keeps.
+func (d postDoc) statsDoc() statsDoc {
+	return statsDoc{
+		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags,
+		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
+	}
+}
+
 func (d postDoc) tweet() tweet.Tweet {
 	tags := d.Hashtags
 	if tags == nil {
@@ -111,11 +119,27 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if t.ID == "" {
 		return tweet.Errorf(tweet.EINVALID, "a post without an id cannot be stored")
 	}
-	_, err := db.posts.InsertOne(ctx, newPostDoc(event, t, time.Now()))
+	doc := newPostDoc(event, t, time.Now())
+	if db.idx != nil {
+		// Writes of one id reach the index in the order they reached
+		// the database: a save racing a delete of the same post must
+		// not leave it indexed but gone.
+		defer db.idx.lockID(t.ID)()
+	}
+	_, err := db.posts.InsertOne(ctx, doc)
 	if mongo.IsDuplicateKeyError(err) {
 		return nil
 	}
-	return classify("save post "+t.ID, err)
+	if err != nil {
+		if db.idx != nil {
+			db.idx.drop(event) // the insert may have happened all the same
+		}
+		return classify("save post "+t.ID, err)
+	}
+	if db.idx != nil {
+		db.idx.add(event, &doc)
+	}
+	return nil
 }
 
 // Delete removes the post with the given id, if it is there.
@@ -123,8 +147,29 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be stored")
 	}
-	_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	return classify("delete post "+id, err)
+	if db.idx == nil {
+		_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		return classify("delete post "+id, err)
+	}
+	defer db.idx.lockID(id)()
+	// FindOneAndDelete says which event lost the post, and whether it
+	// was there at all: deleting an absent post changes no index. (No
+	// projection: FerretDB 1.24 does not implement one on findAndModify.)
+	var d struct {
+		Event string `bson:"event"`
+	}
+	err := db.posts.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		// The delete may have happened all the same, in an event
+		// unknown here.
+		db.idx.drop("")
+		return classify("delete post "+id, err)
+	}
+	db.idx.remove(d.Event, id)
+	return nil
 }
 
 // newestFirst is the order of Recent; with _id last it is total, so
@@ -136,18 +181,17 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	if limit <= 0 {
 		return nil, tweet.Errorf(tweet.EINVALID, "limit must be positive, not %d", limit)
 	}
+	if db.idx != nil && event != "" {
+		return db.indexedRecent(ctx, event, limit, before)
+	}
 	filter := bson.D{}
 	if event != "" {
 		filter = append(filter, bson.E{Key: "event", Value: event})
 	}
 	if before != "" {
-		var b postDoc
-		err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: before}}).Decode(&b)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, tweet.Errorf(tweet.EINVALID, "before=%q names no stored post: page with the id of the last post of the previous page", before)
-		}
+		b, err := db.pageFrom(ctx, before)
 		if err != nil {
-			return nil, classify("find the post to page from", err)
+			return nil, err
 		}
 		// Strictly older, or as old with a smaller id.
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
@@ -170,8 +214,28 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	return out, nil
 }
 
+// pageFrom reads the post that before names, for paging.
+func (db *DB) pageFrom(ctx context.Context, before string) (postDoc, error) {
+	var b postDoc
+	err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: before}}).Decode(&b)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return b, tweet.Errorf(tweet.EINVALID, "before=%q names no stored post: page with the id of the last post of the previous page", before)
+	}
+	if err != nil {
+		return b, classify("find the post to page from", err)
+	}
+	return b, nil
+}
+
 // Count returns how many posts the named event holds ("" for all).
 func (db *DB) Count(ctx context.Context, event string) (int64, error) {
+	if db.idx != nil && event != "" {
+		x, err := db.index(ctx, event)
+		if err != nil {
+			return 0, classify(fmt.Sprintf("count the posts of %q", event), err)
+		}
+		return x.count(), nil
+	}
 	filter := bson.D{}
 	if event != "" {
 		filter = append(filter, bson.E{Key: "event", Value: event})

@@ -35,36 +35,72 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
-	cur, err := db.posts.Find(ctx, bson.D{{Key: "event", Value: ev.Name}}, options.Find().SetProjection(bson.D{
-		{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
-		{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
-	}))
+	if db.idx != nil {
+		s, err := db.indexedStats(ctx, ev)
+		if err != nil {
+			return fail("statistics", err)
+		}
+		return s, nil
+	}
+	s, first, last, err := db.scanStats(ctx, ev)
 	if err != nil {
 		return fail("statistics", err)
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	var t tally
-	t.init()
-	for cur.Next(ctx) {
-		var p statsDoc
-		if err := cur.Decode(&p); err != nil {
-			return fail("statistics", err)
-		}
-		t.add(p)
-	}
-	if err := cur.Err(); err != nil {
-		return fail("statistics", err)
-	}
-	s := t.stats(ev)
 	// The first and last posts in full: two lookups by _id, the one
-	// filter FerretDB answers from its index.
-	if s.First, err = db.byID(ctx, t.first.ID); err != nil {
+	// filter FerretDB pushes down to SQLite (which still reads every row
+	// of the table, but not through FerretDB's decoding: see index.go).
+	if s.First, err = db.byID(ctx, first); err != nil {
 		return fail("first post", err)
 	}
-	if s.Last, err = db.byID(ctx, t.last.ID); err != nil {
+	if s.Last, err = db.byID(ctx, last); err != nil {
 		return fail("last post", err)
 	}
 	return s, nil
+}
+
+// statsProjection is the part of a post that statistics read: see
+// statsDoc.
+var statsProjection = bson.D{
+	{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
+	{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
+}
+
+// scanStats reads the event's posts once and counts them; it also returns
+// the ids of the first and last posts in the order of Recent.
+func (db *DB) scanStats(ctx context.Context, ev tweet.EventInfo) (s tweet.Stats, first, last string, err error) {
+	var t tally
+	t.init()
+	var lo, hi statsDoc
+	err = db.scan(ctx, ev.Name, func(p statsDoc) {
+		t.add(p)
+		if t.total == 1 || before(p, lo) {
+			lo = p
+		}
+		if t.total == 1 || before(hi, p) {
+			hi = p
+		}
+	})
+	if err != nil {
+		return tweet.Stats{}, "", "", err
+	}
+	return t.stats(ev), lo.ID, hi.ID, nil
+}
+
+// scan calls fn with every post of the event, decoded as statsDoc.
+func (db *DB) scan(ctx context.Context, event string, fn func(statsDoc)) error {
+	cur, err := db.posts.Find(ctx, bson.D{{Key: "event", Value: event}}, options.Find().SetProjection(statsProjection))
+	if err != nil {
+		return err
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var p statsDoc
+		if err := cur.Decode(&p); err != nil {
+			return err
+		}
+		fn(p)
+	}
+	return cur.Err()
 }
 
 // statsDoc is the part of a stored post that statistics read.
@@ -79,13 +115,14 @@ type statsDoc struct {
 	CreatedAt time.Time `bson:"created_at"`
 }
 
-// tally accumulates the figures of Stats one post at a time.
+// tally holds the counters of Stats. The scan fills one per call; the
+// in-memory index keeps one up to date through add and remove, so that
+// both paths rank and tie-break with the same code.
 type tally struct {
 	total, retweets int64
 	sources, langs  map[string]int64
 	authors, tags   map[string]int64
 	minutes         map[int64]int64
-	first, last     statsDoc
 }
 
 func (t *tally) init() {
@@ -106,15 +143,34 @@ func (t *tally) add(p statsDoc) {
 		t.tags[h]++
 	}
 	t.minutes[p.Minute]++
-	// The order of Recent: by time, then id.
-	if t.total == 1 || before(p, t.first) {
-		t.first = p
-	}
-	if t.total == 1 || before(t.last, p) {
-		t.last = p
-	}
 }
 
+// remove undoes add(p). A key whose count falls to zero is deleted, as if
+// never added: the number of authors is the size of its map, and ranked
+// and Timeline list every key they are given.
+func (t *tally) remove(p statsDoc) {
+	t.total--
+	if p.Retweet {
+		t.retweets--
+	}
+	decrement(t.sources, p.Source)
+	decrement(t.langs, cmp.Or(p.Lang, "und"))
+	decrement(t.authors, p.Author)
+	for _, h := range p.Hashtags {
+		decrement(t.tags, h)
+	}
+	decrement(t.minutes, p.Minute)
+}
+
+func decrement[K comparable](m map[K]int64, k K) {
+	if m[k] <= 1 {
+		delete(m, k)
+		return
+	}
+	m[k]--
+}
+
+// before is the order of Recent, oldest first: by time, then id.
 func before(a, b statsDoc) bool {
 	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 		return c < 0

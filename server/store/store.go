@@ -33,7 +33,16 @@ type Config struct {
 	// Timeout bounds finding a server for one operation and opening a
 	// connection (default 5s); an operation's context may cut it shorter.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// SoleWriter says that this process is the only one that writes to
+	// the database: the embedded store the server starts in-process.
+	// Then the store keeps each event's posts indexed in memory, built by
+	// one scan and kept current by Save and Delete, because FerretDB on
+	// SQLite filters nothing but _id and would otherwise read the whole
+	// collection on every Recent, Stats and Count. Leave it false for a
+	// shared MongoDB: other nodes' writes would never reach the index
+	// (and MongoDB has real indexes anyway).
+	SoleWriter bool
+	Logger     *slog.Logger
 }
 
 // Collection names.
@@ -48,6 +57,8 @@ type DB struct {
 	posts  *mongo.Collection
 	events *mongo.Collection
 	log    *slog.Logger
+	// idx is the in-memory index of Config.SoleWriter; nil without it.
+	idx *indexes
 }
 
 var _ tweet.Store = (*DB)(nil)
@@ -83,6 +94,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	d := client.Database(name)
 	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), log: cfg.Logger}
+	if cfg.SoleWriter {
+		db.idx = newIndexes()
+	}
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
