@@ -8,3 +8,11 @@ func SetIndexWindow(db *DB, n int) {
 	defer db.idx.mu.Unlock()
 	db.idx.window = n
 }
+
+// Indexed reports whether db holds an index of event.
+func Indexed(db *DB, event string) bool {
+	db.idx.mu.RLock()
+	defer db.idx.mu.RUnlock()
+	_, ok := db.idx.events[event]
+	return ok
+}

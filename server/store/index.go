@@ -309,6 +309,15 @@ func (db *DB) build(ctx context.Context, event string, e *eventIndex) error {
 			trim()
 		}
 	})
+	// An event nobody started and with no posts (a typo in ?event=)
+	// gets an answer but no index: otherwise every name asked for would
+	// hold one for good.
+	keep := true
+	if err == nil && len(order) == 0 {
+		if _, evErr := db.Event(ctx, event); tweet.ErrorCode(evErr) == tweet.ENOTFOUND {
+			keep = false
+		}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	defer close(e.done)
@@ -332,7 +341,7 @@ func (db *DB) build(ctx context.Context, event string, e *eventIndex) error {
 		e.apply(op)
 	}
 	e.pending, e.ready = nil, true
-	if e.dropped {
+	if e.dropped || !keep {
 		// Good for the reads waiting for it, not for the next ones.
 		delete(x.events, event)
 	}

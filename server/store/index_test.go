@@ -239,3 +239,27 @@ func assertSame(t *testing.T, idx, scan *store.DB, when string) {
 		t.Errorf("the error does not name the id: %v", errIdx)
 	}
 }
+
+// A name nobody started and with no posts is answered but not indexed: a
+// client asking for made-up events must not make the server hold an
+// index for each. A started event is indexed even while empty.
+func TestIndexOnlyForEvents(t *testing.T) {
+	db, _ := openPair(t)
+	ctx := context.Background()
+	got, err := db.Recent(ctx, "no-such-event", 10, "")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Recent of an unknown event = %v, %v; want nothing", got, err)
+	}
+	if store.Indexed(db, "no-such-event") {
+		t.Fatal("an unknown event was indexed")
+	}
+	if _, err := db.StartEvent(ctx, "started", []string{"x"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Recent(ctx, "started", 10, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !store.Indexed(db, "started") {
+		t.Fatal("a started event was not indexed")
+	}
+}
