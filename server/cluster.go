@@ -22,14 +22,15 @@ type cluster struct {
 	rb     *redis.Broker
 	lease  *redis.Lease
 	rdb    *goredis.Client
-	// position is where the holder's source stands, for the next holder.
-	position string
-	log      *slog.Logger
+	// positions keeps where a resumable source stands: for the next
+	// lease holder, or for this server's next start.
+	positions positions
+	log       *slog.Logger
 }
 
 func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*cluster, error) {
 	if cfg.RedisURL == "" {
-		return &cluster{broker: h}, nil
+		return &cluster{broker: h, positions: newFilePositions(cfg.DataDir, event, cfg.Source), log: log}, nil
 	}
 	opts, err := goredis.ParseURL(cfg.RedisURL)
 	if err != nil {
@@ -40,12 +41,12 @@ func joinCluster(cfg Config, event string, h *hub.Hub, log *slog.Logger) (*clust
 	log = log.With("component", "redis", "node", cfg.NodeID)
 	rb := redis.NewBroker(rdb, "tweetwire:posts:"+event, seedPosts, h, log)
 	return &cluster{
-		broker:   rb,
-		rb:       rb,
-		rdb:      rdb,
-		lease:    redis.NewLease(rdb, "tweetwire:lease:"+event, cfg.NodeID, cfg.LeaseTTL, log),
-		position: "tweetwire:position:" + event,
-		log:      log,
+		broker:    rb,
+		rb:        rb,
+		rdb:       rdb,
+		lease:     redis.NewLease(rdb, "tweetwire:lease:"+event, cfg.NodeID, cfg.LeaseTTL, log),
+		positions: redisPositions{rdb: rdb, key: "tweetwire:position:" + event},
+		log:       log,
 	}, nil
 }
 
@@ -89,48 +90,32 @@ func (c *cluster) runBroker(ctx context.Context) error { return c.rb.Run(ctx) }
 
 // runSource runs the source: at once when alone, otherwise whenever this
 // node holds the lease, standing by while another node does. A source that
-// can resume starts where the last holder's stood (Jetstream's cursor, X's
-// backfill): the holder keeps its position in Redis.
+// can resume starts where it last stood (Jetstream's cursor, X's
+// backfill): see positions.
 func (c *cluster) runSource(ctx context.Context, src tweet.Source, sink tweet.Sink, run func(ctx context.Context)) {
-	if c.lease == nil {
+	start := func(ctx context.Context) {
+		if r, ok := src.(tweet.Resumable); ok {
+			c.resume(ctx, r)
+			keepCtx, stop := context.WithCancel(ctx)
+			kept := make(chan struct{})
+			go func() { c.keepPosition(keepCtx, r); close(kept) }()
+			// The last position is saved before the server exits.
+			defer func() { stop(); <-kept }()
+		}
 		run(ctx)
+	}
+	if c.lease == nil {
+		start(ctx)
 		return
 	}
 	sink.SetState(tweet.StateStandby, nil)
 	c.lease.Run(ctx, func(ctx context.Context) {
-		if r, ok := src.(tweet.Resumable); ok {
-			if pos, err := c.rdb.Get(ctx, c.position).Result(); err == nil && pos != "" {
-				c.log.Info("resuming the source where the last holder stood", "position", pos)
-				r.ResumeFrom(pos)
-			}
-			go c.keepPosition(ctx, r)
-		}
-		run(ctx)
+		start(ctx)
 		// Keep the lease while the source is finished or failed: another
 		// node would only do the same again.
 		<-ctx.Done()
 		sink.SetState(tweet.StateStandby, nil)
 	})
-}
-
-// keepPosition saves the source's position every second while this node
-// holds the lease.
-func (c *cluster) keepPosition(ctx context.Context, r tweet.Resumable) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	saved := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if pos := r.Position(); pos != "" && pos != saved {
-			if err := c.rdb.Set(ctx, c.position, pos, 24*time.Hour).Err(); err == nil {
-				saved = pos
-			}
-		}
-	}
 }
 
 func (c *cluster) holding() bool { return c.lease == nil || c.lease.Holding() }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,45 @@ func TestBlueskyBadConfiguration(t *testing.T) {
 				t.Errorf("output %q, want one line with %q", out, tt.want)
 			}
 		})
+	}
+}
+
+// A lone server keeps Jetstream's cursor under --data-dir: after a restart
+// it subscribes where it stopped (rewound 5 s), so posts made while it was
+// down reach the wall, and the one replayed from before is not shown twice.
+func TestBlueskyResumesAfterARestart(t *testing.T) {
+	t.Parallel()
+	fake, appview := newJetstreamFake(t, nil)
+	dir := t.TempDir()
+	args := []string{"--source", "bluesky", "--track", "#GoConf",
+		"--bluesky-jetstream-url", fake.URL, "--bluesky-appview-url", appview.URL,
+		"--backlog", "100", "--data-dir", dir}
+	first := startServer(t, args...)
+	conn := accept(t, "the first subscription", first, fake.Accept)
+	if conn.Query.Has("cursor") {
+		t.Errorf("the first subscription has a cursor: %v", conn.Query)
+	}
+	c := startClients(t, first.URL, "--transports", "websocket")
+	mustSend(t, conn, jetstreamPost(jetstreamAlice, "3one", 10, "before the restart #GoConf", "GoConf"))
+	c.waitUntil("the first post", 20*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) == 1 })
+	first.Stop()
+
+	second := startServer(t, args...)
+	again := accept(t, "the subscription after the restart", second, fake.Accept)
+	want := fmt.Sprint(jetstreamT0.Add(10*time.Second).UnixMicro() - 5_000_000)
+	if got := again.Query.Get("cursor"); got != want {
+		t.Errorf("after the restart the server subscribed with cursor %q, want %s (where it stopped, rewound 5 s)", got, want)
+	}
+	c2 := startClients(t, second.URL, "--transports", "websocket")
+	mustSend(t, again,
+		jetstreamPost(jetstreamAlice, "3one", 10, "before the restart #GoConf", "GoConf"), // replayed from the cursor
+		jetstreamPost(jetstreamBob, "3two", 20, "while the wall was down #GoConf", "GoConf"))
+	c2.waitUntil("the post made while it was down", 20*time.Second, func(evs []clientEvent) bool {
+		return slices.Contains(received(evs)[0], "bluesky:"+jetstreamBob+"/3two")
+	})
+	time.Sleep(300 * time.Millisecond)
+	got := received(c2.snapshot())[0]
+	if len(got) != 2 {
+		t.Errorf("client got %v (backlog and live), want each of the two posts once", got)
 	}
 }
