@@ -165,8 +165,9 @@ const (
 	packetError      = '4'
 )
 
-// maxClientPacket bounds what is read of a packet from a client: clients
-// send nothing larger than a namespace CONNECT.
+// maxClientPacket is the largest WebSocket message a client may send
+// (gorilla closes the connection past it): clients send nothing larger
+// than a namespace CONNECT.
 const maxClientPacket = 4 << 10
 
 // serve runs one connection: it says CONNECT, subscribes the client to
@@ -193,8 +194,10 @@ func (s *Server) serve(sess engineio.Conn) {
 			s.log.Debug("disconnected", "sid", sess.ID(), "reason", err)
 			return
 		}
+		// The start of a packet tells its type and namespace; Close
+		// discards the rest.
 		var buf [64]byte
-		n, _ := io.ReadFull(io.LimitReader(r, maxClientPacket), buf[:])
+		n, _ := io.ReadFull(r, buf[:])
 		_ = r.Close()
 		if ft == session.BINARY || n == 0 {
 			continue
