@@ -5,7 +5,7 @@
 // It exists for the library comparison of issue #6: the same hub behind the
 // same seam as server/socketio (googollee/go-socket.io), so that the load
 // generator measures the two libraries on the same scenarios. The product
-// binary does not use it; server/tools/loadgen/twzs does.
+// binary does not use it; server/tools/loadgen/twprof --socketio zishang520 does.
 //
 // As in server/socketio, the library does the handshake, transports,
 // heartbeats and upgrades; posts never go through its Emit, rooms or

@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		tweetwires  []serverKind
 		twprof      = fs.String("twprof", "", "twprof binary: Tweetwire's fan-out path with /debug/pprof (server/tools/loadgen/twprof), as server \"tweetwire-core\"")
-		twzs        = fs.String("twzs", "", "twzs binary: Tweetwire's fan-out path on zishang520/socket.io v3 with /debug/pprof (server/tools/loadgen/twzs), as server \""+twzsName+"\"")
+		twzs        = fs.String("twzs", "", "twprof binary, run with --socketio zishang520: Tweetwire's fan-out path on zishang520/socket.io v3 with /debug/pprof (server/tools/loadgen/twprof), as server \""+twzsName+"\"")
 		nodeDir     = fs.String("node-dir", "", "folder with the Node.js reference server.js and its node_modules")
 		wsref       = fs.String("wsref", "", "wsref binary: the gorilla/websocket limit (server/tools/wsref)")
 		extURL      = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")

@@ -67,11 +67,12 @@ func tweetwireKind(name, bin string, pprof bool) serverKind {
 // twzsName is the server built on zishang520/socket.io (issue #6).
 const twzsName = "tweetwire-zishang520"
 
-// twzsKind is Tweetwire's fan-out path on zishang520/socket.io v3
-// (server/tools/loadgen/twzs), with /debug/pprof.
+// twzsKind is Tweetwire's fan-out path on zishang520/socket.io v3: the
+// twprof binary (server/tools/loadgen/twprof) with --socketio zishang520,
+// with /debug/pprof.
 func twzsKind(bin string) serverKind {
 	return serverKind{Name: twzsName, Polling: true, PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
-		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port)), nil
+		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--socketio", "zishang520"), nil
 	}}
 }
 
