@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -218,7 +217,7 @@ func (e *eventIndex) cache(d *postDoc) {
 // search returns where (at, id) is or would be in order.
 func (e *eventIndex) search(at time.Time, id string) (int, bool) {
 	return slices.BinarySearchFunc(e.order, statsDoc{ID: id, CreatedAt: at}, func(a *statsDoc, b statsDoc) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		return compareRecent(a.CreatedAt, a.ID, b.CreatedAt, b.ID)
 	})
 }
 
@@ -326,7 +325,7 @@ func (db *DB) build(ctx context.Context, event string, e *eventIndex) error {
 		return fmt.Errorf("index the posts of event %q: %w", event, err)
 	}
 	slices.SortFunc(order, func(a, b *statsDoc) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		return compareRecent(a.CreatedAt, a.ID, b.CreatedAt, b.ID)
 	})
 	trim()
 	e.byID, e.order, e.tally, e.window = byID, order, t, x.window
@@ -352,7 +351,7 @@ func (db *DB) build(ctx context.Context, event string, e *eventIndex) error {
 
 // compareDocs orders posts as Recent does, oldest first.
 func compareDocs(a, b *postDoc) int {
-	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	return compareRecent(a.CreatedAt, a.ID, b.CreatedAt, b.ID)
 }
 
 // scanDocs calls fn with every post that filter matches.

@@ -172,10 +172,14 @@ func decrement[K comparable](m map[K]int64, k K) {
 
 // before is the order of Recent, oldest first: by time, then id.
 func before(a, b statsDoc) bool {
-	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-		return c < 0
-	}
-	return a.ID < b.ID
+	return compareRecent(a.CreatedAt, a.ID, b.CreatedAt, b.ID) < 0
+}
+
+// compareRecent is the order of Recent reversed (see newestFirst): by
+// time, then id, oldest first. The scan's first and last post and the
+// in-memory index's order must agree with it.
+func compareRecent(aAt time.Time, aID string, bAt time.Time, bID string) int {
+	return cmp.Or(aAt.Compare(bAt), cmp.Compare(aID, bID))
 }
 
 func (t *tally) stats(ev tweet.EventInfo) tweet.Stats {
