@@ -14,7 +14,7 @@ RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY server/ server/
 COPY --from=npm /src/scripts/js/node_modules/socket.io-client/dist/socket.io.js server/web/assets/vendor/socket.io.js
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/tweetwire ./server
+    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/tweetwire ./server/cmd/tweetwire
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/tweetwire /usr/local/bin/tweetwire

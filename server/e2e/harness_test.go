@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		binary = filepath.Join(dir, "tweetwire")
-		build := exec.Command("go", "build", "-o", binary, "./server")
+		build := exec.Command("go", "build", "-o", binary, "./server/cmd/tweetwire")
 		build.Dir = repoRoot
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {

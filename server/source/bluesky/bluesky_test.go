@@ -14,8 +14,8 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/source/bluesky"
 	"github.com/tweetwire/tweetwire/server/source/bluesky/jetstreamtest"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/bluesky"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

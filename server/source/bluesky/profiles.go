@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
 )
 
 // Profile is what a post shows of its author.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/demo"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/mastodon"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

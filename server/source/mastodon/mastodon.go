@@ -20,9 +20,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/tweetwire/tweetwire/server/source/match"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/shown"
+	"github.com/tweetwire/tweetwire/server/source/internal/match"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/shown"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

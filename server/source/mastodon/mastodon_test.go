@@ -13,10 +13,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/mastodon"
 	"github.com/tweetwire/tweetwire/server/source/mastodon/mastodontest"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"io"
 
-	"github.com/tweetwire/tweetwire/server/source/lines"
+	"github.com/tweetwire/tweetwire/server/source/internal/lines"
 )
 
 // sseEvent is one server-sent event, or a comment line.

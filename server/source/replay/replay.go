@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/lines"
-	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/source/internal/lines"
+	"github.com/tweetwire/tweetwire/server/source/internal/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

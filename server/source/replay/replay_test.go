@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/lines"
+	"github.com/tweetwire/tweetwire/server/source/internal/lines"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/replay"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 )
 
 // FuzzRead feeds the reading of a stream arbitrary bodies: whatever the bytes, it must

@@ -49,9 +49,9 @@ import (
 
 	"github.com/ChimeraCoder/anaconda"
 
-	"github.com/tweetwire/tweetwire/server/source/linestream"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/source/internal/linestream"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/streamtest"
 	"github.com/tweetwire/tweetwire/server/source/twitter"
 	"github.com/tweetwire/tweetwire/server/source/twitter/twittertest"
 	"github.com/tweetwire/tweetwire/server/tweet"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/twittertext"
+	"github.com/tweetwire/tweetwire/server/source/internal/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

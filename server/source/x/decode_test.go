@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/x"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )

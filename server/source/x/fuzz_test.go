@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/source/x"
 	"github.com/tweetwire/tweetwire/server/source/x/xtest"
 	"github.com/tweetwire/tweetwire/server/tweet"

@@ -22,8 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/linestream"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/linestream"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

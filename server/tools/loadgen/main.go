@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		profDir     = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, "+twzsName+", wsref), taken in the first run of each scenario")
 		jsonOut     = fs.String("json", "", "also write every run's raw results to this file")
 	)
-	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
+	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server/cmd/tweetwire); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
 		if !ok {
 			name, bin = "tweetwire", v

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/streamtest"
 )
 
 // FilterPath is the path of the filter stream.

@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/streamtest"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
 )
 
 // Backoff is a reconnect.HTTPBackoff that records the waits asked for and

@@ -21,7 +21,7 @@ import (
 
 	"github.com/ChimeraCoder/anaconda"
 
-	"github.com/tweetwire/tweetwire/server/source/twittertext"
+	"github.com/tweetwire/tweetwire/server/source/internal/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

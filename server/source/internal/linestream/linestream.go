@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/lines"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/lines"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/reconnect/streamtest"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/streamtest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tweetwire/tweetwire/server/source/match"
+	"github.com/tweetwire/tweetwire/server/source/internal/match"
 )
 
 func TestMatch(t *testing.T) {

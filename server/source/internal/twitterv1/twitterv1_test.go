@@ -10,8 +10,8 @@ import (
 
 	"github.com/ChimeraCoder/anaconda"
 
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
-	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/twitterv1"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

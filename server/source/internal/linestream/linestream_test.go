@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/source/linestream"
-	"github.com/tweetwire/tweetwire/server/source/reconnect"
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/linestream"
+	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tweetwire/tweetwire/server/source/sourcetest"
-	"github.com/tweetwire/tweetwire/server/source/twitterv1"
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
+	"github.com/tweetwire/tweetwire/server/source/internal/twitterv1"
 )
 
 // FuzzDecode feeds Decode arbitrary lines: it must never panic (anaconda's
