@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/bench"
+	"github.com/tweetwire/tweetwire/server/benchmode"
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/ingest"
 	"github.com/tweetwire/tweetwire/server/metrics"
@@ -177,7 +177,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var benchmark http.Handler
 	if cfg.Bench {
 		log.Warn("benchmark mode: anyone who reaches this server can make it publish posts")
-		benchmark = bench.Handler(bench.Config{
+		benchmark = benchmode.Handler(benchmode.Config{
 			Broker:  cluster.broker,
 			Context: ctx,
 			Clients: func() int {

@@ -38,7 +38,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/tweetwire/tweetwire/server/bench"
+	"github.com/tweetwire/tweetwire/server/benchmode"
 )
 
 // The heartbeat advertised in the open packet. Engine.IO v3 clients ping;
@@ -233,12 +233,12 @@ func (s *server) closeAll() {
 }
 
 func (s *server) publish(w http.ResponseWriter, r *http.Request) {
-	count, rate, err := bench.ParsePublish(r)
+	count, rate, err := benchmode.ParsePublish(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	go bench.Schedule(s.ctx, count, rate, func() error {
+	go benchmode.Schedule(s.ctx, count, rate, func() error {
 		s.broadcast(s.post())
 		return nil
 	})
@@ -250,7 +250,7 @@ func (s *server) publish(w http.ResponseWriter, r *http.Request) {
 // post is the next bench post as one prepared frame: Tweetwire's bench
 // posts, byte for byte, so the frames are the same size.
 func (s *server) post() *websocket.PreparedMessage {
-	data := bench.PostJSON(s.published.Add(1)-1, time.Now())
+	data := benchmode.PostJSON(s.published.Add(1)-1, time.Now())
 	frame := make([]byte, 0, len(data)+12)
 	frame = append(frame, `42["tweet",`...)
 	frame = append(frame, data...)
@@ -267,7 +267,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 	n := len(s.clients)
 	s.mu.RUnlock()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"clients": n, "published": s.published.Load(), "rss": bench.RSS()})
+	_ = json.NewEncoder(w).Encode(map[string]any{"clients": n, "published": s.published.Load(), "rss": benchmode.RSS()})
 }
 
 func sid() string {

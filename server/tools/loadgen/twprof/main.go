@@ -30,12 +30,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/bench"
+	"github.com/tweetwire/tweetwire/server/benchmode"
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/metrics"
 	"github.com/tweetwire/tweetwire/server/socketio"
+	"github.com/tweetwire/tweetwire/server/tools/zishang"
 	"github.com/tweetwire/tweetwire/server/web"
-	"github.com/tweetwire/tweetwire/server/zishang"
 )
 
 // socketServer is what server/socketio and server/zishang both offer.
@@ -90,7 +90,7 @@ func run(logger *slog.Logger) error {
 		SocketIO: sio,
 		Logger:   logger,
 		Metrics:  m.Handler(),
-		Bench: bench.Handler(bench.Config{Broker: h, Context: ctx, Clients: func() int {
+		Bench: benchmode.Handler(benchmode.Config{Broker: h, Context: ctx, Clients: func() int {
 			n := 0
 			for _, c := range sio.Clients() {
 				n += c

@@ -16,7 +16,7 @@ import (
 // and YAML merges included.
 func load(t *testing.T) *types.Project {
 	t.Helper()
-	path, err := filepath.Abs("../../docker-compose.yml")
+	path, err := filepath.Abs("../../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestProxyIsStickyToBothReplicas(t *testing.T) {
 }
 
 func TestDockerfileBuildsSmallNonRootImage(t *testing.T) {
-	body, err := os.ReadFile("../../Dockerfile")
+	body, err := os.ReadFile("../../../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package bench is the server's benchmark mode, off unless --bench turns
+// Package benchmode is the server's benchmark mode, off unless --bench turns
 // it on. It offers the two endpoints of the Node.js reference server in
 // ../shared/anchors/node-socketio, so that one load generator measures
 // both:
@@ -9,7 +9,7 @@
 // Posts go to the broker, so they take the path of real ones from there on:
 // hub, per-client queues, Socket.IO writers (and Redis with --redis-url).
 // They are not stored.
-package bench
+package benchmode
 
 import (
 	"bufio"
