@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"slices"
 
 	"os/exec"
@@ -43,7 +42,7 @@ func startRedis(t *testing.T, addr string) *exec.Cmd {
 
 func metricsText(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	resp, err := httpc.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +69,8 @@ func TestClusterFanOutAndTakeover(t *testing.T) {
 	var nodes []*server
 	var clientsOf []*clients
 	for i := range 3 {
-		n := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "24", "--backlog", "1000",
+		// In child processes: the holder is killed.
+		n := startProcess(t, "--source", "replay", "--replay-file", file, "--replay-rate", "24", "--backlog", "1000",
 			"--redis-url", "redis://"+redisAddr+"/0", "--mongo-uri", "mongodb://"+dbAddr+"/", "--lease-ttl", "1s", "--node-id", fmt.Sprintf("node%d", i))
 		nodes = append(nodes, n)
 		clientsOf = append(clientsOf, startClients(t, n.URL, "--transports", "websocket"))
@@ -93,8 +93,7 @@ func TestClusterFanOutAndTakeover(t *testing.T) {
 		t.Errorf("holder's /metrics lacks the lease or ingestion:\n%s", grepMetrics(m))
 	}
 	// The holder dies without a word.
-	_ = nodes[holder].cmd.Process.Signal(syscall.SIGKILL)
-	<-nodes[holder].exited
+	nodes[holder].kill()
 	start := time.Now()
 	for i, n := range nodes {
 		if i == holder {
@@ -214,10 +213,10 @@ func grepMetrics(m string) string {
 func TestHealthcheckCommand(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--source", "demo")
-	if out, err := exec.Command(binary, "healthcheck", "--url", srv.URL+"/healthz").CombinedOutput(); err != nil {
-		t.Errorf("healthcheck of a running server: %v %s", err, out)
+	if code, out, errOut := runCommand(t, time.Minute, "healthcheck", "--url", srv.URL+"/healthz"); code != 0 {
+		t.Errorf("healthcheck of a running server: exit %d %s%s", code, out, errOut)
 	}
-	if err := exec.Command(binary, "healthcheck", "--url", "http://"+freePort(t)+"/healthz").Run(); err == nil {
+	if code, _, _ := runCommand(t, time.Minute, "healthcheck", "--url", "http://"+freePort(t)+"/healthz"); code == 0 {
 		t.Error("healthcheck of nothing succeeded")
 	}
 }
@@ -233,7 +232,8 @@ func TestClusterHandsTheJetstreamCursorOver(t *testing.T) {
 	fake, appview := newJetstreamFake(t, nil)
 	var nodes []*server
 	for i := range 2 {
-		nodes = append(nodes, startServer(t, "--source", "bluesky", "--track", "#GoConf",
+		// In child processes: the holder is killed.
+		nodes = append(nodes, startProcess(t, "--source", "bluesky", "--track", "#GoConf",
 			"--bluesky-jetstream-url", fake.URL, "--bluesky-appview-url", appview.URL,
 			"--redis-url", "redis://"+redisAddr+"/0", "--mongo-uri", "mongodb://"+dbAddr+"/", "--lease-ttl", "1s",
 			"--node-id", fmt.Sprintf("node%d", i), "--backlog", "100"))
@@ -253,8 +253,7 @@ func TestClusterHandsTheJetstreamCursorOver(t *testing.T) {
 	mustSend(t, first, jetstreamPost(jetstreamAlice, "3one", 10, "day one #GoConf", "GoConf"))
 	c.waitUntil("the first post", 20*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) == 1 })
 	time.Sleep(1500 * time.Millisecond) // the holder saves its position every second
-	_ = nodes[holder].cmd.Process.Signal(syscall.SIGKILL)
-	<-nodes[holder].exited
+	nodes[holder].kill()
 
 	second := accept(t, "the subscription after the takeover", other, fake.Accept)
 	want := fmt.Sprint(jetstreamT0.Add(10*time.Second).UnixMicro() - 5_000_000)

@@ -173,7 +173,7 @@ func TestStalledClientDoesNotHoldUpOthers(t *testing.T) {
 // Socket.IO connect packet, and never polls again.
 func stallPollingClient(t *testing.T, base string) {
 	t.Helper()
-	resp, err := http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1")
+	resp, err := httpc.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func stallPollingClient(t *testing.T, base string) {
 	// go-socket.io registers the session just after it answered the
 	// handshake: a poll that follows at once may find no session yet.
 	for try := 0; ; try++ {
-		resp, err = http.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + m[1])
+		resp, err = httpc.Get(base + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + m[1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +210,7 @@ func TestOriginsAreChecked(t *testing.T) {
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := httpc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,12 +293,11 @@ func TestStartupErrorsAreOneClearSentence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(binary, append(tt.args, "--data-dir", t.TempDir())...)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("exit 0, want a failure; output:\n%s", out)
+			code, out, errOut := runCommand(t, time.Minute, append(tt.args, "--data-dir", t.TempDir())...)
+			if code == 0 {
+				t.Fatalf("exit 0, want a failure; output:\n%s%s", out, errOut)
 			}
-			msg := strings.TrimSpace(string(out))
+			msg := strings.TrimSpace(out + errOut)
 			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tt.want) {
 				t.Errorf("output = %q, want one line containing %q", msg, tt.want)
 			}
@@ -306,9 +305,9 @@ func TestStartupErrorsAreOneClearSentence(t *testing.T) {
 	}
 	t.Run("address in use", func(t *testing.T) {
 		srv := startServer(t, "--source", "demo")
-		out, err := exec.Command(binary, "--addr", srv.Addr, "--data-dir", t.TempDir()).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "cannot listen on") {
-			t.Errorf("second server on %s: %v %s", srv.Addr, err, out)
+		code, out, errOut := runCommand(t, time.Minute, "--addr", srv.Addr, "--data-dir", t.TempDir())
+		if code == 0 || !strings.Contains(errOut, "cannot listen on") {
+			t.Errorf("second server on %s: exit %d %s%s", srv.Addr, code, out, errOut)
 		}
 	})
 }

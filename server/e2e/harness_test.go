@@ -1,6 +1,10 @@
-// Package e2e runs the real tweetwire binary on loopback and drives it with
-// real clients: socket.io-client 2.5.0 under Node and Chromium through
-// Playwright (both installed by scripts/prepare).
+// Package e2e runs the real Tweetwire application on loopback and drives
+// it with real clients: socket.io-client 2.5.0 under Node and Chromium
+// through Playwright (both installed by scripts/prepare). Each server is
+// built in-process from its command line, as server/cmd/tweetwire builds
+// it (cli.ParseConfig, then app.New); a test that must kill a server
+// without a word runs it in a child process of this test binary instead
+// (startProcess), built the same way.
 package e2e
 
 import (
@@ -10,47 +14,46 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tweetwire/tweetwire/server/app"
+	"github.com/tweetwire/tweetwire/server/cli"
 )
 
-var (
-	repoRoot string
-	binary   string
-)
+var repoRoot string
+
+// httpc is the tests' HTTP client. Not http.DefaultClient: building a
+// Twitter source saves and restores its Timeout (anaconda sets it), which
+// the race detector rightly reports against a concurrent request on it.
+var httpc = &http.Client{Timeout: 30 * time.Second}
+
+// childEnv marks a child process of this test binary that runs a server
+// (startProcess) instead of the tests.
+const childEnv = "TWEETWIRE_E2E_CHILD"
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		root, err := filepath.Abs("../..")
-		if err != nil {
-			panic(err)
-		}
-		repoRoot = root
-		dir, err := os.MkdirTemp("", "tweetwire-e2e")
-		if err != nil {
-			panic(err)
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "tweetwire")
-		build := exec.Command("go", "build", "-o", binary, "./server/cmd/tweetwire")
-		build.Dir = repoRoot
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: cannot build the server: %v\n", err)
-			return 1
-		}
-		return m.Run()
-	}())
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runChild(os.Args[1:]))
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		panic(err)
+	}
+	repoRoot = root
+	os.Exit(m.Run())
 }
 
-// syncBuffer collects a process's output while tests read it.
+// syncBuffer collects a server's output while tests read it.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -68,73 +71,200 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// server is a running Tweetwire: in this process (app) or in a child
+// process (cmd).
 type server struct {
 	t       *testing.T
+	app     *app.App
+	stopRun context.CancelFunc
 	cmd     *exec.Cmd
 	URL     string
 	Addr    string
 	logs    *syncBuffer
+	// exited is closed when the server stopped running: its Run returned
+	// or its process exited.
 	exited  chan struct{}
 	dataDir string
+	stop    sync.Once
 }
 
-var listenLine = regexp.MustCompile(`msg=listening addr=(\S+)`)
+// serverArgs puts the test's defaults before args: a loopback port, and a
+// temporary data directory unless args name one.
+func serverArgs(t *testing.T, args []string) (full []string, dataDir string) {
+	full = append([]string{"--addr", "127.0.0.1:0"}, args...)
+	if !contains(args, "--data-dir") {
+		dataDir = t.TempDir()
+		full = append(full, "--data-dir", dataDir)
+	}
+	return full, dataDir
+}
 
-// startServer runs the binary on a free loopback port with a temporary data
-// directory (unless args name one) and waits until it listens.
+// startServer builds the application from a command line, in this
+// process, listening on a free loopback port unless args give --addr, with
+// a temporary data directory unless args name one. Environment variables
+// fill flags not given, as for the command.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, logs: &syncBuffer{}, exited: make(chan struct{})}
-	full := append([]string{"--addr", "127.0.0.1:0"}, args...)
-	if !contains(args, "--data-dir") {
-		s.dataDir = t.TempDir()
-		full = append(full, "--data-dir", s.dataDir)
+	full, dataDir := serverArgs(t, args)
+	s := &server{t: t, logs: &syncBuffer{}, exited: make(chan struct{}), dataDir: dataDir}
+	parsed, err := cli.ParseConfig(full, os.Getenv, io.Discard)
+	if err != nil {
+		t.Fatalf("server flags %q: %v", full, err)
 	}
-	s.cmd = exec.Command(binary, full...)
+	cfg, err := parsed.AppConfig(s.logs)
+	if err != nil {
+		t.Fatalf("server flags %q: %v", full, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start server: %v\n%s", err, s.logs)
+	}
+	s.app = a
+	s.Addr = a.Addr().String()
+	s.URL = "http://" + s.Addr
+	runCtx, stopRun := context.WithCancel(context.Background())
+	s.stopRun = stopRun
+	go func() {
+		defer close(s.exited)
+		if err := a.Run(runCtx); err != nil {
+			fmt.Fprintf(s.logs, "e2e: the server stopped: %v\n", err)
+		}
+	}()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// startProcess runs the server in a child process of this test binary,
+// for a test that kills it (kill). The test opens the listener and hands
+// it over, so the address is known without asking the child.
+func startProcess(t *testing.T, args ...string) *server {
+	t.Helper()
+	full, dataDir := serverArgs(t, args)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	ln.Close() // the child has its own copy of the socket now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := &server{t: t, logs: &syncBuffer{}, exited: make(chan struct{}), dataDir: dataDir}
+	s.Addr = ln.Addr().String()
+	s.URL = "http://" + s.Addr
+	s.cmd = exec.Command(os.Args[0], full...)
+	s.cmd.Env = append(os.Environ(), childEnv+"=1")
+	s.cmd.ExtraFiles = []*os.File{f} // fd 3
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
+		t.Fatalf("start server process: %v", err)
 	}
 	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.Stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := listenLine.FindStringSubmatch(s.logs.String()); m != nil {
-			s.Addr = m[1]
-			s.URL = "http://" + m[1]
-			return s
+	s.waitHealth(t, "the server answering", func(map[string]any) bool { return true })
+	return s
+}
+
+// runChild is the main of a child process started by startProcess: the
+// command's own path from flags to app.New, on the listener at fd 3, until
+// SIGINT or SIGTERM.
+func runChild(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e child: no listener at fd 3: %v\n", err)
+		return 1
+	}
+	parsed, err := cli.ParseConfig(args, os.Getenv, io.Discard)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e child: %v\n", err)
+		return 2
+	}
+	cfg, err := parsed.AppConfig(os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e child: %v\n", err)
+		return 2
+	}
+	cfg.Listener = ln
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e child: %v\n", err)
+		return 1
+	}
+	runErr := a.Run(ctx)
+	if err := a.Close(context.Background()); err != nil || runErr != nil {
+		fmt.Fprintf(os.Stderr, "e2e child: %v %v\n", runErr, err)
+		return 1
+	}
+	return 0
+}
+
+// kill ends a child process's server without a word (SIGKILL).
+func (s *server) kill() {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.t.Fatal("kill needs a server started with startProcess")
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exited
+}
+
+// Stop stops the server cleanly: Close in process, SIGINT for a child.
+func (s *server) Stop() {
+	s.stop.Do(func() {
+		if s.app != nil {
+			s.stopRun()
+			<-s.exited
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- s.app.Close(ctx) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					s.t.Errorf("server did not close cleanly: %v\n%s", err, s.logs)
+				}
+			case <-time.After(20 * time.Second):
+				s.t.Errorf("server did not close within 20 s:\n%s", s.logs)
+			}
+			return
 		}
 		select {
 		case <-s.exited:
-			t.Fatalf("server exited before listening:\n%s", s.logs)
-		case <-time.After(20 * time.Millisecond):
+			return
+		default:
 		}
-	}
-	t.Fatalf("server did not listen within 30 s:\n%s", s.logs)
-	return nil
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+			s.t.Errorf("server did not stop within 15 s of SIGINT:\n%s", s.logs)
+		}
+	})
 }
 
-// Stop sends SIGTERM and waits for a clean exit.
-func (s *server) Stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		s.t.Errorf("server did not stop within 15 s of SIGINT:\n%s", s.logs)
-	}
+// runCommand runs the tweetwire command in-process (cli.Main, as
+// server/cmd/tweetwire does) and returns its exit code and output. A
+// command that would serve is stopped after timeout, and then exits 0.
+func runCommand(t *testing.T, timeout time.Duration, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out, errOut syncBuffer
+	code = cli.Main(ctx, args, os.Getenv, &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
 // health fetches /healthz.
 func (s *server) health(t *testing.T) map[string]any {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/healthz")
+	resp, err := httpc.Get(s.URL + "/healthz")
 	if err != nil {
 		t.Fatalf("GET /healthz: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -184,12 +183,12 @@ func TestBlueskyBadConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(binary, append([]string{"--source", "bluesky", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tt.args...)...)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
+			code, stdout, stderr := runCommand(t, time.Minute, append([]string{"--source", "bluesky", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, tt.args...)...)
+			out := stdout + stderr
+			if code == 0 {
 				t.Fatalf("the server started:\n%s", out)
 			}
-			if !strings.Contains(string(out), tt.want) || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
+			if !strings.Contains(out, tt.want) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
 				t.Errorf("output %q, want one line with %q", out, tt.want)
 			}
 		})

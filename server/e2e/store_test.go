@@ -4,20 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tweetwire/tweetwire/server/store/embedded"
 )
 
 // getJSON fetches url into out and returns the status code.
 func getJSON(t *testing.T, url string, out any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := httpc.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -235,20 +237,19 @@ func TestStatsAgreeAcrossAPICLIAndPage(t *testing.T) {
 	}
 
 	srv.Stop()
-	cli := exec.Command(binary, "stats", "--event", "stats-fixture", "--format", "json", "--data-dir", filepath.Join(dir, "data"))
-	out, err = cli.Output()
-	if err != nil {
-		t.Fatalf("tweetwire stats: %v\n%s", err, out)
+	code, stdout, stderr := runCommand(t, time.Minute, "stats", "--event", "stats-fixture", "--format", "json", "--data-dir", filepath.Join(dir, "data"))
+	if code != 0 {
+		t.Fatalf("tweetwire stats: exit %d\n%s", code, stderr)
 	}
 	var fromCLI statsBody
-	if err := json.Unmarshal(out, &fromCLI); err != nil {
-		t.Fatalf("tweetwire stats --format json printed %q: %v", out, err)
+	if err := json.Unmarshal([]byte(stdout), &fromCLI); err != nil {
+		t.Fatalf("tweetwire stats --format json printed %q: %v", stdout, err)
 	}
 	check("CLI", fromCLI)
 	for _, format := range []string{"text", "csv"} {
-		out, err := exec.Command(binary, "stats", "--event", "stats-fixture", "--format", format, "--data-dir", filepath.Join(dir, "data")).Output()
-		if err != nil || !strings.Contains(string(out), "author0") || !strings.Contains(string(out), fmt.Sprint(len(fx))) {
-			t.Errorf("stats --format %s: %v\n%s", format, err, out)
+		code, out, stderr := runCommand(t, time.Minute, "stats", "--event", "stats-fixture", "--format", format, "--data-dir", filepath.Join(dir, "data"))
+		if code != 0 || !strings.Contains(out, "author0") || !strings.Contains(out, fmt.Sprint(len(fx))) {
+			t.Errorf("stats --format %s: exit %d %s\n%s", format, code, stderr, out)
 		}
 	}
 }
@@ -290,26 +291,28 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startDB runs `tweetwire db` and waits until it listens.
-func startDB(t *testing.T, addr, dir string) *server {
-	t.Helper()
-	s := &server{t: t, logs: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(binary, "db", "--addr", addr, "--data-dir", dir)
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(s.Stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.logs.String(), "msg=listening") {
-		if time.Now().After(deadline) {
-			t.Fatalf("tweetwire db did not start:\n%s", s.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
+// database is the embedded store on its own, as `tweetwire db` serves it.
+type database struct {
+	srv  *embedded.Server
+	stop sync.Once
 }
+
+// startDB serves the embedded store on addr with its files under
+// <dir>/db, as `tweetwire db --addr addr --data-dir dir` does, until Stop
+// or the end of the test.
+func startDB(t *testing.T, addr, dir string) *database {
+	t.Helper()
+	srv, err := embedded.Start(embedded.Config{Dir: filepath.Join(dir, "db"), Addr: addr})
+	if err != nil {
+		t.Fatalf("embedded store on %s: %v", addr, err)
+	}
+	d := &database{srv: srv}
+	t.Cleanup(d.Stop)
+	return d
+}
+
+// Stop takes the database away from under the servers using it.
+func (d *database) Stop() { d.stop.Do(func() { _ = d.srv.Close() }) }
 
 // The database goes away mid-stream and comes back: clients get every post
 // at once and once, and every post ends up stored exactly once.

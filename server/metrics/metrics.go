@@ -28,15 +28,15 @@ type Sources struct {
 
 // Metrics holds the registry and the instruments that are driven by hooks.
 type Metrics struct {
-	reg       *prometheus.Registry
-	ingested  *prometheus.CounterVec
-	stored    prometheus.Counter
-	fanout    prometheus.Histogram
-	transport []string
+	reg      *prometheus.Registry
+	ingested *prometheus.CounterVec
+	stored   prometheus.Counter
+	fanout   prometheus.Histogram
 }
 
-// New registers every metric.
-func New(src Sources) *Metrics {
+// New registers the metrics driven by hooks (Ingested, Stored, FanOut) and
+// the Go runtime's; Watch adds the readings once their parts exist.
+func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -53,6 +53,11 @@ func New(src Sources) *Metrics {
 	}
 	m.reg.MustRegister(m.ingested, m.stored, m.fanout,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Watch registers the readings taken at scrape time. Call it once.
+func (m *Metrics) Watch(src Sources) {
 	if src.Clients != nil {
 		for _, tr := range []string{"websocket", "polling"} {
 			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -85,7 +90,6 @@ func New(src Sources) *Metrics {
 			return 0
 		}))
 	}
-	return m
 }
 
 // Ingested counts one post from source.

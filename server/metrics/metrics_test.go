@@ -9,7 +9,11 @@ import (
 
 func TestExposition(t *testing.T) {
 	dropped := uint64(2)
-	m := New(Sources{
+	m := New()
+	// Counted before the readings are watched, as while a spool drains at
+	// start-up.
+	m.Stored()
+	m.Watch(Sources{
 		Clients:     func() map[string]int { return map[string]int{"websocket": 3, "polling": 1} },
 		Dropped:     func() uint64 { return dropped },
 		SpoolDepth:  func() int { return 7 },
@@ -32,7 +36,7 @@ func TestExposition(t *testing.T) {
 		`tweetwire_source_reconnects_total 4`,
 		`tweetwire_lease_holder 1`,
 		`tweetwire_posts_ingested_total{source="bluesky"} 2`,
-		`tweetwire_posts_stored_total 1`,
+		`tweetwire_posts_stored_total 2`,
 		`tweetwire_fanout_latency_seconds_count 1`,
 		`tweetwire_fanout_latency_seconds_bucket{le="0.025"} 1`,
 		`tweetwire_fanout_latency_seconds_bucket{le="0.01"} 0`,

@@ -125,3 +125,30 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	}
 }
+
+// Positions keeps where a resumable source stands under one key per event,
+// so that the next lease holder resumes it (cluster.Positions).
+type Positions struct {
+	rdb *goredis.Client
+	key string
+}
+
+// NewPositions keeps the position under key.
+func NewPositions(rdb *goredis.Client, key string) Positions {
+	return Positions{rdb: rdb, key: key}
+}
+
+// Load returns the saved position, "" when there is none.
+func (p Positions) Load(ctx context.Context) (string, error) {
+	pos, err := p.rdb.Get(ctx, p.key).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil
+	}
+	return pos, err
+}
+
+// Save keeps pos for a day: a position older than that is too old for any
+// service to resume from.
+func (p Positions) Save(ctx context.Context, pos string) error {
+	return p.rdb.Set(ctx, p.key, pos, 24*time.Hour).Err()
+}

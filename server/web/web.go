@@ -20,9 +20,9 @@ var assets embed.FS
 type Config struct {
 	// SocketIO serves /socket.io/.
 	SocketIO http.Handler
-	// Health returns the JSON body of /healthz; healthy reports whether
-	// the answer is 200 (true) or 503.
-	Health func() (body any, healthy bool)
+	// Health returns the body of /healthz, written as JSON; nil answers
+	// {"status":"ok"}.
+	Health func() HealthReport
 	// API, when set, serves the JSON API and the stats page.
 	API *APIConfig
 	// Metrics, when set, serves /metrics.
@@ -31,6 +31,20 @@ type Config struct {
 	Bench  http.Handler
 	Logger *slog.Logger
 }
+
+// HealthReport is the body of /healthz: what the application reports of
+// its parts, in its own JSON.
+type HealthReport interface {
+	// Healthy says whether /healthz answers 200 (true) or 503.
+	Healthy() bool
+}
+
+// okReport is /healthz without a Health function.
+type okReport struct {
+	Status string `json:"status"`
+}
+
+func (okReport) Healthy() bool { return true }
 
 // Handler returns the server's routes.
 func Handler(cfg Config) http.Handler {
@@ -53,18 +67,12 @@ func Handler(cfg Config) http.Handler {
 		mux.Handle("/bench/", cfg.Bench)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		body, healthy := map[string]any{"status": "ok"}, true
+		var body HealthReport = okReport{Status: "ok"}
 		if cfg.Health != nil {
-			var b any
-			b, healthy = cfg.Health()
-			body = map[string]any{"status": status(healthy), "details": b}
-			if m, ok := b.(map[string]any); ok {
-				m["status"] = status(healthy)
-				body = m
-			}
+			body = cfg.Health()
 		}
 		code := http.StatusOK
-		if !healthy {
+		if !body.Healthy() {
 			code = http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, body)
@@ -91,13 +99,6 @@ func readOnly(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func status(healthy bool) string {
-	if healthy {
-		return "ok"
-	}
-	return "degraded"
 }
 
 // securityHeaders forbids inline and remote scripts on our pages: post

@@ -14,7 +14,7 @@ import (
 func TestRoutes(t *testing.T) {
 	sio := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("socket.io " + r.Method)) })
 	healthy := true
-	h := Handler(Config{SocketIO: sio, Health: func() (any, bool) { return map[string]any{"source": "x"}, healthy }})
+	h := Handler(Config{SocketIO: sio, Health: func() HealthReport { return testReport{Source: "x", healthy: healthy} }})
 	tests := []struct {
 		name, method, path string
 		code               int
@@ -26,7 +26,7 @@ func TestRoutes(t *testing.T) {
 		{"socket.io post", "POST", "/socket.io/?EIO=3", 200, "socket.io POST"},
 		{"no writes to assets", "POST", "/", 405, ""},
 		{"missing asset", "GET", "/nope.js", 404, ""},
-		{"health", "GET", "/healthz", 200, `"status":"ok"`},
+		{"health", "GET", "/healthz", 200, `"source":"x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,17 +44,32 @@ func TestRoutes(t *testing.T) {
 			t.Fatalf("CSP = %q", csp)
 		}
 	})
+	t.Run("no health function says ok", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		Handler(Config{SocketIO: sio}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"status":"ok"}` {
+			t.Fatalf("got %d %q", rec.Code, rec.Body)
+		}
+	})
 	t.Run("unhealthy is 503", func(t *testing.T) {
 		healthy = false
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		var body map[string]any
 		_ = json.Unmarshal(rec.Body.Bytes(), &body)
-		if rec.Code != 503 || body["status"] != "degraded" || body["source"] != "x" {
+		if rec.Code != 503 || body["source"] != "x" {
 			t.Fatalf("got %d %v", rec.Code, body)
 		}
 	})
 }
+
+// testReport is a /healthz body as the application's: its own fields.
+type testReport struct {
+	Source  string `json:"source"`
+	healthy bool
+}
+
+func (r testReport) Healthy() bool { return r.healthy }
 
 func TestErrorStatuses(t *testing.T) {
 	for _, tt := range []struct {

@@ -57,7 +57,7 @@ func tweetwireKind(name, bin string, pprof bool) serverKind {
 			"--data-dir", data, "--log-level", "warn",
 			"--source", "replay", "--replay-file", replay, "--replay-rate", "1"}
 		if pprof {
-			// twprof wires the fan-out path alone and takes fewer flags.
+			// twprof builds the same server, configured as above, and takes fewer flags.
 			args = []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port)}
 		}
 		return exec.Command(bin, args...), nil

@@ -1,10 +1,14 @@
-package main
+package cli
 
 import (
+	"io"
+
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tweetwire/tweetwire/server/app"
 )
 
 func TestParseConfigErrors(t *testing.T) {
@@ -35,7 +39,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, &bytes.Buffer{})
+			_, err := parseAndBuild(tt.args, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
@@ -46,10 +50,20 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// parseAndBuild is what Main does before it serves: parse, then build
+// the source, whose own settings are checked as it is built.
+func parseAndBuild(args []string, getenv func(string) string) (app.Config, error) {
+	cfg, err := ParseConfig(args, getenv, &bytes.Buffer{})
+	if err != nil {
+		return app.Config{}, err
+	}
+	return cfg.AppConfig(io.Discard)
+}
+
 func TestParseConfigValues(t *testing.T) {
 	env := map[string]string{"TWEETWIRE_BACKLOG": "7", "TWEETWIRE_ADDR": ":9999", "TWEETWIRE_TRACK": "#ignored"}
-	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--track", "#GoConf, golang ,", "--allowed-origins", "HTTPS://Wall.Example.org"},
-		func(k string) string { return env[k] }, &bytes.Buffer{})
+	cfg, err := parseAndBuild([]string{"--addr", "127.0.0.1:0", "--track", "#GoConf, golang ,", "--allowed-origins", "HTTPS://Wall.Example.org"},
+		func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,20 +82,56 @@ func TestParseConfigValues(t *testing.T) {
 	if cfg.Event != "#GoConf,golang" {
 		t.Errorf("event defaults to the tracked terms: %q", cfg.Event)
 	}
-	if cfg.Source != "demo" || cfg.DataDir != "./data" {
-		t.Errorf("defaults: source=%q data-dir=%q", cfg.Source, cfg.DataDir)
+	if cfg.SourceName != "demo" || cfg.DataDir != "./data" {
+		t.Errorf("defaults: source=%q data-dir=%q", cfg.SourceName, cfg.DataDir)
+	}
+	if cfg.Source == nil || cfg.Logger == nil {
+		t.Errorf("the source and the logger are not built: %v %v", cfg.Source, cfg.Logger)
 	}
 }
 
 func TestHelpListsEveryEnvVariable(t *testing.T) {
 	var out bytes.Buffer
-	_, err := parseConfig([]string{"--help"}, func(string) string { return "" }, &out)
-	if !errors.Is(err, errHelp) {
-		t.Fatalf("err = %v, want errHelp", err)
+	_, err := ParseConfig([]string{"--help"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, ErrHelp) {
+		t.Fatalf("err = %v, want ErrHelp", err)
 	}
 	for _, v := range []string{"TWEETWIRE_ADDR", "TWEETWIRE_SOURCE", "TWEETWIRE_TRACK", "TWEETWIRE_REPLAY_FILE", "TWEETWIRE_REPLAY_RATE", "TWEETWIRE_REPLAY_LOOP", "TWEETWIRE_DEMO_RATE", "TWEETWIRE_BACKLOG", "TWEETWIRE_DATA_DIR", "TWEETWIRE_ALLOWED_ORIGINS", "MONGODB_URI", "TWEETWIRE_EVENT", "TWEETWIRE_EVENT_END", "TWEETWIRE_ADMIN_TOKEN", "REDIS_URL"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("--help does not mention %s", v)
 		}
+	}
+	for _, sub := range []string{"stats", "db", "healthcheck"} {
+		if !strings.Contains(out.String(), "tweetwire "+sub) {
+			t.Errorf("--help does not list the subcommand %s", sub)
+		}
+	}
+	for _, k := range sourceKinds {
+		if !strings.Contains(out.String(), k.name) {
+			t.Errorf("--help does not name the source %s", k.name)
+		}
+	}
+}
+
+// Each source's own flags are read from its variables, including the
+// names the services use for their credentials.
+func TestSourceFlagsFromTheirVariables(t *testing.T) {
+	env := map[string]string{"X_BEARER_TOKEN": "AAAA🔑", "TWEETWIRE_X_API_URL": "http://127.0.0.1:1/", "MASTODON_TOKEN": "m"}
+	var out bytes.Buffer
+	_, err := ParseConfig([]string{"--help"}, func(k string) string { return env[k] }, &out)
+	if !errors.Is(err, ErrHelp) {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"X_BEARER_TOKEN", "TWITTER_CONSUMER_KEY", "MASTODON_TOKEN", "TWEETWIRE_BLUESKY_JETSTREAM_URL"} {
+		if !strings.Contains(out.String(), v) {
+			t.Errorf("--help does not mention %s", v)
+		}
+	}
+	cfg, err := parseAndBuild([]string{"--source", "x", "--track", "#GoConf"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("x from its variables: %v", err)
+	}
+	if cfg.SourceName != "x" || cfg.Source == nil {
+		t.Fatalf("source = %q %v", cfg.SourceName, cfg.Source)
 	}
 }

@@ -1,14 +1,14 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
+	"github.com/tweetwire/tweetwire/server/app"
 	"github.com/tweetwire/tweetwire/server/stats"
 )
 
@@ -16,35 +16,30 @@ import (
 // same database the server uses. With the embedded store, stop the server
 // first: the embedded database has one process at a time.
 func runStats(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	var cfg Config
-	var event, format string
-	fs := flag.NewFlagSet("tweetwire stats", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	var event, format, dataDir, mongoURI string
+	fs := newFlagSet("tweetwire stats")
 	fs.StringVar(&event, "event", "", "the event to report (default: the latest)")
 	fs.StringVar(&format, "format", "text", "text, json or csv")
-	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "the data directory of the embedded store")
-	fs.StringVar(&cfg.MongoURI, "mongo-uri", "", "MongoDB to read (default: the embedded store under --data-dir)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	fs.StringVar(&dataDir, "data-dir", "./data", "the data directory of the embedded store")
+	fs.StringVar(&mongoURI, "mongo-uri", "", "MongoDB to read (default: the embedded store under --data-dir)")
+	fs.env("mongo-uri", "MONGODB_URI")
+	// Only the store's variables: TWEETWIRE_EVENT names the event the
+	// server records, not the one to report.
+	if err := fs.parse(args, storeVariables(getenv)); err != nil {
+		if errors.Is(err, ErrHelp) {
 			fmt.Fprintln(stdout, "Usage: tweetwire stats [--event NAME] [--format text|json|csv] [--data-dir DIR | --mongo-uri URI]")
+			fs.printFlags(stdout)
 			return 0
 		}
-		fmt.Fprintf(stderr, "tweetwire stats: %v: run tweetwire stats --help to see the flags\n", err)
+		fmt.Fprintf(stderr, "tweetwire stats: %v\n", err)
 		return 2
-	}
-	if cfg.MongoURI == "" {
-		cfg.MongoURI = getenv(envName("mongo-uri"))
-	}
-	if v := getenv(envName("data-dir")); v != "" && !flagGiven(fs, "data-dir") {
-		cfg.DataDir = v
 	}
 	if !slices.Contains(stats.Formats, format) {
 		fmt.Fprintf(stderr, "tweetwire stats: --format %q is not a format: use %s\n", format, strings.Join(stats.Formats, ", "))
 		return 2
 	}
 	log := newLogger(stderr, "warn")
-	db, err := openDatabase(ctx, cfg, log)
+	db, err := app.OpenDatabase(ctx, mongoURI, dataDir, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "tweetwire stats: %v\n", err)
 		return 1
@@ -62,8 +57,14 @@ func runStats(ctx context.Context, args []string, getenv func(string) string, st
 	return 0
 }
 
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
+// storeVariables passes on only the environment variables that say where
+// the store is.
+func storeVariables(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		switch name {
+		case "MONGODB_URI", "TWEETWIRE_DATA_DIR":
+			return getenv(name)
+		}
+		return ""
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package cluster
 
 import (
 	"context"
@@ -10,50 +10,27 @@ import (
 	"path/filepath"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// positions keeps where a resumable source stands (Jetstream's cursor, X's
-// backfill), so that the next run of it starts there instead of live: in
-// Redis with several nodes, for the next lease holder; in a file under
-// --data-dir alone, for the next start of this server.
-type positions interface {
-	load(ctx context.Context) (string, error)
-	save(ctx context.Context, pos string) error
-}
-
-// redisPositions keeps the position under one key per event.
-type redisPositions struct {
-	rdb *goredis.Client
-	key string
-}
-
-func (p redisPositions) load(ctx context.Context) (string, error) {
-	pos, err := p.rdb.Get(ctx, p.key).Result()
-	if errors.Is(err, goredis.Nil) {
-		return "", nil
-	}
-	return pos, err
-}
-
-func (p redisPositions) save(ctx context.Context, pos string) error {
-	return p.rdb.Set(ctx, p.key, pos, 24*time.Hour).Err()
-}
-
-// filePositions keeps positions in one small JSON file, by event and
-// source: a position means nothing to another source.
-type filePositions struct {
+// FilePositions keeps a lone node's positions in one small JSON file
+// (<data dir>/positions.json), by event and source: a position means
+// nothing to another source, and the next start of this server resumes
+// there.
+type FilePositions struct {
 	path string
 	key  string
 }
 
-func newFilePositions(dataDir, event, source string) filePositions {
-	return filePositions{path: filepath.Join(dataDir, "positions.json"), key: event + "/" + source}
+var _ Positions = FilePositions{}
+
+// NewFilePositions keeps the position of the named source for the named
+// event under dataDir.
+func NewFilePositions(dataDir, event, source string) FilePositions {
+	return FilePositions{path: filepath.Join(dataDir, "positions.json"), key: event + "/" + source}
 }
 
-func (p filePositions) read() (map[string]string, error) {
+func (p FilePositions) read() (map[string]string, error) {
 	b, err := os.ReadFile(p.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
@@ -68,7 +45,8 @@ func (p filePositions) read() (map[string]string, error) {
 	return all, nil
 }
 
-func (p filePositions) load(context.Context) (string, error) {
+// Load returns the saved position, "" when there is none.
+func (p FilePositions) Load(context.Context) (string, error) {
 	all, err := p.read()
 	if err != nil {
 		return "", err
@@ -78,7 +56,7 @@ func (p filePositions) load(context.Context) (string, error) {
 
 // save replaces the file whole (write, sync, rename), so a crash leaves
 // the old position or the new one, never half of either.
-func (p filePositions) save(_ context.Context, pos string) error {
+func (p FilePositions) Save(_ context.Context, pos string) error {
 	all, err := p.read()
 	if err != nil {
 		all = map[string]string{} // unreadable: this position replaces it
@@ -110,31 +88,31 @@ func (p filePositions) save(_ context.Context, pos string) error {
 	return nil
 }
 
-// resume starts r where the last run stood, if it was saved.
-func (c *cluster) resume(ctx context.Context, r tweet.Resumable) {
-	pos, err := c.positions.load(ctx)
+// resume starts src where its last run stood, if that was saved.
+func (r Runner) resume(ctx context.Context, src tweet.Resumable) {
+	pos, err := r.Positions.Load(ctx)
 	switch {
 	case err != nil:
-		c.log.Warn("cannot read where the source stood; it starts live", "err", err)
+		r.Logger.Warn("cannot read where the source stood; it starts live", "err", err)
 	case pos != "":
-		c.log.Info("resuming the source where it last stood", "position", pos)
-		r.ResumeFrom(pos)
+		r.Logger.Info("resuming the source where it last stood", "position", pos)
+		src.ResumeFrom(pos)
 	}
 }
 
 // keepPosition saves the source's position every second until ctx is
 // done, and once more then, so that a clean stop loses nothing.
-func (c *cluster) keepPosition(ctx context.Context, r tweet.Resumable) {
+func (r Runner) keepPosition(ctx context.Context, src tweet.Resumable) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	saved := ""
 	keep := func(ctx context.Context) {
-		pos := r.Position()
+		pos := src.Position()
 		if pos == "" || pos == saved {
 			return
 		}
-		if err := c.positions.save(ctx, pos); err != nil {
-			c.log.Warn("cannot save where the source stands", "err", err)
+		if err := r.Positions.Save(ctx, pos); err != nil {
+			r.Logger.Warn("cannot save where the source stands", "err", err)
 			return
 		}
 		saved = pos

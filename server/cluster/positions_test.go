@@ -1,4 +1,4 @@
-package main
+package cluster
 
 import (
 	"context"
@@ -11,25 +11,25 @@ import (
 func TestFilePositions(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	bsky := newFilePositions(dir, "GoConf", "bluesky")
-	x := newFilePositions(dir, "GoConf", "x")
-	if pos, err := bsky.load(ctx); pos != "" || err != nil {
+	bsky := NewFilePositions(dir, "GoConf", "bluesky")
+	x := NewFilePositions(dir, "GoConf", "x")
+	if pos, err := bsky.Load(ctx); pos != "" || err != nil {
 		t.Fatalf("before any save: %q, %v; want nothing", pos, err)
 	}
-	if err := bsky.save(ctx, "1700000000000000"); err != nil {
+	if err := bsky.Save(ctx, "1700000000000000"); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.save(ctx, "2026-11-26T00:00:00Z"); err != nil {
+	if err := x.Save(ctx, "2026-11-26T00:00:00Z"); err != nil {
 		t.Fatal(err)
 	}
-	if err := bsky.save(ctx, "1700000000000042"); err != nil {
+	if err := bsky.Save(ctx, "1700000000000042"); err != nil {
 		t.Fatal(err)
 	}
 	// Another source, or another event, has a position of its own.
-	for p, want := range map[filePositions]string{
-		bsky: "1700000000000042", x: "2026-11-26T00:00:00Z", newFilePositions(dir, "Other", "bluesky"): "",
+	for p, want := range map[FilePositions]string{
+		bsky: "1700000000000042", x: "2026-11-26T00:00:00Z", NewFilePositions(dir, "Other", "bluesky"): "",
 	} {
-		if got, err := p.load(ctx); got != want || err != nil {
+		if got, err := p.Load(ctx); got != want || err != nil {
 			t.Errorf("%s: %q, %v; want %q", p.key, got, err, want)
 		}
 	}
@@ -41,13 +41,13 @@ func TestFilePositions(t *testing.T) {
 	if err := os.WriteFile(bsky.path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bsky.load(ctx); err == nil || !strings.Contains(err.Error(), "remove it") {
+	if _, err := bsky.Load(ctx); err == nil || !strings.Contains(err.Error(), "remove it") {
 		t.Fatalf("load of a damaged file: %v; want an error saying what to do", err)
 	}
-	if err := bsky.save(ctx, "1700000000000099"); err != nil {
+	if err := bsky.Save(ctx, "1700000000000099"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := bsky.load(ctx); got != "1700000000000099" || err != nil {
+	if got, err := bsky.Load(ctx); got != "1700000000000099" || err != nil {
 		t.Fatalf("after replacing a damaged file: %q, %v", got, err)
 	}
 }

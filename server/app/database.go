@@ -1,38 +1,36 @@
-package main
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/hub"
-	"github.com/tweetwire/tweetwire/server/ingest"
+	"github.com/tweetwire/tweetwire/server/metrics"
 	"github.com/tweetwire/tweetwire/server/spool"
 	"github.com/tweetwire/tweetwire/server/store"
 	"github.com/tweetwire/tweetwire/server/store/embedded"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// database is the store and, without --mongo-uri, the embedded server
+// Database is the store and, without a MongoDB URI, the embedded server
 // behind it.
-type database struct {
+type Database struct {
 	*store.DB
 	embedded *embedded.Server
-	kind     string
+	// Kind is "mongodb" or "embedded", as /healthz says.
+	Kind string
 }
 
-// openDatabase connects to --mongo-uri, or starts the embedded store under
-// --data-dir and connects to that.
-func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database, error) {
-	d := &database{kind: "mongodb"}
-	uri := cfg.MongoURI
+// OpenDatabase connects to the MongoDB at mongoURI or, when it is empty,
+// starts the embedded store under dataDir and connects to that.
+func OpenDatabase(ctx context.Context, mongoURI, dataDir string, log *slog.Logger) (*Database, error) {
+	d := &Database{Kind: "mongodb"}
+	uri := mongoURI
 	if uri == "" {
-		dir := filepath.Join(cfg.DataDir, "db")
+		dir := filepath.Join(dataDir, "db")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("cannot create the data directory %s: %w: pass a writable --data-dir", dir, err)
 		}
@@ -40,7 +38,7 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database,
 		if err != nil {
 			return nil, fmt.Errorf("cannot start the embedded store in %s: %w: check that no other tweetwire uses this --data-dir", dir, err)
 		}
-		d.embedded, d.kind, uri = emb, "embedded", emb.URI()
+		d.embedded, d.Kind, uri = emb, "embedded", emb.URI()
 	}
 	// The embedded store is this process's alone (FerretDB on SQLite
 	// takes one process at a time), so the store may index posts in
@@ -48,7 +46,7 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database,
 	db, err := store.Open(ctx, store.Config{URI: uri, SoleWriter: d.embedded != nil, Logger: log.With("component", "store")})
 	if err != nil {
 		d.closeEmbedded()
-		if cfg.MongoURI != "" {
+		if mongoURI != "" {
 			// The URI may hold a password: say where, not what.
 			return nil, fmt.Errorf("cannot use the MongoDB at --mongo-uri: %w: check that it runs and the URI is right", err)
 		}
@@ -58,7 +56,7 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*database,
 	return d, nil
 }
 
-func (d *database) closeEmbedded() {
+func (d *Database) closeEmbedded() {
 	if d.embedded != nil {
 		_ = d.embedded.Close()
 	}
@@ -66,7 +64,7 @@ func (d *database) closeEmbedded() {
 
 // Close closes the connection, then the embedded server: closed the other
 // way round, FerretDB waits for the driver to go.
-func (d *database) Close(ctx context.Context) error {
+func (d *Database) Close(ctx context.Context) error {
 	err := d.DB.Close(ctx)
 	d.closeEmbedded()
 	return err
@@ -79,8 +77,8 @@ type writePath struct {
 	writer *spool.Writer
 }
 
-func openWritePath(ctx context.Context, cfg Config, db tweet.Writer, log *slog.Logger) (*writePath, error) {
-	dir := filepath.Join(cfg.DataDir, "spool")
+func openWritePath(ctx context.Context, dataDir string, db tweet.Writer, log *slog.Logger) (*writePath, error) {
+	dir := filepath.Join(dataDir, "spool")
 	q, err := spool.Open(dir, spool.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the spool in %s: %w: pass a writable --data-dir", dir, err)
@@ -101,43 +99,16 @@ func openWritePath(ctx context.Context, cfg Config, db tweet.Writer, log *slog.L
 	return &writePath{queue: q, writer: w}, nil
 }
 
-// seed loads the event's newest posts into the hub's history, and marks
-// them seen, so that backlog and since survive a restart and a source that
-// repeats them does not broadcast them twice.
-func seed(ctx context.Context, db tweet.Store, event string, n int, h *hub.Hub, p *ingest.Pipeline) error {
-	posts, err := db.Recent(ctx, event, n, "")
-	if err != nil {
-		return fmt.Errorf("load the newest posts: %w", err)
-	}
-	slices.Reverse(posts) // the hub wants oldest first
-	msgs := make([]*hub.Message, 0, len(posts))
-	ids := make([]string, 0, len(posts))
-	for _, t := range posts {
-		m, err := ingest.Encode(t)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-		ids = append(ids, t.ID)
-	}
-	h.Seed(msgs)
-	p.Remember(ids...)
-	return nil
-}
-
-// errEventEnded stops the source when the event ends.
-var errEventEnded = errors.New("the event has ended")
-
 // storedCounter counts the posts the database took, for /metrics.
 type storedCounter struct {
 	tweet.Writer
-	count func()
+	m *metrics.Metrics
 }
 
 func (s storedCounter) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	err := s.Writer.Save(ctx, event, t)
 	if err == nil {
-		s.count()
+		s.m.Stored()
 	}
 	return err
 }

@@ -1,0 +1,448 @@
+// Package app is the Tweetwire server as one value: New opens its parts in
+// order (listener, database, write path, hub, cluster, pipeline, Socket.IO,
+// HTTP), Run runs them, and Close stops them in the opposite direction of
+// the data: the source first, then the clients, then the write path, then
+// the database, under one deadline. The command in server/cmd/tweetwire,
+// the end-to-end tests and the benchmarks' servers all build this one
+// value, so they cannot drift apart.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/tweetwire/tweetwire/server/benchmode"
+	"github.com/tweetwire/tweetwire/server/cluster"
+	"github.com/tweetwire/tweetwire/server/hub"
+	"github.com/tweetwire/tweetwire/server/ingest"
+	"github.com/tweetwire/tweetwire/server/metrics"
+	"github.com/tweetwire/tweetwire/server/redis"
+	"github.com/tweetwire/tweetwire/server/socketio"
+	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/web"
+)
+
+// Config is what the server is told. Zero values mean the default where one
+// is given.
+type Config struct {
+	// Addr is the address to listen on (":8124" when empty); Listener,
+	// when set, is used instead (tests pass one on 127.0.0.1:0).
+	Addr     string
+	Listener net.Listener
+
+	// Source is where posts come from; SourceName is its --source name,
+	// under which its position is kept.
+	Source     tweet.Source
+	SourceName string
+	// Event names the occasion posts are stored under; Track is its
+	// terms. EventEnd, when set, ends it and stops the source then.
+	Event    string
+	Track    []string
+	EventEnd time.Time
+
+	// Backlog is how many recent posts a new client receives: 0 is the
+	// default (50), negative none.
+	Backlog int
+	// ClientQueue is how many messages wait per client before it is
+	// dropped as too slow (default 1024).
+	ClientQueue int
+	// AllowedOrigins are browser origins allowed besides the page's own
+	// and the bundled extension (canonical, as web.ParseOrigin gives).
+	AllowedOrigins []string
+
+	// DataDir holds the spool, saved source positions and, without
+	// MongoURI, the embedded store.
+	DataDir  string
+	MongoURI string
+	// AdminToken is the bearer token POST /api/event/end requires.
+	AdminToken string
+
+	// RedisURL, when set, shares the wall with the other nodes on that
+	// Redis: NodeID names this one, LeaseTTL is how long a dead node
+	// keeps the source (default 5 s).
+	RedisURL string
+	NodeID   string
+	LeaseTTL time.Duration
+
+	// Bench serves the benchmark endpoints (never on a public server).
+	Bench bool
+
+	// SocketIO builds the Socket.IO server; nil builds server/socketio's.
+	// The benchmarks put another library behind the same seam.
+	SocketIO func(socketio.Config) SocketServer
+	// Wrap, when set, wraps the server's routes (the benchmarks add
+	// /debug/pprof/).
+	Wrap func(http.Handler) http.Handler
+
+	Logger *slog.Logger
+}
+
+// SocketServer is what the application needs of a Socket.IO server.
+type SocketServer interface {
+	http.Handler
+	// Run accepts connections until ctx is done, then closes them.
+	Run(ctx context.Context) error
+	// Clients counts the connected clients by transport.
+	Clients() map[string]int
+}
+
+// SeedPosts is how many stored posts are loaded at start-up for backlog,
+// since and duplicate detection, and how many a Redis broker keeps for a
+// node that joins.
+const SeedPosts = 1000
+
+// errEventEnded stops the source when the event ends.
+var errEventEnded = errors.New("the event has ended")
+
+// App is a running Tweetwire server.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	event tweet.EventInfo
+
+	ln       net.Listener
+	db       *Database
+	metrics  *metrics.Metrics
+	write    *writePath
+	hub      *hub.Hub
+	broker   cluster.Broker
+	runner   cluster.Runner
+	rdb      *goredis.Client // with RedisURL
+	pipeline *ingest.Pipeline
+	sio      SocketServer
+	srv      *http.Server
+	endTimer *time.Timer
+
+	// Each part runs under a context of its own, so that Close can stop
+	// them one after the other. The source's also ends with the event,
+	// while the wall goes on serving.
+	srcCtx       context.Context
+	stopSource   context.CancelCauseFunc
+	clientsCtx   context.Context
+	stopClients  context.CancelFunc
+	writerCtx    context.Context
+	stopWriter   context.CancelFunc
+	source       sync.WaitGroup
+	clients      sync.WaitGroup
+	writer       sync.WaitGroup
+	failed       chan error
+	startOnce    sync.Once
+	closeOnce    sync.Once
+	closeErr     error
+	closeOnError []func()
+}
+
+// New opens every part of the server in order. On an error it closes what
+// it opened and says what to fix.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	if cfg.Source == nil {
+		return nil, errors.New("app: no source: Config.Source is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8124"
+	}
+	if cfg.Backlog == 0 {
+		cfg.Backlog = 50
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, failed: make(chan error, 2)}
+	defer func() {
+		if err != nil {
+			for i := len(a.closeOnError) - 1; i >= 0; i-- {
+				a.closeOnError[i]()
+			}
+		}
+	}()
+	onError := func(f func()) { a.closeOnError = append(a.closeOnError, f) }
+	log := a.log
+
+	a.ln = cfg.Listener
+	if a.ln == nil {
+		if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("cannot listen on %s: %w: pick a free port with --addr", cfg.Addr, err)
+		}
+	}
+	onError(func() { _ = a.ln.Close() })
+
+	if a.db, err = OpenDatabase(ctx, cfg.MongoURI, cfg.DataDir, log); err != nil {
+		return nil, err
+	}
+	onError(func() { a.closeDatabase(context.Background()) })
+	if a.event, err = a.db.StartEvent(ctx, cfg.Event, cfg.Track, time.Now().UTC()); err != nil {
+		return nil, fmt.Errorf("cannot record the event %q: %w", cfg.Event, err)
+	}
+
+	// Metrics first: the write path counts what it stores from the start
+	// (a spool drained now); the readings are watched once their parts
+	// exist.
+	a.metrics = metrics.New()
+	if a.write, err = openWritePath(ctx, cfg.DataDir, storedCounter{Writer: a.db, m: a.metrics}, log); err != nil {
+		return nil, err
+	}
+	onError(func() { _ = a.write.queue.Close() })
+
+	backlog := cfg.Backlog
+	if backlog < 0 {
+		backlog = -1 // the hub reads 0 as "default"
+	}
+	a.hub = hub.New(hub.Config{Backlog: backlog, QueueSize: cfg.ClientQueue})
+	if err := a.joinCluster(); err != nil {
+		return nil, err
+	}
+	onError(a.closeCluster)
+
+	a.pipeline = ingest.New(a.broker, ingest.Config{
+		Store:  a.write.writer,
+		Event:  a.event.Name,
+		OnPost: func(t *tweet.Tweet) { a.metrics.Ingested(t.Source) },
+		Logger: log.With("component", "ingest"),
+	})
+	// Listen to the other nodes before reading the store, so that a post
+	// published in between is not missed.
+	subCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := a.broker.Subscribe(subCtx); err != nil {
+		log.Error("redis unreachable at start-up; serving this node's clients until it is back", "err", err)
+	}
+	cancel()
+	if err := ingest.Seed(ctx, a.db, a.event.Name, SeedPosts, a.hub, a.pipeline); err != nil {
+		return nil, fmt.Errorf("cannot read the store: %w", err)
+	}
+	cluster.Replay(ctx, a.broker, a.hub, a.pipeline.Remember, log.With("component", "cluster"))
+
+	a.srcCtx, a.stopSource = context.WithCancelCause(context.Background())
+	a.clientsCtx, a.stopClients = context.WithCancel(context.Background())
+	a.writerCtx, a.stopWriter = context.WithCancel(context.Background())
+	if !cfg.EventEnd.IsZero() {
+		a.endTimer = time.AfterFunc(time.Until(cfg.EventEnd), func() {
+			log.Info("the event ends now (--event-end)", "event", a.event.Name)
+			a.endEvent(cfg.EventEnd)
+		})
+	}
+
+	sioConfig := socketio.Config{
+		Hub:         a.hub,
+		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins),
+		OnWrite: func(msg *hub.Message) {
+			if msg.Event == hub.EventTweet {
+				a.metrics.FanOut(msg.Ingested)
+			}
+		},
+		Logger: log.With("component", "socketio"),
+	}
+	if cfg.SocketIO != nil {
+		a.sio = cfg.SocketIO(sioConfig)
+	} else {
+		a.sio = socketio.New(sioConfig)
+	}
+	a.metrics.Watch(metrics.Sources{
+		Clients:     a.sio.Clients,
+		Dropped:     a.hub.Dropped,
+		SpoolDepth:  func() int { return a.write.writer.Health().Spooled },
+		Reconnects:  func() uint64 { return a.pipeline.Health().Reconnects },
+		LeaseHolder: a.runner.Lease.Holding,
+	})
+	var handler http.Handler = web.Handler(web.Config{
+		SocketIO: a.sio,
+		Logger:   log,
+		Metrics:  a.metrics.Handler(),
+		Bench:    a.benchHandler(),
+		API: &web.APIConfig{
+			Store:      a.db,
+			Event:      a.event.Name,
+			AdminToken: cfg.AdminToken,
+			OnEnd:      func(tweet.EventInfo) { a.stopSource(errEventEnded) },
+			Logger:     log.With("component", "api"),
+		},
+		Health: func() web.HealthReport { return a.Health() },
+	})
+	if cfg.Wrap != nil {
+		handler = cfg.Wrap(handler)
+	}
+	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	return a, nil
+}
+
+// joinCluster makes this node a cluster of one, or a member of the one on
+// cfg.RedisURL.
+func (a *App) joinCluster() error {
+	cfg := a.cfg
+	if cfg.RedisURL == "" {
+		a.broker = cluster.MemoryBroker{Hub: a.hub}
+		a.runner = cluster.Runner{Lease: cluster.Alone{}, Positions: cluster.NewFilePositions(cfg.DataDir, a.event.Name, cfg.SourceName), Logger: a.log}
+		return nil
+	}
+	opts, err := goredis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		// The URL may hold a password: do not repeat it.
+		return fmt.Errorf("--redis-url is not a valid Redis URL: write it like redis://[:password@]host:6379/0")
+	}
+	a.rdb = goredis.NewClient(opts)
+	log := a.log.With("component", "redis", "node", cfg.NodeID)
+	a.broker = redis.NewBroker(a.rdb, "tweetwire:posts:"+a.event.Name, SeedPosts, a.hub, log)
+	a.runner = cluster.Runner{
+		Lease:     redis.NewLease(a.rdb, "tweetwire:lease:"+a.event.Name, cfg.NodeID, cfg.LeaseTTL, log),
+		Positions: redis.NewPositions(a.rdb, "tweetwire:position:"+a.event.Name),
+		Logger:    log,
+	}
+	return nil
+}
+
+var (
+	_ cluster.Broker    = (*redis.Broker)(nil)
+	_ cluster.Lease     = (*redis.Lease)(nil)
+	_ cluster.Positions = redis.Positions{}
+)
+
+func (a *App) closeCluster() {
+	if a.rdb != nil {
+		_ = a.rdb.Close()
+	}
+}
+
+func (a *App) benchHandler() http.Handler {
+	if !a.cfg.Bench {
+		return nil
+	}
+	a.log.Warn("benchmark mode: anyone who reaches this server can make it publish posts")
+	return benchmode.Handler(benchmode.Config{
+		Broker:  a.broker,
+		Context: a.clientsCtx,
+		Clients: func() int {
+			n := 0
+			for _, c := range a.sio.Clients() {
+				n += c
+			}
+			return n
+		},
+	})
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// Event is the event the server follows, as it was when the server
+// started.
+func (a *App) Event() tweet.EventInfo { return a.event }
+
+// Run serves until ctx is done (it then returns nil; Close stops the
+// parts) or the server cannot go on (it returns why).
+func (a *App) Run(ctx context.Context) error {
+	a.startOnce.Do(a.start)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-a.failed:
+		return err
+	}
+}
+
+func (a *App) start() {
+	log := a.log
+	log.Info("listening", "addr", a.ln.Addr().String(), "source", a.cfg.SourceName, "event", a.event.Name, "store", a.db.Kind)
+	a.writer.Go(func() { a.write.writer.Run(a.writerCtx) })
+	a.clients.Go(func() {
+		if err := a.sio.Run(a.clientsCtx); err != nil {
+			a.failed <- fmt.Errorf("socket.io server stopped: %w", err)
+		}
+	})
+	a.clients.Go(func() { _ = a.broker.Run(a.clientsCtx) })
+	a.clients.Go(func() {
+		if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+			a.failed <- fmt.Errorf("http server: %w", err)
+		}
+	})
+	a.source.Go(func() {
+		a.pipeline.SetState(tweet.StateStarting, nil)
+		a.runner.Run(a.srcCtx, a.cfg.Source, a.pipeline, func(ctx context.Context) {
+			err := a.cfg.Source.Run(ctx, a.pipeline)
+			switch {
+			case errors.Is(context.Cause(a.srcCtx), errEventEnded):
+				a.pipeline.SetState(tweet.StateFinished, errEventEnded)
+			case err != nil && ctx.Err() == nil:
+				// The page keeps serving what it has; /healthz says
+				// why the stream stopped.
+				a.pipeline.SetState(tweet.StateFailed, err)
+				log.Error("source stopped", "err", err)
+			}
+		})
+	})
+}
+
+// endEvent records the end of the event and stops the source.
+func (a *App) endEvent(at time.Time) {
+	if _, err := a.db.EndEvent(context.Background(), a.event.Name, at); err != nil {
+		a.log.Error("cannot record the end of the event", "event", a.event.Name, "err", err)
+	}
+	a.stopSource(errEventEnded)
+}
+
+// closeTimeout bounds each step of Close that waits on the network or the
+// disk when the caller's context has no deadline.
+const closeTimeout = 5 * time.Second
+
+// Close stops the server: the source first, so that nothing new comes in;
+// then the clients and the HTTP server; then the write path, which writes
+// back to the database what it can within the deadline; then the
+// database. Every post the source emitted is then in the database or in
+// the spool. ctx bounds the whole; Close may be called once Run returned,
+// or instead of Run.
+func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 4*closeTimeout)
+			defer cancel()
+		}
+		if a.endTimer != nil {
+			a.endTimer.Stop()
+		}
+		a.stopSource(nil)
+		a.source.Wait()
+
+		// Socket.IO first: hijacked WebSockets outlive Shutdown.
+		a.stopClients()
+		shutdownCtx, cancel := context.WithTimeout(ctx, closeTimeout)
+		err := a.srv.Shutdown(shutdownCtx)
+		cancel()
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		_ = a.ln.Close() // when Run never served on it
+		a.clients.Wait()
+
+		a.stopWriter()
+		a.writer.Wait()
+		drainCtx, cancel := context.WithTimeout(ctx, closeTimeout)
+		_ = a.write.writer.Drain(drainCtx)
+		cancel()
+		_ = a.write.queue.Close()
+		a.endEvent(time.Now().UTC())
+
+		a.closeCluster()
+		a.closeDatabase(ctx)
+		a.log.Info("stopped")
+		a.closeErr = err
+	})
+	return a.closeErr
+}
+
+// closeDatabase closes the database within ctx's deadline, or 10 s.
+func (a *App) closeDatabase(ctx context.Context) {
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if d, ok := ctx.Deadline(); ok {
+		closeCtx, cancel = context.WithDeadline(closeCtx, d)
+		defer cancel()
+	}
+	_ = a.db.Close(closeCtx)
+}

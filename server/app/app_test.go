@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// burst is a source that emits its posts at once, then waits for the end.
+type burst struct{ posts []tweet.Tweet }
+
+func (b burst) Run(ctx context.Context, sink tweet.Sink) error {
+	sink.SetState(tweet.StateRunning, nil)
+	for _, p := range b.posts {
+		if err := sink.Emit(ctx, tweet.Post(p)); err != nil {
+			return nil
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// worldPosts are n posts with the text people write: emoji, accents, CJK,
+// right-to-left scripts and markup.
+func worldPosts(n int) []tweet.Tweet {
+	texts := []string{"Keynote 🎉🚀 #GoConf", "Café crème à Zürich — ça marche", "東京からこんにちは、ゴーファー", "مرحبا بالعالم #GoConf", "<b>bold</b> &amp; <script>alert(1)</script>"}
+	t0 := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+	out := make([]tweet.Tweet, n)
+	for i := range out {
+		out[i] = tweet.Tweet{ID: fmt.Sprintf("demo:%d", i), Source: "demo", User: fmt.Sprintf("zoë%d", i%3), Name: "Zoë 👩‍💻",
+			Text: texts[i%len(texts)], CreatedAt: t0.Add(time.Duration(i) * time.Second), Hashtags: []string{"goconf"}}
+	}
+	return out
+}
+
+func testConfig(t *testing.T, dir string, src tweet.Source) Config {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Listener: ln, Source: src, SourceName: "demo", Event: "GoConf 2026", DataDir: dir,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// Every post the source emitted is stored once Close returns, and the
+// parts close in order: a second application can open the same data
+// directory at once.
+func TestCloseLeavesEveryPostStored(t *testing.T) {
+	dir := t.TempDir()
+	posts := worldPosts(40)
+	ctx := context.Background()
+	a, err := New(ctx, testConfig(t, dir, burst{posts}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(runCtx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for a.Health().Source.Posts < uint64(len(posts)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the source's posts never went through: %+v", a.Health())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	again, err := New(ctx, testConfig(t, dir, burst{}))
+	if err != nil {
+		t.Fatalf("reopening the data directory after Close: %v", err)
+	}
+	defer again.Close(ctx)
+	stored, err := again.db.Recent(ctx, "GoConf 2026", 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(posts) {
+		t.Fatalf("stored %d posts, want %d", len(stored), len(posts))
+	}
+	byID := map[string]tweet.Tweet{}
+	for _, p := range stored {
+		byID[p.ID] = p
+	}
+	for _, p := range posts {
+		if got := byID[p.ID]; got.Text != p.Text || got.Name != p.Name {
+			t.Errorf("post %s stored as %q by %q, want %q by %q", p.ID, got.Text, got.Name, p.Text, p.Name)
+		}
+	}
+	// The restarted server seeds its hub from the store.
+	if got := len(again.hub.Recent(100)); got != len(posts) {
+		t.Errorf("the restarted hub holds %d posts, want %d", got, len(posts))
+	}
+}
+
+// New closes what it opened when a later part cannot open: nothing of the
+// embedded store, the driver or the spool is left running, and the data
+// directory is free for the next try.
+func TestNewClosesWhatItOpenedOnError(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := testConfig(t, dir, burst{})
+	before := goleak.IgnoreCurrent()
+	cfg.RedisURL = "redis://user:s3cret@[::1" // opens after the database, and is not a URL
+	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "--redis-url") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("New with a bad Redis URL: %v; want an error about --redis-url without the password", err)
+	}
+	goleak.VerifyNone(t, before)
+	a, err := New(ctx, testConfig(t, dir, burst{}))
+	if err != nil {
+		t.Fatalf("the data directory is still held after a failed New: %v", err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// /healthz says the same, typed, as it did untyped: the fields the
+// operators' checks and the tests read.
+func TestHealthOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	a, err := New(ctx, testConfig(t, t.TempDir(), burst{worldPosts(3)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer func() { stop(); _ = a.Close(ctx) }()
+	go func() { _ = a.Run(runCtx) }()
+	var body map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + a.Addr().String() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = nil
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/healthz = %d %v", resp.StatusCode, body)
+		}
+		if src, _ := body["source"].(map[string]any); src["posts"] == float64(3) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	store, _ := body["store"].(map[string]any)
+	writes, _ := store["writes"].(map[string]any)
+	clients, _ := body["clients"].(map[string]any)
+	src, _ := body["source"].(map[string]any)
+	if body["status"] != "ok" || body["event"] != "GoConf 2026" || store["database"] != "embedded" || writes["state"] != "ok" ||
+		src["state"] != "running" || src["posts"] != float64(3) || clients["websocket"] != float64(0) || body["cluster"] != nil {
+		t.Errorf("/healthz = %v", body)
+	}
+}
