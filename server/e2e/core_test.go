@@ -30,12 +30,12 @@ func TestEveryTransportReceivesEveryPostOnceInOrder(t *testing.T) {
 	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
 	for tr, c := range procs {
 		t.Run(tr, func(t *testing.T) {
-			evs := c.waitUntil("all 300 posts on both clients", 30*time.Second, func(evs []clientEvent) bool {
+			c.waitUntil("all 300 posts on both clients", 30*time.Second, func(evs []clientEvent) bool {
 				got := received(evs)
 				return len(got[0]) >= len(ids) && len(got[1]) >= len(ids)
 			})
 			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
-			evs = c.snapshot()
+			evs := c.snapshot()
 			for client, got := range received(evs) {
 				if strings.Join(got, ",") != strings.Join(ids, ",") {
 					t.Errorf("client %d got %d ids, not the %d replayed ones once each in order; first difference at %d", client, len(got), len(ids), firstDiff(got, ids))

@@ -264,6 +264,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 		case ctx.Err() != nil:
 			return reconnect.Drop{Healthy: healthy}
 		case wd.Stalled():
+			//lint:ignore ST1005 Jetstream is a name, and the sentence starts with it.
 			return reconnect.Drop{Healthy: healthy, Err: fmt.Errorf("Jetstream sent nothing for %v", s.cfg.StallTimeout)}
 		case errors.Is(err, errTooLarge):
 			s.log.Warn("bluesky: skipping a message larger than 1 MiB")
@@ -298,6 +299,7 @@ func (s *Source) dialError(resp *http.Response, err error) reconnect.Drop {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "Jetstream at %s refused the connection (%s), though Jetstream needs no credentials: check --bluesky-jetstream-url and any proxy in between", where, resp.Status)}
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		//lint:ignore ST1005 Jetstream is a name, and the sentence starts with it.
 		return reconnect.Drop{Err: fmt.Errorf("Jetstream at %s answered %s", where, resp.Status)}
 	default:
 		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered %s instead of a Jetstream subscription: check --bluesky-jetstream-url (it looks like %s)", where, resp.Status, DefaultJetstreamURL)}

@@ -193,7 +193,7 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 		return repeat(ctx, b.cfg.calls, func() (string, error) {
 			page, err := db.Recent(ctx, eventName, pageSize, "")
 			if err == nil && len(page) != min(pageSize, n) {
-				err = fmt.Errorf("Recent returned %d posts, want %d", len(page), min(pageSize, n))
+				err = fmt.Errorf("the store's Recent returned %d posts, want %d", len(page), min(pageSize, n))
 			}
 			return "", err
 		})
@@ -230,7 +230,7 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 		return repeat(ctx, b.cfg.statsCalls, func() (string, error) {
 			s, err := db.Stats(ctx, eventName)
 			if err == nil && s.Total != int64(n) {
-				err = fmt.Errorf("Stats counted %d posts, want %d", s.Total, n)
+				err = fmt.Errorf("the store's Stats counted %d posts, want %d", s.Total, n)
 			}
 			return fmt.Sprintf("%s authors, %d-minute timeline", commas(s.Authors), len(s.Timeline)), err
 		})

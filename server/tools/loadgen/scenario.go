@@ -93,9 +93,6 @@ type result struct {
 	Err      string  `json:"error,omitempty"`
 }
 
-// complete says whether every expected delivery arrived.
-func (r result) complete() bool { return r.Err == "" && r.Expected > 0 && r.Delivered >= r.Expected }
-
 // runConfig tunes how runs ramp and wait.
 type runConfig struct {
 	RampRate    float64       // new clients per second
