@@ -12,6 +12,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/store"
 	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/tweet/tweettest"
 )
 
 // openPair opens one fresh database twice: indexed as the sole writer,
@@ -36,7 +37,7 @@ func openPair(t *testing.T) (indexed, scanned *store.DB) {
 // a millisecond, so that ids decide the order.
 func indexWorkload(n int, seed uint64) []tweet.Tweet {
 	r := rand.New(rand.NewPCG(seed, 1))
-	posts := fixture(n, seed)
+	posts := tweettest.Posts(n, seed)
 	for i := range posts {
 		if i > 0 && r.IntN(4) == 0 {
 			posts[i].CreatedAt = posts[r.IntN(i)].CreatedAt
@@ -72,7 +73,7 @@ func TestIndexMatchesScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			posts := indexWorkload(120, seed)
-			other := fixture(20, seed+100)
+			other := tweettest.Posts(20, seed+100)
 			for i := range other {
 				other[i].ID = "other-" + other[i].ID
 			}
@@ -186,7 +187,7 @@ func assertSame(t *testing.T, idx, scan *store.DB, when string) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: Stats differ", when)
-		compareStats(t, got, want)
+		tweettest.CompareStats(t, got, want)
 	}
 	nWant, err := scan.Count(ctx, "conf")
 	if err != nil {

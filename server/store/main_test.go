@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/tweetwire/tweetwire/server/store"
 	"github.com/tweetwire/tweetwire/server/store/embedded"
@@ -41,7 +42,15 @@ var soleWriter = flag.Bool("sole-writer", false, "open the stores of the tests w
 // the test.
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	name := fmt.Sprintf("t%d_%s", dbSeq.Add(1), strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	// A database name takes letters, digits and "_": the names of the
+	// shared contract tests (tweettest) hold commas and more.
+	safe := strings.Map(func(r rune) rune {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, t.Name())
+	name := fmt.Sprintf("t%d_%s", dbSeq.Add(1), safe)
 	if len(name) > 60 {
 		name = name[:60]
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,43 +14,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tweetwire/tweetwire/server/store"
-	"github.com/tweetwire/tweetwire/server/store/embedded"
 	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/tweet/tweettest"
 	"github.com/tweetwire/tweetwire/server/web"
 )
-
-// The API runs against the real store on an embedded FerretDB, one
-// database per test.
-var (
-	ferret *embedded.Server
-	dbSeq  atomic.Int64
-)
-
-func TestMain(m *testing.M) {
-	srv, stop, err := embedded.StartTemp("tweetwire-web-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ferret = srv
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
 
 var t0 = time.Date(2024, 5, 17, 9, 0, 0, 0, time.UTC)
 
 // fixture is a store holding n posts of event "conf" (one a second, ids
-// p000...) and three of event "other".
-func fixture(t *testing.T, n int) *store.DB {
+// p000...) and three of event "other". The API runs against the in-memory
+// store: these tests are about HTTP (parameters, statuses, paging links,
+// the cache), and tweettest.TestStore holds the real store to the same
+// contract.
+func fixture(t *testing.T, n int) *tweettest.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := store.Open(ctx, store.Config{URI: ferret.URI(), Database: fmt.Sprintf("web%d", dbSeq.Add(1))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
+	db := tweettest.NewStore()
 	t.Cleanup(func() { _ = db.Close(context.Background()) })
 	if _, err := db.StartEvent(ctx, "other", nil, t0.Add(-time.Hour)); err != nil {
 		t.Fatal(err)

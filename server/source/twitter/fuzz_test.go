@@ -19,7 +19,7 @@ import (
 // the end of the body as a dropped connection, never a fatal one, and what
 // it emits must satisfy the tweet.Tweet invariants.
 func FuzzRead(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("..", "twitterv1", "testdata", "*.jsonl"))
+	files, err := filepath.Glob(filepath.Join("..", "internal", "twitterv1", "testdata", "*.jsonl"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no twitterv1 fixtures: %v", err)
 	}

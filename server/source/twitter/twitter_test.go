@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,6 +80,24 @@ func start(t *testing.T, mod func(*twitter.Config)) *run {
 
 var must = sourcetest.Must
 
+// source is what the shared scenarios of sourcetest need of this source.
+var source = sourcetest.Adapter{
+	Start: func(t *testing.T, o sourcetest.Options) *sourcetest.Live {
+		return start(t, func(c *twitter.Config) {
+			if o.StallTimeout != 0 {
+				c.StallTimeout = o.StallTimeout
+			}
+			if o.Backoff != nil {
+				c.Backoff = o.Backoff
+			}
+			if o.URL != "" {
+				c.StreamURL = o.URL
+			}
+		}).Live
+	},
+	Post: status,
+}
+
 func TestStreamsPostsAndDeletesAndSkipsBadMessages(t *testing.T) {
 	t.Parallel()
 	r := start(t, nil)
@@ -124,86 +141,40 @@ func TestStreamsPostsAndDeletesAndSkipsBadMessages(t *testing.T) {
 	}
 }
 
+// The drops of Twitter's stream: a disconnect notice before the close,
+// no headers at all, and 420 as well as 429 for rate limiting.
 func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		// end ends the first connection.
-		end      func(c *streamtest.Conn) error
-		wantWait string // the backoff asked for
-		wantErr  string // in the reconnecting state
-	}{
-		{"server closes the stream", func(c *streamtest.Conn) error { must(t, c.Open("application/json")); return c.Close() }, "network", "Twitter closed the stream"},
-		{"disconnect notice then close", func(c *streamtest.Conn) error {
+	sourcetest.ReconnectsAfterEveryKindOfDrop(t, source, []sourcetest.Drop{
+		{Name: "server closes the stream", End: func(t *testing.T, c *streamtest.Conn) {
+			must(t, c.Open("application/json"))
+			must(t, c.Close())
+		}, WantWait: "network", WantErr: "Twitter closed the stream"},
+		{Name: "disconnect notice then close", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			must(t, c.Send(`{"disconnect":{"code":1,"stream_name":"x","reason":"Shutdown"}}`))
-			return c.Close()
-		}, "network", "disconnect notice 1 (Shutdown)"},
-		{"connection aborted mid-stream", func(c *streamtest.Conn) error {
+			must(t, c.Close())
+		}, WantWait: "network", WantErr: "disconnect notice 1 (Shutdown)"},
+		{Name: "connection aborted mid-stream", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			must(t, c.Write(`{"id_str":"5`))
-			return c.Drop()
-		}, "network", "broke off"},
-		{"stall: silence after the headers", func(c *streamtest.Conn) error {
+			must(t, c.Drop())
+		}, WantWait: "network", WantErr: "broke off"},
+		{Name: "stall: silence after the headers", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			<-c.Gone()
-			return nil
-		}, "network", "not even a keep-alive"},
-		{"stall: no headers at all", func(c *streamtest.Conn) error { <-c.Gone(); return nil }, "network", "not even a keep-alive"},
-		{"service unavailable", func(c *streamtest.Conn) error { return c.Reject(503, "text/plain", "over capacity") }, "http 503", "HTTP 503"},
-		{"rate limited (420)", func(c *streamtest.Conn) error { return c.Reject(420, "text/plain", "Enhance Your Calm") }, "http 420", "rate limiting"},
-		{"rate limited (429)", func(c *streamtest.Conn) error { return c.Reject(429, "text/plain", "") }, "http 429", "rate limiting"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			// A second, so that a loaded machine does not stall the
-			// second connection before the test sends on it.
-			r := start(t, func(c *twitter.Config) { c.StallTimeout = time.Second })
-			must(t, tt.end(r.Accept(t)))
-			c := r.Open(t)
-			if st, msg := r.Sink.LastMessage(); st != tweet.StateRunning && (st != tweet.StateReconnecting || !strings.Contains(msg, tt.wantErr)) {
-				t.Errorf("state = %s %q, want reconnecting with %q", st, msg, tt.wantErr)
-			}
-			must(t, c.Send(status(7, "back")))
-			sourcetest.WaitFor(t, "the post after reconnecting", func() bool { return len(r.Sink.IDs()) == 1 })
-			if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
-				t.Errorf("state after reconnecting = %s", st)
-			}
-			if waits := r.Backoff.Waits(); waits != tt.wantWait {
-				t.Errorf("backoff waits %q, want exactly %q", waits, tt.wantWait)
-			}
-			if !r.Sink.Saw(tweet.StateReconnecting, tt.wantErr) {
-				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.Logs)
-			}
-		})
-	}
+		}, WantWait: "network", WantErr: "not even a keep-alive"},
+		{Name: "stall: no headers at all", End: func(t *testing.T, c *streamtest.Conn) { <-c.Gone() }, WantWait: "network", WantErr: "not even a keep-alive"},
+		{Name: "service unavailable", End: func(t *testing.T, c *streamtest.Conn) { must(t, c.Reject(503, "text/plain", "over capacity")) }, WantWait: "http 503", WantErr: "HTTP 503"},
+		{Name: "rate limited (420)", End: func(t *testing.T, c *streamtest.Conn) { must(t, c.Reject(420, "text/plain", "Enhance Your Calm")) }, WantWait: "http 420", WantErr: "rate limiting"},
+		{Name: "rate limited (429)", End: func(t *testing.T, c *streamtest.Conn) { must(t, c.Reject(429, "text/plain", "")) }, WantWait: "http 429", WantErr: "rate limiting"},
+	}, nil)
 }
 
 // Keep-alives alone keep a quiet stream open: only silence is a stall.
 func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	t.Parallel()
-	r := start(t, func(c *twitter.Config) { c.StallTimeout = time.Second })
-	c := r.Open(t)
-	for range 25 { // 2.5 s, two and a half stall timeouts
-		must(t, c.KeepAlive())
-		time.Sleep(100 * time.Millisecond)
-	}
-	if n := r.srv.Requests(); n != 1 {
-		t.Fatalf("%d requests: a stream with keep-alives was dropped", n)
-	}
-	if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
-		t.Fatalf("state = %s", st)
-	}
-	select {
-	case <-c.Gone():
-	case <-time.After(5 * time.Second):
-		t.Fatal("a silent stream was not dropped")
-	}
-	r.Open(t)
-	if got := r.Backoff.String(); got != "reset,network" {
-		t.Errorf("backoff calls %q, want a reset on data and one network wait", got)
-	}
+	sourcetest.KeepAlivesKeepAQuietStreamOpen(t, source)
 }
 
 func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
@@ -228,20 +199,9 @@ func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
 			if tt.status != 0 {
 				must(t, r.Accept(t).Reject(tt.status, "application/json", `{"errors":[{"code":0,"message":"no"}]}`))
 			}
-			err := r.Wait(t, 10*time.Second)
-			if err == nil || tweet.ErrorCode(err) != tweet.EINVALID {
-				t.Fatalf("Run = %v, want an EINVALID error", err)
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Count(err.Error(), ". ") > 0 || strings.Contains(err.Error(), "\n") {
+			err := sourcetest.Fatal(t, r.Live, tt.wantErr...)
+			if strings.Count(err.Error(), ". ") > 0 {
 				t.Errorf("error %q is not one sentence", err)
-			}
-			if st, msg := r.Sink.LastMessage(); st != tweet.StateFailed || msg != err.Error() {
-				t.Errorf("state = %s %q, want failed with the error", st, msg)
 			}
 			if n := r.srv.Requests(); n != 1 {
 				t.Errorf("%d requests, want 1: no retry after a fatal answer", n)
@@ -289,17 +249,7 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 	t.Parallel()
 	check := func(t *testing.T, r *run, err error) {
 		t.Helper()
-		texts := r.Said()
-		if err != nil {
-			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
-		}
-		for _, secret := range []string{creds.ConsumerKey, creds.ConsumerSecret, creds.AccessToken, creds.AccessSecret} {
-			for _, text := range texts {
-				if strings.Contains(text, secret) {
-					t.Errorf("%q appears in %q", secret, text)
-				}
-			}
-		}
+		sourcetest.NoSecrets(t, r.Live, err, creds.ConsumerKey, creds.ConsumerSecret, creds.AccessToken, creds.AccessSecret)
 	}
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
@@ -309,10 +259,7 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 	})
 	t.Run("unreachable, malformed, stalled", func(t *testing.T) {
 		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		dead := "http://" + ln.Addr().String()
-		ln.Close()
+		dead := sourcetest.DeadURL(t)
 		r := start(t, func(c *twitter.Config) { c.StreamURL = dead; c.StallTimeout = 200 * time.Millisecond })
 		sourcetest.WaitFor(t, "a failed connection", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		check(t, r, nil)
@@ -346,35 +293,5 @@ func TestDefaultClientTimeoutIsLeftAlone(t *testing.T) {
 // goroutine behind (not even anaconda's).
 func TestShutdownLeavesNoGoroutine(t *testing.T) {
 	// Not parallel: goleak looks at every goroutine in the process.
-	tests := []struct {
-		name  string
-		setup func(t *testing.T, r *run)
-	}{
-		{"while streaming", func(t *testing.T, r *run) {
-			c := r.Open(t)
-			must(t, c.Send(status(1, "hi")))
-			sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
-		}},
-		{"while waiting for the response", func(t *testing.T, r *run) { r.Accept(t) }},
-		{"while waiting to reconnect", func(t *testing.T, r *run) {
-			must(t, r.Accept(t).Reject(503, "", ""))
-			sourcetest.WaitFor(t, "the reconnecting state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			r := start(t, func(c *twitter.Config) { c.Backoff = sourcetest.SlowBackoff{} })
-			tt.setup(t, r)
-			began := time.Now()
-			r.Cancel()
-			if err := r.Wait(t, 2*time.Second); err != nil {
-				t.Errorf("Run = %v after cancel, want nil", err)
-			}
-			if d := time.Since(began); d > time.Second {
-				t.Errorf("Run took %v to stop", d)
-			}
-			r.srv.Close()
-		})
-	}
+	sourcetest.ShutdownLeavesNoGoroutine(t, source)
 }

@@ -3,7 +3,6 @@ package x_test
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"reflect"
 	"sort"
 	"strings"
@@ -58,6 +57,24 @@ func start(t *testing.T, prepare func(*xtest.Server), mod func(*x.Config)) *run 
 }
 
 var must = sourcetest.Must
+
+// source is what the shared scenarios of sourcetest need of this source.
+var source = sourcetest.Adapter{
+	Start: func(t *testing.T, o sourcetest.Options) *sourcetest.Live {
+		return start(t, nil, func(c *x.Config) {
+			if o.StallTimeout != 0 {
+				c.StallTimeout = o.StallTimeout
+			}
+			if o.Backoff != nil {
+				c.Backoff = o.Backoff
+			}
+			if o.URL != "" {
+				c.APIURL = o.URL
+			}
+		}).Live
+	},
+	Post: func(id int, text string) string { return post(fmt.Sprint(id), text) },
+}
 
 func post(id, text string, rules ...string) string {
 	return xtest.Post{ID: id, Text: text, Username: "marta_codes", Name: "Marta", Hashtags: []string{"GoConf"}, RuleIDs: rules}.Line()
@@ -141,63 +158,42 @@ func TestSyncsItsOwnRulesThenStreams(t *testing.T) {
 	}
 }
 
+// The drops of X's stream: an operational disconnect, after which the
+// client hangs up by itself, and 429 for too many connections. The rules
+// are synced once, not per connection; a rules endpoint that is down is
+// retried like a stream.
 func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		end      func(t *testing.T, c *streamtest.Conn)
-		wantWait string
-		wantErr  string
-	}{
-		{"server closes the stream", func(t *testing.T, c *streamtest.Conn) {
+	sourcetest.ReconnectsAfterEveryKindOfDrop(t, source, []sourcetest.Drop{
+		{Name: "server closes the stream", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			must(t, c.Close())
-		}, "network", "X closed the stream"},
-		{"operational disconnect", func(t *testing.T, c *streamtest.Conn) {
+		}, WantWait: "network", WantErr: "X closed the stream"},
+		{Name: "operational disconnect", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			must(t, c.Send(xtest.OperationalDisconnect))
 			<-c.Gone() // the client hangs up by itself
-		}, "network", "operational reasons"},
-		{"connection aborted mid-stream", func(t *testing.T, c *streamtest.Conn) {
+		}, WantWait: "network", WantErr: "operational reasons"},
+		{Name: "connection aborted mid-stream", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			must(t, c.Write(`{"data":`))
 			must(t, c.Drop())
-		}, "network", "broke off"},
-		{"stall: silence after the headers", func(t *testing.T, c *streamtest.Conn) {
+		}, WantWait: "network", WantErr: "broke off"},
+		{Name: "stall: silence after the headers", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Open("application/json"))
 			<-c.Gone()
-		}, "network", "not even a keep-alive"},
-		{"service unavailable", func(t *testing.T, c *streamtest.Conn) {
+		}, WantWait: "network", WantErr: "not even a keep-alive"},
+		{Name: "service unavailable", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Reject(503, "application/json", `{"title":"Service Unavailable","detail":"try later"}`))
-		}, "http 503", "HTTP 503 Service Unavailable: Service Unavailable: try later"},
-		{"too many connections", func(t *testing.T, c *streamtest.Conn) {
+		}, WantWait: "http 503", WantErr: "HTTP 503 Service Unavailable: Service Unavailable: try later"},
+		{Name: "too many connections", End: func(t *testing.T, c *streamtest.Conn) {
 			must(t, c.Reject(429, "application/json", xtest.TooManyConnections))
-		}, "http 429", "maximum allowed connection limit"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			// A second, so that a loaded machine does not stall the
-			// second connection before the test sends on it.
-			r := start(t, nil, func(c *x.Config) { c.StallTimeout = time.Second })
-			tt.end(t, r.Accept(t))
-			c := r.Open(t)
-			must(t, c.Send(post("7", "back")))
-			sourcetest.WaitFor(t, "the post after reconnecting", func() bool { return len(r.Sink.IDs()) == 1 })
-			if st, _ := r.Sink.LastMessage(); st != tweet.StateRunning {
-				t.Errorf("state after reconnecting = %s", st)
-			}
-			if waits := r.Backoff.Waits(); waits != tt.wantWait {
-				t.Errorf("backoff waits %q, want exactly %q", waits, tt.wantWait)
-			}
-			if !r.Sink.Saw(tweet.StateReconnecting, tt.wantErr) {
-				t.Errorf("no reconnecting state saying %q; log:\n%s", tt.wantErr, r.Logs)
-			}
-			if n := r.srv.RuleRequests(); n != 2 {
-				t.Errorf("%d rules requests, want 2 (list, add): rules are synced once, not per connection", n)
-			}
-		})
-	}
+		}, WantWait: "http 429", WantErr: "maximum allowed connection limit"},
+	}, func(t *testing.T, l *sourcetest.Live) {
+		if n := l.Fake.(*xtest.Server).RuleRequests(); n != 2 {
+			t.Errorf("%d rules requests, want 2 (list, add): rules are synced once, not per connection", n)
+		}
+	})
 	t.Run("rules endpoint unavailable", func(t *testing.T) {
 		t.Parallel()
 		r := start(t, func(s *xtest.Server) { s.FailRules(503, `{"title":"Service Unavailable"}`) }, nil)
@@ -214,24 +210,7 @@ func TestReconnectsAfterEveryKindOfDrop(t *testing.T) {
 
 func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	t.Parallel()
-	r := start(t, nil, func(c *x.Config) { c.StallTimeout = time.Second })
-	c := r.Open(t)
-	for range 25 { // 2.5 s, two and a half stall timeouts
-		must(t, c.KeepAlive())
-		time.Sleep(100 * time.Millisecond)
-	}
-	if n := r.srv.Requests(); n != 1 {
-		t.Fatalf("%d requests: a stream with keep-alives was dropped", n)
-	}
-	select {
-	case <-c.Gone():
-	case <-time.After(5 * time.Second):
-		t.Fatal("a silent stream was not dropped")
-	}
-	r.Open(t)
-	if got := r.Backoff.String(); got != "reset,network" {
-		t.Errorf("backoff calls %q, want a reset on data and one network wait", got)
-	}
+	sourcetest.KeepAlivesKeepAQuietStreamOpen(t, source)
 }
 
 func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
@@ -267,21 +246,7 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 			if tt.stream != nil {
 				must(t, tt.stream(r.Accept(t)))
 			}
-			err := r.Wait(t, 10*time.Second)
-			if err == nil || tweet.ErrorCode(err) != tweet.EINVALID {
-				t.Fatalf("Run = %v, want an EINVALID error", err)
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q is not one line", err)
-			}
-			if st, msg := r.Sink.LastMessage(); st != tweet.StateFailed || msg != err.Error() {
-				t.Errorf("state = %s %q, want failed with the error", st, msg)
-			}
+			sourcetest.Fatal(t, r.Live, tt.wantErr...)
 			if n := r.srv.Requests(); n > 1 {
 				t.Errorf("%d stream requests: retried after a fatal answer", n)
 			}
@@ -325,15 +290,7 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 	t.Parallel()
 	check := func(t *testing.T, r *run, err error) {
 		t.Helper()
-		texts := r.Said()
-		if err != nil {
-			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
-		}
-		for _, text := range texts {
-			if strings.Contains(text, token) || strings.Contains(text, token[20:]) {
-				t.Errorf("the token appears in %q", text)
-			}
-		}
+		sourcetest.NoSecrets(t, r.Live, err, token, token[20:])
 	}
 	t.Run("refused, with the token echoed", func(t *testing.T) {
 		t.Parallel()
@@ -344,10 +301,7 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 	})
 	t.Run("unreachable, malformed, stalled, disconnected", func(t *testing.T) {
 		t.Parallel()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		dead := "http://" + ln.Addr().String()
-		ln.Close()
+		dead := sourcetest.DeadURL(t)
 		r := start(t, nil, func(c *x.Config) { c.APIURL = dead })
 		sourcetest.WaitFor(t, "a failed connection", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
 		check(t, r, nil)
@@ -366,37 +320,7 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 // goroutine behind.
 func TestShutdownLeavesNoGoroutine(t *testing.T) {
 	// Not parallel: goleak looks at every goroutine in the process.
-	tests := []struct {
-		name  string
-		setup func(t *testing.T, r *run)
-	}{
-		{"while streaming", func(t *testing.T, r *run) {
-			c := r.Open(t)
-			must(t, c.Send(post("1", "hi")))
-			sourcetest.WaitFor(t, "the post", func() bool { return len(r.Sink.IDs()) == 1 })
-		}},
-		{"while waiting for the response", func(t *testing.T, r *run) { r.Accept(t) }},
-		{"while waiting to reconnect", func(t *testing.T, r *run) {
-			must(t, r.Accept(t).Reject(503, "", ""))
-			sourcetest.WaitFor(t, "the reconnecting state", func() bool { st, _ := r.Sink.LastMessage(); return st == tweet.StateReconnecting })
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			r := start(t, nil, func(c *x.Config) { c.Backoff = sourcetest.SlowBackoff{} })
-			tt.setup(t, r)
-			began := time.Now()
-			r.Cancel()
-			if err := r.Wait(t, 10*time.Second); err != nil {
-				t.Errorf("Run = %v after cancel, want nil", err)
-			}
-			if d := time.Since(began); d > time.Second {
-				t.Errorf("Run took %v to stop", d)
-			}
-			r.srv.Close()
-		})
-	}
+	sourcetest.ShutdownLeavesNoGoroutine(t, source)
 }
 
 // A node that takes the stream over asks X for the posts it missed, once.

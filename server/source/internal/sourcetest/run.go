@@ -98,6 +98,10 @@ type Fake interface {
 	Accept(ctx context.Context) (*streamtest.Conn, error)
 	// Open accepts the next connection and opens its stream.
 	Open(ctx context.Context) (*streamtest.Conn, error)
+	// Requests is how many stream requests arrived, refused ones too.
+	Requests() int
+	// Close ends every stream and stops the fake.
+	Close()
 }
 
 // Live is a live source running in the background against a Fake, with
@@ -107,7 +111,8 @@ type Live struct {
 	Sink    *Sink
 	Backoff *Backoff
 	Logs    *Logs
-	fake    Fake
+	// Fake is the service the source runs against.
+	Fake Fake
 }
 
 // StartLive makes a source with newSource, which gets a recording
@@ -115,7 +120,7 @@ type Live struct {
 // ends, as Start does with 5 s to stop.
 func StartLive(t testing.TB, fake Fake, newSource func(reconnect.HTTPBackoff, *slog.Logger) (tweet.Source, error)) *Live {
 	t.Helper()
-	l := &Live{Sink: &Sink{}, Backoff: &Backoff{}, Logs: &Logs{}, fake: fake}
+	l := &Live{Sink: &Sink{}, Backoff: &Backoff{}, Logs: &Logs{}, Fake: fake}
 	src, err := newSource(l.Backoff, l.Logs.Logger())
 	if err != nil {
 		t.Fatal(err)
@@ -141,14 +146,14 @@ func (l *Live) Said() []string {
 // unless one comes within 10 s.
 func (l *Live) Open(t testing.TB) *streamtest.Conn {
 	t.Helper()
-	return l.await(t, l.fake.Open)
+	return l.await(t, l.Fake.Open)
 }
 
 // Accept returns the next connection, for the test to answer, and fails
 // the test at once unless one comes within 10 s.
 func (l *Live) Accept(t testing.TB) *streamtest.Conn {
 	t.Helper()
-	return l.await(t, l.fake.Accept)
+	return l.await(t, l.Fake.Accept)
 }
 
 func (l *Live) await(t testing.TB, next func(context.Context) (*streamtest.Conn, error)) *streamtest.Conn {

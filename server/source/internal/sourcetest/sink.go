@@ -1,8 +1,9 @@
 // Package sourcetest holds what the tests of the sources share: a Sink
 // that records what a source hands it, a log destination, a source
 // running in the background (against a fake stream, for the live ones),
-// backoffs for tests, fixtures, and the invariants every decoded event
-// must hold.
+// backoffs for tests, fixtures, the invariants every decoded event must
+// hold, and the scenarios every streaming source must survive
+// (scenarios.go).
 package sourcetest
 
 import (
