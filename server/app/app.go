@@ -106,7 +106,7 @@ var errEventEnded = errors.New("the event has ended")
 type App struct {
 	cfg   Config
 	log   *slog.Logger
-	event tweet.EventInfo
+	event tweet.Event
 
 	ln       net.Listener
 	db       *Database
@@ -233,7 +233,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Hub:         a.hub,
 		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins),
 		OnWrite: func(msg *hub.Message) {
-			if msg.Event == hub.EventTweet {
+			if msg.Kind == hub.KindTweet {
 				a.metrics.FanOut(msg.Ingested)
 			}
 		},
@@ -260,7 +260,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Store:      a.db,
 			Event:      a.event.Name,
 			AdminToken: cfg.AdminToken,
-			OnEnd:      func(tweet.EventInfo) { a.stopSource(errEventEnded) },
+			OnEnd:      func(tweet.Event) { a.stopSource(errEventEnded) },
 			Logger:     log.With("component", "api"),
 		},
 		Health: func() web.HealthReport { return a.Health() },
@@ -332,7 +332,7 @@ func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
 // Event is the event the server follows, as it was when the server
 // started.
-func (a *App) Event() tweet.EventInfo { return a.event }
+func (a *App) Event() tweet.Event { return a.event }
 
 // Run serves until ctx is done (it then returns nil; Close stops the
 // parts) or the server cannot go on (it returns why).

@@ -117,7 +117,7 @@ func Schedule(ctx context.Context, count int, rate float64, publish func() error
 func (s *server) post() *hub.Message {
 	i := s.published.Add(1) - 1
 	now := time.Now()
-	return &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("bench:%d", i), Data: PostJSON(i, now), Ingested: now}
+	return &hub.Message{Kind: hub.KindTweet, ID: fmt.Sprintf("bench:%d", i), Data: PostJSON(i, now), Ingested: now}
 }
 
 // PostJSON is the i-th bench post published at now: Tweetwire's wire

@@ -94,7 +94,7 @@ func Replay(ctx context.Context, b Broker, h *hub.Hub, remember func(ids ...stri
 	}
 	for _, m := range msgs {
 		_ = h.Publish(ctx, m)
-		if m.Event != hub.EventDelete {
+		if m.Kind != hub.KindDelete {
 			remember(m.ID)
 		}
 	}

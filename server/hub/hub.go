@@ -13,17 +13,18 @@ import (
 	"time"
 )
 
-// Event names on the wire, shared with every transport adapter.
+// Message kinds, which are also their Socket.IO event names on the wire,
+// shared with every transport adapter.
 const (
-	EventTweet   = "tweet"
-	EventDelete  = "delete"
-	EventBacklog = "backlog"
+	KindTweet   = "tweet"
+	KindDelete  = "delete"
+	KindBacklog = "backlog"
 )
 
 // Message is one broadcast, encoded once for all clients.
 type Message struct {
-	// Event is EventTweet or EventDelete.
-	Event string
+	// Kind is KindTweet or KindDelete.
+	Kind string
 	// ID is the post's id: the key for `since` and for deletes.
 	ID string
 	// Data is the event's JSON argument, encoded once by the publisher.
@@ -218,8 +219,8 @@ func (c *Client) Err() error {
 func (h *Hub) Publish(_ context.Context, m *Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch m.Event {
-	case EventDelete:
+	switch m.Kind {
+	case KindDelete:
 		if seq, ok := h.index[m.ID]; ok {
 			h.ring[seq%len(h.ring)] = nil
 			delete(h.index, m.ID)

@@ -9,7 +9,7 @@ import (
 )
 
 func post(i int) *Message {
-	return &Message{Event: EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(fmt.Sprintf(`{"id":"t:%d"}`, i))}
+	return &Message{Kind: KindTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(fmt.Sprintf(`{"id":"t:%d"}`, i))}
 }
 
 func ids(ms []*Message) []string {
@@ -77,7 +77,7 @@ func TestDeleteRemovesFromHistoryAndIsBroadcast(t *testing.T) {
 	h := New(Config{Backlog: 10})
 	publish(t, h, 0, 3)
 	c := h.Subscribe("", nil, nil)
-	if err := h.Publish(context.Background(), &Message{Event: EventDelete, ID: "t:1", Data: []byte(`{"id":"t:1"}`)}); err != nil {
+	if err := h.Publish(context.Background(), &Message{Kind: KindDelete, ID: "t:1", Data: []byte(`{"id":"t:1"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := drain(c); fmt.Sprint(got) != "[t:1]" {

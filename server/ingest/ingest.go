@@ -85,7 +85,7 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 }
 
 // Emit drops an event already seen, then encodes and publishes it.
-func (p *Pipeline) Emit(ctx context.Context, ev tweet.Event) error {
+func (p *Pipeline) Emit(ctx context.Context, ev tweet.Update) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (p *Pipeline) Health() Health {
 }
 
 // encode returns the dedupe key and the wire message for ev.
-func encode(ev tweet.Event) (string, *hub.Message, error) {
+func encode(ev tweet.Update) (string, *hub.Message, error) {
 	switch ev.Kind {
 	case tweet.KindPost:
 		t := ev.Tweet
@@ -195,7 +195,7 @@ func encode(ev tweet.Event) (string, *hub.Message, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("encode post %s: %w", t.ID, err)
 		}
-		return t.ID, &hub.Message{Event: hub.EventTweet, ID: t.ID, Data: data, Ingested: time.Now()}, nil
+		return t.ID, &hub.Message{Kind: hub.KindTweet, ID: t.ID, Data: data, Ingested: time.Now()}, nil
 	case tweet.KindDelete:
 		if ev.ID == "" {
 			return "", nil, tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be published")
@@ -206,7 +206,7 @@ func encode(ev tweet.Event) (string, *hub.Message, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("encode delete %s: %w", ev.ID, err)
 		}
-		return ev.ID, &hub.Message{Event: hub.EventDelete, ID: ev.ID, Data: data}, nil
+		return ev.ID, &hub.Message{Kind: hub.KindDelete, ID: ev.ID, Data: data}, nil
 	default:
 		return "", nil, tweet.Errorf(tweet.EINVALID, "unknown event kind %d", ev.Kind)
 	}

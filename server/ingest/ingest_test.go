@@ -24,7 +24,7 @@ func TestEmitDropsDuplicatesAndEncodesOnce(t *testing.T) {
 	p := New(rec, Config{Remember: 3})
 	ctx := context.Background()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))
-	events := []tweet.Event{
+	events := []tweet.Update{
 		tweet.Post(tweet.Tweet{ID: "t:1", User: "ada", CreatedAt: at}),
 		tweet.Post(tweet.Tweet{ID: "t:1", User: "ada", CreatedAt: at}), // a reconnect repeats it
 		tweet.Post(tweet.Tweet{ID: "t:2"}),
@@ -49,8 +49,8 @@ func TestEmitDropsDuplicatesAndEncodesOnce(t *testing.T) {
 	if tags, ok := first["hashtags"].([]any); !ok || len(tags) != 0 {
 		t.Errorf("hashtags = %#v, want []", first["hashtags"])
 	}
-	if rec.got[2].Event != hub.EventDelete || string(rec.got[2].Data) != `{"id":"t:1"}` {
-		t.Errorf("delete = %s %s", rec.got[2].Event, rec.got[2].Data)
+	if rec.got[2].Kind != hub.KindDelete || string(rec.got[2].Data) != `{"id":"t:1"}` {
+		t.Errorf("delete = %s %s", rec.got[2].Kind, rec.got[2].Data)
 	}
 	h := p.Health()
 	if h.Posts != 2 || h.Deletes != 1 || h.Duplicates != 2 {
@@ -75,7 +75,7 @@ func TestSeenSetForgetsOldest(t *testing.T) {
 
 func TestEmitRejectsBadEvents(t *testing.T) {
 	p := New(&recorder{}, Config{})
-	for _, ev := range []tweet.Event{{Kind: tweet.KindPost}, {Kind: tweet.KindDelete}, {Kind: 99, ID: "x"}} {
+	for _, ev := range []tweet.Update{{Kind: tweet.KindPost}, {Kind: tweet.KindDelete}, {Kind: 99, ID: "x"}} {
 		if err := p.Emit(context.Background(), ev); tweet.ErrorCode(err) != tweet.EINVALID {
 			t.Errorf("Emit(%+v) = %v, want an invalid-input error", ev, err)
 		}
@@ -129,7 +129,7 @@ func TestEmitStoresAfterPublishing(t *testing.T) {
 	p := New(rec, Config{Store: st, Event: "goconf", OnPost: func(t *tweet.Tweet) { counted = append(counted, t.ID) }})
 	p.Remember("t:old")
 	ctx := context.Background()
-	for _, ev := range []tweet.Event{
+	for _, ev := range []tweet.Update{
 		tweet.Post(tweet.Tweet{ID: "t:old"}), // stored before a restart
 		tweet.Post(tweet.Tweet{ID: "t:1"}),
 		tweet.Post(tweet.Tweet{ID: "t:1"}),

@@ -57,7 +57,7 @@ type envelope struct {
 // clients still get it: a wall that keeps serving its audience beats one
 // that waits for Redis.
 func (b *Broker) Publish(ctx context.Context, m *hub.Message) error {
-	env := envelope{Event: m.Event, ID: m.ID, Data: m.Data}
+	env := envelope{Event: m.Kind, ID: m.ID, Data: m.Data}
 	if !m.Ingested.IsZero() {
 		env.Ingested = m.Ingested.UnixNano()
 	}
@@ -127,7 +127,7 @@ func decode(payload string) *hub.Message {
 	if err := json.Unmarshal([]byte(payload), &env); err != nil || env.ID == "" || len(env.Data) == 0 {
 		return nil
 	}
-	m := &hub.Message{Event: env.Event, ID: env.ID, Data: env.Data}
+	m := &hub.Message{Kind: env.Event, ID: env.ID, Data: env.Data}
 	if env.Ingested != 0 {
 		m.Ingested = time.Unix(0, env.Ingested)
 	}

@@ -113,7 +113,7 @@ func TestBrokerReachesEveryNodeOnce(t *testing.T) {
 	// A stray message must not stop the broker.
 	client(t).Publish(ctx, channel, "not json")
 	for i := range 3 {
-		m := &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Now()}
+		m := &hub.Message{Kind: hub.KindTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Now()}
 		if err := brokers[i%2].Publish(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestBrokerServesLocalClientsWithoutRedis(t *testing.T) {
 	defer dead.Close()
 	b := NewBroker(dead, "x", 10, h, quiet)
 	c := h.Subscribe("", nil, nil)
-	if err := b.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "t:1", Data: []byte(`{}`)}); err != nil {
+	if err := b.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: "t:1", Data: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if ms, _ := c.Take(nil); len(ms) != 1 || ms[0].ID != "t:1" {
@@ -221,13 +221,13 @@ func TestRecentKeepsTheNewestForJoiningNodes(t *testing.T) {
 	channel := t.Name()
 	b := NewBroker(client(t), channel, 3, hub.New(hub.Config{}), quiet)
 	for i := range 4 {
-		m := &hub.Message{Event: hub.EventTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Unix(0, int64(i+1))}
+		m := &hub.Message{Kind: hub.KindTweet, ID: fmt.Sprintf("t:%d", i), Data: []byte(`{}`), Ingested: time.Unix(0, int64(i+1))}
 		if err := b.Publish(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
 	client(t).LPush(ctx, channel+":recent", "not json")
-	if err := b.Publish(ctx, &hub.Message{Event: hub.EventDelete, ID: "t:2", Data: []byte(`{"id":"t:2"}`)}); err != nil {
+	if err := b.Publish(ctx, &hub.Message{Kind: hub.KindDelete, ID: "t:2", Data: []byte(`{"id":"t:2"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	joined := NewBroker(client(t), channel, 3, hub.New(hub.Config{}), quiet)
@@ -237,7 +237,7 @@ func TestRecentKeepsTheNewestForJoiningNodes(t *testing.T) {
 	}
 	var desc []string
 	for _, m := range got {
-		desc = append(desc, m.Event+" "+m.ID)
+		desc = append(desc, m.Kind+" "+m.ID)
 	}
 	if want := "[tweet t:3 delete t:2]"; fmt.Sprint(desc) != want {
 		t.Fatalf("recent = %v, want %s (the newest 3 entries, one of them not a post)", desc, want)

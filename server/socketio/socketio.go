@@ -254,7 +254,7 @@ func (c *conn) wake() { go c.drain(false) }
 // session; the reader then ends the connection.
 func (c *conn) drain(first bool) {
 	if first {
-		if err := writeEvent(c.sess, hub.EventBacklog, hub.JSONArray(c.client.Backlog)); err != nil {
+		if err := writeEvent(c.sess, hub.KindBacklog, hub.JSONArray(c.client.Backlog)); err != nil {
 			c.s.log.Debug("backlog write failed; closing the connection", "sid", c.sess.ID(), "err", err)
 			_ = c.sess.Close()
 			return
@@ -294,7 +294,7 @@ func (c *conn) write(batch []*hub.Message) error {
 		return c.ws.writeFrames(batch)
 	}
 	for _, m := range batch {
-		if err := writeEvent(c.sess, m.Event, m.Data); err != nil {
+		if err := writeEvent(c.sess, m.Kind, m.Data); err != nil {
 			return err
 		}
 	}

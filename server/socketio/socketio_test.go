@@ -38,13 +38,13 @@ func (w *bufWriter) NextWriter(session.FrameType) (io.WriteCloser, error) {
 func TestFramesAreSocketIOEvents(t *testing.T) {
 	w := &bufWriter{}
 	backlog := hub.JSONArray([]*hub.Message{{Data: []byte(`{"id":"a"}`)}, {Data: []byte(`{"id":"b"}`)}})
-	if err := writeEvent(w, hub.EventBacklog, backlog); err != nil {
+	if err := writeEvent(w, hub.KindBacklog, backlog); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeEvent(w, hub.EventBacklog, hub.JSONArray(nil)); err != nil {
+	if err := writeEvent(w, hub.KindBacklog, hub.JSONArray(nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeEvent(w, hub.EventTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
+	if err := writeEvent(w, hub.KindTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{`2["backlog",[{"id":"a"},{"id":"b"}]]`, `2["backlog",[]]`, `2["tweet",{"id":"c","text":"\u003cb\u003e"}]`}
@@ -84,7 +84,7 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 	var batch []*hub.Message
 	for _, size := range []int{0, 110, 118, 119, 500, 65526, 65527, 70000} {
 		data := []byte(`"` + strings.Repeat("x", size) + `"`)
-		batch = append(batch, &hub.Message{Event: hub.EventTweet, ID: strconv.Itoa(size), Data: data})
+		batch = append(batch, &hub.Message{Kind: hub.KindTweet, ID: strconv.Itoa(size), Data: data})
 	}
 	if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 	if err := c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	big := []*hub.Message{{Event: hub.EventTweet, ID: "big", Data: []byte(`"` + strings.Repeat("y", 64<<20) + `"`)}}
+	big := []*hub.Message{{Kind: hub.KindTweet, ID: "big", Data: []byte(`"` + strings.Repeat("y", 64<<20) + `"`)}}
 	if err := c.writeFrames(big); err == nil {
 		t.Fatal("a 64 MB write to a client that reads nothing succeeded")
 	}
@@ -118,7 +118,7 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 // client's DISCONNECT ending the session.
 func TestSocketIOSession(t *testing.T) {
 	h := hub.New(hub.Config{Backlog: 5})
-	_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "a", Data: []byte(`{"id":"a"}`)})
+	_ = h.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: "a", Data: []byte(`{"id":"a"}`)})
 	s := New(Config{Hub: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -150,7 +150,7 @@ func TestSocketIOSession(t *testing.T) {
 	if got := s.Clients()["websocket"]; got != 1 {
 		t.Fatalf("Clients()[websocket] = %d, want 1", got)
 	}
-	_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "b", Data: []byte(`{"id":"b"}`)})
+	_ = h.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: "b", Data: []byte(`{"id":"b"}`)})
 	if got, want := read(), `42["tweet",{"id":"b"}]`; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}

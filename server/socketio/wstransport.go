@@ -166,7 +166,7 @@ var frameLists = sync.Pool{New: func() any { return new(net.Buffers) }}
 // wsFrame is m as an unmasked final WebSocket text frame holding the
 // Engine.IO MESSAGE of a Socket.IO EVENT: 42["<event>",<data>].
 func wsFrame(m *hub.Message) []byte {
-	n := len(`42["",]`) + len(m.Event) + len(m.Data)
+	n := len(`42["",]`) + len(m.Kind) + len(m.Data)
 	b := make([]byte, 0, 10+n)
 	b = append(b, 0x81) // FIN, text
 	switch {
@@ -180,7 +180,7 @@ func wsFrame(m *hub.Message) []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
 	b = append(b, `42["`...)
-	b = append(b, m.Event...)
+	b = append(b, m.Kind...)
 	b = append(b, `",`...)
 	b = append(b, m.Data...)
 	return append(b, ']')

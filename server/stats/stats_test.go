@@ -19,7 +19,7 @@ func sample() tweet.Stats {
 	first := tweet.Tweet{ID: "twitter:1", User: "ada", CreatedAt: t0.Add(5 * time.Second), Hashtags: []string{}}
 	last := tweet.Tweet{ID: "demo:9", User: "bob", CreatedAt: t0.Add(2*time.Minute + time.Second), Hashtags: []string{}}
 	return tweet.Stats{
-		Event:        tweet.EventInfo{Name: "gophercon", Terms: []string{"#gophercon", "golang"}, Start: t0},
+		Event:        tweet.Event{Name: "gophercon", Terms: []string{"#gophercon", "golang"}, Start: t0},
 		Total:        7,
 		Authors:      3,
 		Retweets:     2,
@@ -62,7 +62,7 @@ func TestText(t *testing.T) {
 		},
 		{
 			name:  "ended event without posts",
-			stats: tweet.Stats{Event: tweet.EventInfo{Name: "quiet", Start: t0, End: t0.Add(time.Hour)}},
+			stats: tweet.Stats{Event: tweet.Event{Name: "quiet", Start: t0, End: t0.Add(time.Hour)}},
 			want:  []string{"quiet (2024-05-17 09:00 UTC to 2024-05-17 10:00 UTC)", "Posts", "0"},
 			never: []string{"Top authors", "Peak"},
 		},

@@ -20,8 +20,8 @@ type eventDoc struct {
 	End   *time.Time `bson:"end,omitempty"`
 }
 
-func (d eventDoc) info() tweet.EventInfo {
-	e := tweet.EventInfo{Name: d.Name, Terms: d.Terms, Start: d.Start.UTC()}
+func (d eventDoc) info() tweet.Event {
+	e := tweet.Event{Name: d.Name, Terms: d.Terms, Start: d.Start.UTC()}
 	if e.Terms == nil {
 		e.Terms = []string{}
 	}
@@ -32,9 +32,9 @@ func (d eventDoc) info() tweet.EventInfo {
 }
 
 // StartEvent creates the named event, or resumes it.
-func (db *DB) StartEvent(ctx context.Context, name string, terms []string, at time.Time) (tweet.EventInfo, error) {
+func (db *DB) StartEvent(ctx context.Context, name string, terms []string, at time.Time) (tweet.Event, error) {
 	if name == "" {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.EINVALID, "an event needs a name")
+		return tweet.Event{}, tweet.Errorf(tweet.EINVALID, "an event needs a name")
 	}
 	if terms == nil {
 		terms = []string{}
@@ -48,35 +48,35 @@ func (db *DB) StartEvent(ctx context.Context, name string, terms []string, at ti
 		return doc.info(), nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
-		return tweet.EventInfo{}, classify("start event "+name, err)
+		return tweet.Event{}, classify("start event "+name, err)
 	}
 	_, err = db.events.UpdateOne(ctx, bson.D{{Key: "_id", Value: name}}, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "terms", Value: terms}}},
 		{Key: "$unset", Value: bson.D{{Key: "end", Value: ""}}},
 	})
 	if err != nil {
-		return tweet.EventInfo{}, classify("resume event "+name, err)
+		return tweet.Event{}, classify("resume event "+name, err)
 	}
 	return db.Event(ctx, name)
 }
 
 // EndEvent records the end of the named event unless it already has one.
-func (db *DB) EndEvent(ctx context.Context, name string, at time.Time) (tweet.EventInfo, error) {
+func (db *DB) EndEvent(ctx context.Context, name string, at time.Time) (tweet.Event, error) {
 	if name == "" {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.EINVALID, "name the event to end")
+		return tweet.Event{}, tweet.Errorf(tweet.EINVALID, "name the event to end")
 	}
 	_, err := db.events.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: name}, {Key: "end", Value: bson.D{{Key: "$exists", Value: false}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "end", Value: at.UTC().Truncate(time.Millisecond)}}}},
 	)
 	if err != nil {
-		return tweet.EventInfo{}, classify("end event "+name, err)
+		return tweet.Event{}, classify("end event "+name, err)
 	}
 	return db.Event(ctx, name)
 }
 
 // Event returns the named event, or the latest one for "".
-func (db *DB) Event(ctx context.Context, name string) (tweet.EventInfo, error) {
+func (db *DB) Event(ctx context.Context, name string) (tweet.Event, error) {
 	filter, opts := bson.D{{Key: "_id", Value: name}}, options.FindOne()
 	if name == "" {
 		filter = bson.D{}
@@ -86,17 +86,17 @@ func (db *DB) Event(ctx context.Context, name string) (tweet.EventInfo, error) {
 	err := db.events.FindOne(ctx, filter, opts).Decode(&d)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments) && name == "":
-		return tweet.EventInfo{}, tweet.Errorf(tweet.ENOTFOUND, "no event yet: start the server to begin one")
+		return tweet.Event{}, tweet.Errorf(tweet.ENOTFOUND, "no event yet: start the server to begin one")
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return tweet.EventInfo{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
+		return tweet.Event{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
 	case err != nil:
-		return tweet.EventInfo{}, classify("read event "+name, err)
+		return tweet.Event{}, classify("read event "+name, err)
 	}
 	return d.info(), nil
 }
 
 // Events returns every event, the latest first.
-func (db *DB) Events(ctx context.Context) ([]tweet.EventInfo, error) {
+func (db *DB) Events(ctx context.Context) ([]tweet.Event, error) {
 	cur, err := db.events.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "start", Value: -1}, {Key: "_id", Value: -1}}))
 	if err != nil {
 		return nil, classify("list events", err)
@@ -105,7 +105,7 @@ func (db *DB) Events(ctx context.Context) ([]tweet.EventInfo, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, classify("list events", err)
 	}
-	out := make([]tweet.EventInfo, 0, len(docs))
+	out := make([]tweet.Event, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, d.info())
 	}

@@ -372,7 +372,7 @@ func (db *DB) scanDocs(ctx context.Context, filter bson.D, fn func(*postDoc)) er
 }
 
 // indexedStats is Stats from the index: counters ranked at query time.
-func (db *DB) indexedStats(ctx context.Context, ev tweet.EventInfo) (tweet.Stats, error) {
+func (db *DB) indexedStats(ctx context.Context, ev tweet.Event) (tweet.Stats, error) {
 	e, err := db.index(ctx, ev.Name)
 	if err != nil {
 		return tweet.Stats{}, err

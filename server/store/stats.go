@@ -67,7 +67,7 @@ var statsProjection = bson.D{
 
 // scanStats reads the event's posts once and counts them; it also returns
 // the ids of the first and last posts in the order of Recent.
-func (db *DB) scanStats(ctx context.Context, ev tweet.EventInfo) (s tweet.Stats, first, last string, err error) {
+func (db *DB) scanStats(ctx context.Context, ev tweet.Event) (s tweet.Stats, first, last string, err error) {
 	var t tally
 	t.init()
 	var lo, hi statsDoc
@@ -182,7 +182,7 @@ func compareRecent(aAt time.Time, aID string, bAt time.Time, bID string) int {
 	return cmp.Or(aAt.Compare(bAt), cmp.Compare(aID, bID))
 }
 
-func (t *tally) stats(ev tweet.EventInfo) tweet.Stats {
+func (t *tally) stats(ev tweet.Event) tweet.Stats {
 	s := tweet.Stats{
 		Event:       ev,
 		Total:       t.total,

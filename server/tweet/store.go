@@ -35,17 +35,17 @@ type Store interface {
 	// terms. Starting an event that exists resumes it: its start is kept,
 	// its terms are replaced and its end is cleared, so that a restarted
 	// server goes on with the same event.
-	StartEvent(ctx context.Context, name string, terms []string, at time.Time) (EventInfo, error)
+	StartEvent(ctx context.Context, name string, terms []string, at time.Time) (Event, error)
 	// EndEvent records that the named event ended at at. An event that
 	// has already ended keeps its first end. An unknown name is an
 	// ENOTFOUND error.
-	EndEvent(ctx context.Context, name string, at time.Time) (EventInfo, error)
+	EndEvent(ctx context.Context, name string, at time.Time) (Event, error)
 	// Event returns the named event, or the most recently started one
 	// when name is "". An unknown name, or no event at all, is an
 	// ENOTFOUND error.
-	Event(ctx context.Context, name string) (EventInfo, error)
+	Event(ctx context.Context, name string) (Event, error)
 	// Events returns every event, the most recently started first.
-	Events(ctx context.Context) ([]EventInfo, error)
+	Events(ctx context.Context) ([]Event, error)
 
 	// Stats summarises the posts of the named event, or of the most
 	// recently started one when name is "".
@@ -55,10 +55,10 @@ type Store interface {
 	Close(ctx context.Context) error
 }
 
-// EventInfo is one event the wall follows: a conference, a match, a
+// Event is one occasion the wall follows: a conference, a match, a
 // launch. Every stored post belongs to exactly one, so one database can
-// hold many. (Event is taken: it is what a source emits.)
-type EventInfo struct {
+// hold many. (What a source emits, a post or a delete, is an Update.)
+type Event struct {
 	Name  string    `json:"name"`
 	Terms []string  `json:"terms"`
 	Start time.Time `json:"start"`
@@ -67,12 +67,12 @@ type EventInfo struct {
 }
 
 // Running reports whether the event has not ended.
-func (e EventInfo) Running() bool { return e.End.IsZero() }
+func (e Event) Running() bool { return e.End.IsZero() }
 
 // Stats summarises one event's stored posts. Deleted posts are not
 // counted. Every list is non-nil, so clients receive `[]`, not `null`.
 type Stats struct {
-	Event EventInfo `json:"event"`
+	Event Event `json:"event"`
 	// Total is the number of posts.
 	Total int64 `json:"total"`
 	// Authors is the number of distinct authors; the same handle on two

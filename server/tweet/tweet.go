@@ -1,5 +1,6 @@
 // Package tweet is Tweetwire's domain: the one post model every source
-// normalises into, the events that flow from sources to clients, and the
+// normalises into, the updates that flow from sources to clients, the
+// event (the occasion) posts belong to, and the
 // interfaces the rest of the program is wired through. It imports only the
 // standard library so that every other package can depend on it.
 package tweet
@@ -38,18 +39,18 @@ type Tweet struct {
 	Retweet bool `json:"retweet,omitempty"`
 }
 
-// Kind says what an Event does.
+// Kind says what an Update does.
 type Kind int
 
 const (
 	// KindPost adds a post.
 	KindPost Kind = iota + 1
-	// KindDelete retracts the post whose ID is Event.ID.
+	// KindDelete retracts the post whose ID is Update.ID.
 	KindDelete
 )
 
-// Event is what a source emits: a new post or the retraction of one.
-type Event struct {
+// Update is what a source emits: a new post or the retraction of one.
+type Update struct {
 	Kind Kind
 	// Tweet is set for KindPost.
 	Tweet Tweet
@@ -57,11 +58,11 @@ type Event struct {
 	ID string
 }
 
-// Post wraps t in a KindPost event.
-func Post(t Tweet) Event { return Event{Kind: KindPost, Tweet: t, ID: t.ID} }
+// Post wraps t in a KindPost update.
+func Post(t Tweet) Update { return Update{Kind: KindPost, Tweet: t, ID: t.ID} }
 
-// Delete returns the KindDelete event for the post with the given id.
-func Delete(id string) Event { return Event{Kind: KindDelete, ID: id} }
+// Delete returns the KindDelete update for the post with the given id.
+func Delete(id string) Update { return Update{Kind: KindDelete, ID: id} }
 
 // State is a source's health as /healthz reports it.
 type State string
@@ -83,14 +84,14 @@ const (
 
 // Sink receives what a source produces.
 type Sink interface {
-	// Emit hands one event on. It may block to apply back-pressure and
+	// Emit hands one update on. It may block to apply back-pressure and
 	// returns an error only when ctx is done.
-	Emit(ctx context.Context, ev Event) error
+	Emit(ctx context.Context, ev Update) error
 	// SetState records the source's health; err may be nil.
 	SetState(s State, err error)
 }
 
-// Source streams events about the tracked terms.
+// Source streams updates about the tracked terms.
 type Source interface {
 	// Run streams into sink until ctx is done (it then returns nil) or the
 	// source cannot go on (it returns an error saying what to fix). A

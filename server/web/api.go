@@ -32,7 +32,7 @@ type APIConfig struct {
 	Event string
 	// OnEnd, when set, is called after POST /api/event/end has recorded
 	// the end: main may stop the sources there.
-	OnEnd func(tweet.EventInfo)
+	OnEnd func(tweet.Event)
 	// AdminToken, when set, must come as "Authorization: Bearer <token>"
 	// with POST /api/event/end. Without it anyone who can reach the
 	// server may end the event (cross-site requests are refused either

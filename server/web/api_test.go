@@ -201,7 +201,7 @@ func TestEventEnd(t *testing.T) {
 	srv := serve(t, web.APIConfig{
 		Store: db, Event: "conf", AdminToken: "s3cret",
 		Now:   func() time.Time { return now },
-		OnEnd: func(ev tweet.EventInfo) { ended.Store(ev) },
+		OnEnd: func(ev tweet.Event) { ended.Store(ev) },
 	})
 	post := func(origin, auth string) int {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/event/end", nil)
@@ -242,7 +242,7 @@ func TestEventEnd(t *testing.T) {
 			}
 		})
 	}
-	ev, _ := ended.Load().(tweet.EventInfo)
+	ev, _ := ended.Load().(tweet.Event)
 	if ev.Name != "conf" || !ev.End.Equal(now) {
 		t.Fatalf("OnEnd got %+v", ev)
 	}
@@ -251,11 +251,11 @@ func TestEventEnd(t *testing.T) {
 	if after.Event.Running() || !after.Event.End.Equal(now) {
 		t.Errorf("stats after the end still show %+v", after.Event)
 	}
-	var cur tweet.EventInfo
+	var cur tweet.Event
 	if code := get(t, srv.URL+"/api/event", &cur); code != 200 || cur.Running() {
 		t.Errorf("GET /api/event: %d %+v", code, cur)
 	}
-	var all []tweet.EventInfo
+	var all []tweet.Event
 	if code := get(t, srv.URL+"/api/events", &all); code != 200 || len(all) != 2 || all[0].Name != "conf" {
 		t.Errorf("GET /api/events: %d %+v", code, all)
 	}

@@ -329,7 +329,7 @@ func readMessage(r io.Reader, buf *bytes.Buffer) error {
 // pending is an event on its way to the sink, waiting for its author's
 // profile (when lookup is set) until deadline.
 type pending struct {
-	ev       tweet.Event
+	ev       tweet.Update
 	lookup   *lookup
 	deadline time.Time
 }

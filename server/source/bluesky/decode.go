@@ -23,7 +23,7 @@ type Message struct {
 	DID string
 	// Event is a post or a delete; its Kind is 0 for messages that carry
 	// neither (accounts, other collections, edits).
-	Event tweet.Event
+	Event tweet.Update
 	// Identity is set for an identity message: the account's handle may
 	// have changed, so a cached profile is stale.
 	Identity bool

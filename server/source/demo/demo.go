@@ -48,8 +48,8 @@ type Config struct {
 	Seed uint64
 }
 
-// Demo makes up posts. It holds no resources and is safe to Run again.
-type Demo struct {
+// Source makes up posts. It holds no resources and is safe to Run again.
+type Source struct {
 	interval time.Duration
 	now      func() time.Time
 	seed     uint64
@@ -57,10 +57,10 @@ type Demo struct {
 	phrases  []string // tracked terms that are not one word
 }
 
-var _ tweet.Source = (*Demo)(nil)
+var _ tweet.Source = (*Source)(nil)
 
 // New checks cfg and fills in the defaults.
-func New(cfg Config) (*Demo, error) {
+func New(cfg Config) (*Source, error) {
 	// !(x >= 0) also catches NaN.
 	if !(cfg.Rate >= 0) || cfg.Rate > MaxRate {
 		return nil, tweet.Errorf(tweet.EINVALID,
@@ -72,7 +72,7 @@ func New(cfg Config) (*Demo, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	d := &Demo{
+	d := &Source{
 		interval: time.Duration(float64(time.Second) / cfg.Rate),
 		now:      cfg.Now,
 		seed:     cfg.Seed,
@@ -111,7 +111,7 @@ func isHashtag(s string) bool {
 
 // Run emits a post at once and then one every 1/Rate seconds until ctx is
 // done. It never fails on its own.
-func (d *Demo) Run(ctx context.Context, sink tweet.Sink) error {
+func (d *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	sink.SetState(tweet.StateRunning, nil)
 	g := d.newGenerator()
 	ticker := time.NewTicker(d.interval)
@@ -137,13 +137,13 @@ func (d *Demo) Run(ctx context.Context, sink tweet.Sink) error {
 // generator makes the posts of one Run. It is not safe for concurrent use;
 // each Run has its own, so a Demo is.
 type generator struct {
-	d    *Demo
+	d    *Source
 	rng  *rand.Rand
 	base string // the start time in base 36, making ids unique across runs
 	n    int
 }
 
-func (d *Demo) newGenerator() *generator {
+func (d *Source) newGenerator() *generator {
 	start := d.now()
 	seed := d.seed
 	if seed == 0 {

@@ -14,8 +14,8 @@ import (
 )
 
 // odd returns the events that are not well-formed posts.
-func oddEvents(events []tweet.Event) []tweet.Event {
-	var out []tweet.Event
+func oddEvents(events []tweet.Update) []tweet.Update {
+	var out []tweet.Update
 	for _, ev := range events {
 		if ev.Kind != tweet.KindPost || ev.ID != ev.Tweet.ID {
 			out = append(out, ev)

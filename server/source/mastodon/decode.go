@@ -42,27 +42,27 @@ type tag struct {
 // server that gave it). "update" gives a post and "delete" a delete; other
 // events ("status.update" for an edit, notifications, announcements) give
 // ok false. An error says what is malformed; the caller skips the event.
-func Decode(host, event string, data []byte) (ev tweet.Event, ok bool, err error) {
+func Decode(host, event string, data []byte) (ev tweet.Update, ok bool, err error) {
 	switch event {
 	case "update":
 		var st status
 		if err := json.Unmarshal(data, &st); err != nil {
-			return tweet.Event{}, false, fmt.Errorf("update is not a status: %w", err)
+			return tweet.Update{}, false, fmt.Errorf("update is not a status: %w", err)
 		}
 		t, err := toTweet(host, st)
 		if err != nil {
-			return tweet.Event{}, false, err
+			return tweet.Update{}, false, err
 		}
 		return tweet.Post(t), true, nil
 	case "delete":
 		id := string(data)
 		if !validID(id) {
-			return tweet.Event{}, false, fmt.Errorf("delete of an invalid status id %q", truncate(id, 40))
+			return tweet.Update{}, false, fmt.Errorf("delete of an invalid status id %q", truncate(id, 40))
 		}
 		return tweet.Delete(postID(host, id)), true, nil
 	default:
 		// An edit cannot change a post the wall showed: skipped.
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 }
 

@@ -32,21 +32,21 @@ type Config struct {
 	Loop bool
 }
 
-// Replay plays a file into a sink. It holds no open resources between
+// Source plays a file into a sink. It holds no open resources between
 // runs: each pass opens the file anew, so it needs no Close.
-type Replay struct {
+type Source struct {
 	cfg      Config
 	interval time.Duration // between posts; 0 means no pacing
 	log      *slog.Logger
 }
 
-var _ tweet.Source = (*Replay)(nil)
+var _ tweet.Source = (*Source)(nil)
 
 // New checks cfg up front, so that a mistake is reported when the server
 // starts rather than as a source that fails once running: the file must
 // exist, be readable, and hold at least one status or delete notice.
 // A nil log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Replay, error) {
+func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -70,7 +70,7 @@ func New(cfg Config, log *slog.Logger) (*Replay, error) {
 	if err := check(cfg.Path); err != nil {
 		return nil, err
 	}
-	return &Replay{cfg: cfg, interval: interval, log: log}, nil
+	return &Source{cfg: cfg, interval: interval, log: log}, nil
 }
 
 // check opens path and reads it up to the first line that decodes to an
@@ -142,7 +142,7 @@ func invalid(cause error, format string, args ...any) error {
 // Run plays the file into sink until it ends (without Loop), ctx is done,
 // or the file can no longer be read. Bad lines are logged with their line
 // number and skipped, so one damaged record does not stop the show.
-func (r *Replay) Run(ctx context.Context, sink tweet.Sink) error {
+func (r *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	sink.SetState(tweet.StateRunning, nil)
 	p := &pacer{interval: r.interval}
 	defer p.stop()
@@ -176,7 +176,7 @@ func (r *Replay) Run(ctx context.Context, sink tweet.Sink) error {
 // appended, N being the pass: "twitter:123" plays as "twitter:123~2" the
 // second time and is shown again, and a delete in that pass retracts that
 // pass's copy. The URL still points at the original post.
-func (r *Replay) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) (emitted int, err error) {
+func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) (emitted int, err error) {
 	f, err := open(r.cfg.Path)
 	if err != nil {
 		return 0, err

@@ -43,7 +43,7 @@ func writeFile(t *testing.T, lines ...string) string {
 	return path
 }
 
-func mustNew(t *testing.T, cfg replay.Config, log *slog.Logger) *replay.Replay {
+func mustNew(t *testing.T, cfg replay.Config, log *slog.Logger) *replay.Source {
 	t.Helper()
 	r, err := replay.New(cfg, log)
 	if err != nil {
@@ -53,13 +53,13 @@ func mustNew(t *testing.T, cfg replay.Config, log *slog.Logger) *replay.Replay {
 }
 
 // run runs r to completion, failing the test if it does not end in time.
-func run(t *testing.T, ctx context.Context, r *replay.Replay, sink tweet.Sink) error {
+func run(t *testing.T, ctx context.Context, r *replay.Source, sink tweet.Sink) error {
 	t.Helper()
 	return sourcetest.RunFor(t, ctx, r, sink, 10*time.Second)
 }
 
 // snapshot returns what sink recorded.
-func snapshot(sink *sourcetest.Sink) ([]tweet.Event, []tweet.State) {
+func snapshot(sink *sourcetest.Sink) ([]tweet.Update, []tweet.State) {
 	var states []tweet.State
 	for _, st := range sink.States() {
 		states = append(states, st.State)
@@ -278,7 +278,7 @@ func TestRunSkipsBadLines(t *testing.T) {
 	}
 }
 
-func ids(events []tweet.Event) []string {
+func ids(events []tweet.Update) []string {
 	out := make([]string, 0, len(events))
 	for _, ev := range events {
 		out = append(out, ev.ID)

@@ -37,7 +37,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("\r\n\r\n{\"delete\":{\"status\":{\"id_str\":\"5\"}}}\r\n{\"id_str\":"))
 
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s := &Stream{
+		s := &Source{
 			cfg: Config{StallTimeout: time.Hour, Backoff: reconnect.NewTwitter()},
 			log: slog.New(slog.DiscardHandler),
 		}

@@ -90,9 +90,9 @@ type Config struct {
 	Backoff reconnect.HTTPBackoff
 }
 
-// Stream follows the filter stream. Run it once at a time; it holds no
+// Source follows the filter stream. Run it once at a time; it holds no
 // goroutine or connection outside Run.
-type Stream struct {
+type Source struct {
 	cfg       Config
 	api       *anaconda.TwitterApi
 	target    *url.URL
@@ -100,12 +100,12 @@ type Stream struct {
 	log       *slog.Logger
 }
 
-var _ tweet.Source = (*Stream)(nil)
+var _ tweet.Source = (*Source)(nil)
 
 // New checks cfg, so that missing credentials or terms are reported when
 // the server starts rather than by a source that fails once running. A nil
 // log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Stream, error) {
+func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -143,7 +143,7 @@ func New(cfg Config, log *slog.Logger) (*Stream, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = reconnect.NewTwitter()
 	}
-	return &Stream{
+	return &Source{
 		cfg:    cfg,
 		api:    newAPI(cfg),
 		target: target,
@@ -176,7 +176,7 @@ func checkTrack(track []string) error {
 }
 
 // defaultClientMu serialises newAPI's save and restore of
-// http.DefaultClient.Timeout between Streams built at the same time.
+// http.DefaultClient.Timeout between Sources built at the same time.
 var defaultClientMu sync.Mutex
 
 // newAPI builds anaconda's client. NewTwitterApi sets
@@ -186,7 +186,7 @@ var defaultClientMu sync.Mutex
 // package never uses the default client. (There is no other constructor:
 // the OAuth client is unexported.) NewTwitterApi also starts a goroutine
 // that serves anaconda's REST query queue, which streaming does not use:
-// Close ends it at once, so a Stream owns no goroutine outside Run.
+// Close ends it at once, so a Source owns no goroutine outside Run.
 func newAPI(cfg Config) *anaconda.TwitterApi {
 	defaultClientMu.Lock()
 	saved := http.DefaultClient.Timeout
@@ -202,7 +202,7 @@ func newAPI(cfg Config) *anaconda.TwitterApi {
 // credentials or the request (it returns the error, which says what to
 // fix). It reconnects on its own after anything else, waiting as Twitter
 // asked.
-func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
+func (s *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	defer s.transport.CloseIdleConnections()
 	s.log.Info("twitter: connecting to the v1.1 filter stream", "url", s.target.Redacted(), "track", strings.Join(s.cfg.Track, ","))
 	err := reconnect.Run(ctx, func() reconnect.Drop { return s.connect(ctx, sink) }, func(d reconnect.Drop) time.Duration {
@@ -218,12 +218,12 @@ func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
 }
 
 // connect makes one connection and reads it until it ends.
-func (s *Stream) connect(ctx context.Context, sink tweet.Sink) reconnect.Drop {
+func (s *Source) connect(ctx context.Context, sink tweet.Sink) reconnect.Drop {
 	return s.lineStream().Connect(ctx, sink, s.open, &messages{s: s})
 }
 
 // lineStream makes and reads the stream connections.
-func (s *Stream) lineStream() linestream.Stream {
+func (s *Source) lineStream() linestream.Stream {
 	return linestream.Stream{
 		Service:      "Twitter",
 		Flag:         "--twitter-stream-url",
@@ -236,7 +236,7 @@ func (s *Stream) lineStream() linestream.Stream {
 
 // open sends the filter request through anaconda and returns the
 // response, whose body is ours to read (see the package comment).
-func (s *Stream) open(ctx context.Context) (*http.Response, error) {
+func (s *Source) open(ctx context.Context) (*http.Response, error) {
 	h := &handover{ctx: ctx, next: s.transport, target: s.target}
 	api := *s.api // a copy per connection: nothing is shared with anaconda's goroutine
 	api.HttpClient = &http.Client{Transport: h}
@@ -303,7 +303,7 @@ func (h *handover) result() (*http.Response, error) {
 }
 
 // refused turns an HTTP error status into a drop that says what to do.
-func (s *Stream) refused(resp *http.Response) reconnect.Drop {
+func (s *Source) refused(resp *http.Response) reconnect.Drop {
 	// Reading what is left lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	code := resp.StatusCode
@@ -326,23 +326,23 @@ func (s *Stream) refused(resp *http.Response) reconnect.Drop {
 
 // messages decodes the messages of one connection.
 type messages struct {
-	s      *Stream
+	s      *Source
 	notice string // the last disconnect notice, which explains the close after it
 }
 
 var _ linestream.Messages = (*messages)(nil)
 
-func (m *messages) Decode(line []byte) (tweet.Event, bool, error) {
+func (m *messages) Decode(line []byte) (tweet.Update, bool, error) {
 	ev, ok, err := twitterv1.Decode(line)
 	if err != nil {
 		m.s.log.Warn("twitter: skipping a malformed message", "err", err)
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	if !ok {
 		if n := m.s.control(line); n != "" {
 			m.notice = n
 		}
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	return ev, true, nil
 }
@@ -351,7 +351,7 @@ func (m *messages) Closed() error { return unavailable("Twitter closed the strea
 
 // control logs the control messages worth a line and returns a
 // disconnect notice's reason. twitterv1.Decode passes over them all.
-func (s *Stream) control(line []byte) string {
+func (s *Source) control(line []byte) string {
 	var m struct {
 		Disconnect *struct {
 			Code   int    `json:"code"`

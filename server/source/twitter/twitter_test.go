@@ -50,7 +50,7 @@ func deletion(id int) string {
 	return fmt.Sprintf(`{"delete":{"status":{"id":%d,"id_str":"%d","user_id":1,"user_id_str":"1"},"timestamp_ms":"1556191200000"}}`, id, id)
 }
 
-// run is a Stream running against a fake server.
+// run is a Source running against a fake server.
 type run struct {
 	*sourcetest.Live
 	srv *twittertest.Server
@@ -274,7 +274,7 @@ func TestCredentialsAppearInNoLogStateOrError(t *testing.T) {
 }
 
 // NewTwitterApi sets http.DefaultClient.Timeout to 20 s for the whole
-// process; building and running a Stream must leave it as it was.
+// process; building and running a Source must leave it as it was.
 func TestDefaultClientTimeoutIsLeftAlone(t *testing.T) {
 	// Not parallel: it reads a process-wide value.
 	saved := http.DefaultClient.Timeout

@@ -26,7 +26,7 @@ const (
 type Message struct {
 	// Event is the post or the deletion the line carries; its Kind is 0
 	// for a keep-alive or a message with neither.
-	Event tweet.Event
+	Event tweet.Update
 	// RuleIDs are the ids of the stream rules the post matched.
 	RuleIDs []string
 	// Problems are the error objects of a line that carries no post: X

@@ -77,9 +77,9 @@ type Config struct {
 	Backoff reconnect.HTTPBackoff
 }
 
-// Stream follows the filtered stream. Run it once at a time; it holds no
+// Source follows the filtered stream. Run it once at a time; it holds no
 // goroutine or connection outside Run.
-type Stream struct {
+type Source struct {
 	cfg    Config
 	terms  []string // Track without repeats, in order
 	base   *url.URL
@@ -94,15 +94,15 @@ type Stream struct {
 }
 
 var (
-	_ tweet.Source    = (*Stream)(nil)
-	_ tweet.Resumable = (*Stream)(nil)
+	_ tweet.Source    = (*Source)(nil)
+	_ tweet.Resumable = (*Source)(nil)
 )
 
 // maxBackfill is the longest backfill the filtered stream offers.
 const maxBackfill = 5 * time.Minute
 
 // Position is when the newest post arrived, RFC 3339.
-func (s *Stream) Position() string {
+func (s *Source) Position() string {
 	if n := s.lastPost.Load(); n > 0 {
 		return time.Unix(0, n).UTC().Format(time.RFC3339Nano)
 	}
@@ -112,7 +112,7 @@ func (s *Stream) Position() string {
 // ResumeFrom asks the next connection for the posts since position, with
 // backfill_minutes (at most five minutes back: the most X keeps, on the
 // access levels that offer it). Older positions and non-times are ignored.
-func (s *Stream) ResumeFrom(position string) {
+func (s *Source) ResumeFrom(position string) {
 	if t, err := time.Parse(time.RFC3339Nano, position); err == nil {
 		s.resume.Store(t.UnixNano())
 	}
@@ -120,7 +120,7 @@ func (s *Stream) ResumeFrom(position string) {
 
 // streamQueryNow is the stream's query, with a backfill when this copy
 // takes over from another; the backfill is asked for once.
-func (s *Stream) streamQueryNow() string {
+func (s *Source) streamQueryNow() string {
 	from := s.resume.Swap(0)
 	if from == 0 {
 		return streamQuery
@@ -135,7 +135,7 @@ func (s *Stream) streamQueryNow() string {
 
 // New checks cfg, so that a missing token or terms are reported when the
 // server starts. A nil log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Stream, error) {
+func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -174,7 +174,7 @@ func New(cfg Config, log *slog.Logger) (*Stream, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = reconnect.NewTwitter()
 	}
-	return &Stream{
+	return &Source{
 		cfg:   cfg,
 		terms: terms,
 		base:  base,
@@ -190,7 +190,7 @@ func New(cfg Config, log *slog.Logger) (*Stream, error) {
 // nil) or X refuses the token, the access level or the rules (it returns
 // the error, which says what to fix). It reconnects on its own after
 // anything else, waiting as X asks.
-func (s *Stream) Run(ctx context.Context, sink tweet.Sink) error {
+func (s *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	defer s.client.CloseIdleConnections()
 	s.log.Info("x: following the v2 filtered stream", "url", s.base.Redacted(), "track", strings.Join(s.terms, ","))
 	var rules map[string]bool // the ids of the rules for our terms, once synced
@@ -240,7 +240,7 @@ type rulesResponse struct {
 // ones. A term that already has a rule under another tag uses that rule,
 // since X refuses duplicates. It returns the ids of the rules whose posts
 // are ours.
-func (s *Stream) syncRules(ctx context.Context) (map[string]bool, reconnect.Drop) {
+func (s *Source) syncRules(ctx context.Context) (map[string]bool, reconnect.Drop) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var current rulesResponse
@@ -296,7 +296,7 @@ func (s *Stream) syncRules(ctx context.Context) (map[string]bool, reconnect.Drop
 	return ours, reconnect.Drop{}
 }
 
-func (s *Stream) ruleRefused(e ruleError) error {
+func (s *Source) ruleRefused(e ruleError) error {
 	why := e.String()
 	if len(e.Details) > 0 {
 		why = strings.Join(e.Details, "; ")
@@ -306,7 +306,7 @@ func (s *Stream) ruleRefused(e ruleError) error {
 
 // call sends one request to the rules endpoint and decodes the answer
 // into out.
-func (s *Stream) call(ctx context.Context, method string, body, out any) reconnect.Drop {
+func (s *Source) call(ctx context.Context, method string, body, out any) reconnect.Drop {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -349,12 +349,12 @@ func (s *Stream) call(ctx context.Context, method string, body, out any) reconne
 	return reconnect.Drop{}
 }
 
-func (s *Stream) authorize(req *http.Request) {
+func (s *Source) authorize(req *http.Request) {
 	req.Header.Set("Authorization", "Bearer "+s.cfg.BearerToken)
 	req.Header.Set("User-Agent", "tweetwire")
 }
 
-func (s *Stream) url(path, query string) string {
+func (s *Source) url(path, query string) string {
 	u := *s.base
 	u.Path += path
 	u.RawQuery = query
@@ -362,7 +362,7 @@ func (s *Stream) url(path, query string) string {
 }
 
 // refused turns an HTTP error status into a drop that says what to do.
-func (s *Stream) refused(code int, body []byte, what string) reconnect.Drop {
+func (s *Source) refused(code int, body []byte, what string) reconnect.Drop {
 	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	if p := s.problem(body); p != "" {
 		status += ": " + p
@@ -385,7 +385,7 @@ func (s *Stream) refused(code int, body []byte, what string) reconnect.Drop {
 
 // problem returns the gist of an error body: its detail, title or first
 // error, cleaned for one line.
-func (s *Stream) problem(body []byte) string {
+func (s *Source) problem(body []byte) string {
 	var p struct {
 		Problem
 		Errors []Problem `json:"errors"`
@@ -402,7 +402,7 @@ func (s *Stream) problem(body []byte) string {
 
 // clean shortens text X sent to one line of at most 200 bytes, and
 // removes the token in case a proxy echoed it.
-func (s *Stream) clean(text string) string {
+func (s *Source) clean(text string) string {
 	if s.cfg.BearerToken != "" {
 		text = strings.ReplaceAll(text, s.cfg.BearerToken, "[token]")
 	}
@@ -414,7 +414,7 @@ func (s *Stream) clean(text string) string {
 }
 
 // connect makes one stream connection and reads it until it ends.
-func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) reconnect.Drop {
+func (s *Source) connect(ctx context.Context, sink tweet.Sink, rules map[string]bool) reconnect.Drop {
 	req, err := http.NewRequest(http.MethodGet, s.url(streamPath, s.streamQueryNow()), nil)
 	if err != nil {
 		return reconnect.Drop{Fatal: true, Err: fmt.Errorf("x: build the stream request: %w", err)}
@@ -425,7 +425,7 @@ func (s *Stream) connect(ctx context.Context, sink tweet.Sink, rules map[string]
 }
 
 // lineStream makes and reads the stream connections.
-func (s *Stream) lineStream() linestream.Stream {
+func (s *Source) lineStream() linestream.Stream {
 	return linestream.Stream{
 		Service:      "X",
 		Flag:         "--x-api-url",
@@ -442,31 +442,31 @@ func (s *Stream) lineStream() linestream.Stream {
 // messages decodes the messages of one connection; rules are the ids of
 // the stream rules whose posts are ours.
 type messages struct {
-	s     *Stream
+	s     *Source
 	rules map[string]bool
 }
 
 var _ linestream.Messages = messages{}
 
-func (m messages) Decode(line []byte) (tweet.Event, bool, error) {
+func (m messages) Decode(line []byte) (tweet.Update, bool, error) {
 	msg, err := Decode(line)
 	if err != nil {
 		m.s.log.Warn("x: skipping a malformed message", "err", err)
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	for _, p := range msg.Problems {
 		if p.Disconnect() {
-			return tweet.Event{}, false, unavailable("X disconnected the stream (%s)", m.s.clean(p.String()))
+			return tweet.Update{}, false, unavailable("X disconnected the stream (%s)", m.s.clean(p.String()))
 		}
 		m.s.log.Warn("x: the stream reported a problem", "problem", m.s.clean(p.String()))
 	}
 	if msg.Event.Kind == 0 {
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	if msg.Event.Kind == tweet.KindPost && !matches(msg.RuleIDs, m.rules) {
 		// Another tool's rule on the same app matched it.
 		m.s.log.Debug("x: skipping a post no rule of ours matched", "id", msg.Event.ID)
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	if msg.Event.Kind == tweet.KindPost {
 		m.s.lastPost.Store(time.Now().UnixNano())

@@ -27,13 +27,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // not be.
 const token = "AAAAAAAAAAAAAAAAAAAAAXBEARER-SECRET-never-logged-7hQ2"
 
-// run is a Stream running against a fake X.
+// run is a Source running against a fake X.
 type run struct {
 	*sourcetest.Live
 	srv *xtest.Server
 }
 
-// start runs a Stream; prepare, when set, sets the fake up before Run.
+// start runs a Source; prepare, when set, sets the fake up before Run.
 func start(t *testing.T, prepare func(*xtest.Server), mod func(*x.Config)) *run {
 	t.Helper()
 	srv := xtest.NewServer(token)
@@ -328,7 +328,7 @@ func TestResumesWithBackfill(t *testing.T) {
 	t.Parallel()
 	srv := xtest.NewServer(token)
 	t.Cleanup(srv.Close)
-	var src *x.Stream
+	var src *x.Source
 	live := sourcetest.StartLive(t, srv, func(b reconnect.HTTPBackoff, log *slog.Logger) (tweet.Source, error) {
 		s, err := x.New(x.Config{Track: []string{"#GoConf"}, BearerToken: token, APIURL: srv.URL, StallTimeout: 2 * time.Second, Backoff: b}, log)
 		if err == nil {

@@ -243,7 +243,7 @@ const stuckCheck = time.Second
 // overflows it and is dropped, as with server/socketio.
 func (c *conn) drain(backlog bool) {
 	if backlog {
-		c.eng.Write(strings.NewReader(string(encodeEvent(hub.EventBacklog, hub.JSONArray(c.client.Backlog)))), nil, nil)
+		c.eng.Write(strings.NewReader(string(encodeEvent(hub.KindBacklog, hub.JSONArray(c.client.Backlog)))), nil, nil)
 		c.client.Backlog = nil
 	}
 	for {
@@ -317,7 +317,7 @@ func (c *conn) wait() bool {
 // PreparedMessage from it for every socket and packet, which allocates a
 // 4 KB write buffer and a Conn each time: dearer than the copy it saves.
 func wireReader(m *hub.Message) *strings.Reader {
-	b := m.Wire(func(m *hub.Message) []byte { return encodeEvent(m.Event, m.Data) })
+	b := m.Wire(func(m *hub.Message) []byte { return encodeEvent(m.Kind, m.Data) })
 	return strings.NewReader(unsafe.String(unsafe.SliceData(b), len(b)))
 }
 

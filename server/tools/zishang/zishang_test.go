@@ -66,7 +66,7 @@ func (h *harness) publish(ids ...string) {
 	h.t.Helper()
 	for _, id := range ids {
 		data := fmt.Sprintf(`{"id":%q,"text":"post %s"}`, id, id)
-		if err := h.hub.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: id, Data: json.RawMessage(data)}); err != nil {
+		if err := h.hub.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: id, Data: json.RawMessage(data)}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -226,7 +226,7 @@ func TestStalledClientIsKicked(t *testing.T) {
 	filler := strings.Repeat("x", 64<<10)
 	post := func(i int) {
 		data := fmt.Sprintf(`{"id":"p%d","text":%q}`, i, filler)
-		if err := h.hub.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "p" + strconv.Itoa(i), Data: json.RawMessage(data)}); err != nil {
+		if err := h.hub.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: "p" + strconv.Itoa(i), Data: json.RawMessage(data)}); err != nil {
 			t.Fatal(err)
 		}
 		if got := good.next(); !strings.HasPrefix(got, fmt.Sprintf(`42["tweet",{"id":"p%d",`, i)) {

@@ -471,7 +471,7 @@ func Posts(n int, seed uint64) []tweet.Tweet {
 
 // WantStats computes what Stats must answer for posts with plain loops,
 // independently of any store's code (the fake's included).
-func WantStats(ev tweet.EventInfo, posts []tweet.Tweet) tweet.Stats {
+func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s := tweet.Stats{Event: ev}
 	bySource := map[string]int64{}
 	byLang := map[string]int64{}

@@ -27,7 +27,7 @@ import (
 type Store struct {
 	mu     sync.Mutex
 	posts  map[string]stored
-	events map[string]tweet.EventInfo
+	events map[string]tweet.Event
 	closed bool
 }
 
@@ -41,7 +41,7 @@ var _ tweet.Store = (*Store)(nil)
 
 // NewStore returns an empty Store.
 func NewStore() *Store {
-	return &Store{posts: map[string]stored{}, events: map[string]tweet.EventInfo{}}
+	return &Store{posts: map[string]stored{}, events: map[string]tweet.Event{}}
 }
 
 // errClosed is what every method returns after Close: the same code as
@@ -153,17 +153,17 @@ func NewestFirst(a, b tweet.Tweet) int {
 
 // StartEvent creates the named event, or resumes it: its start is kept,
 // its terms replaced, its end cleared.
-func (s *Store) StartEvent(_ context.Context, name string, terms []string, at time.Time) (tweet.EventInfo, error) {
+func (s *Store) StartEvent(_ context.Context, name string, terms []string, at time.Time) (tweet.Event, error) {
 	if name == "" {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.EINVALID, "an event needs a name")
+		return tweet.Event{}, tweet.Errorf(tweet.EINVALID, "an event needs a name")
 	}
 	if err := s.lock(); err != nil {
-		return tweet.EventInfo{}, err
+		return tweet.Event{}, err
 	}
 	defer s.mu.Unlock()
 	ev, ok := s.events[name]
 	if !ok {
-		ev = tweet.EventInfo{Name: name, Start: ms(at)}
+		ev = tweet.Event{Name: name, Start: ms(at)}
 	}
 	ev.Terms = append([]string{}, terms...)
 	ev.End = time.Time{}
@@ -172,17 +172,17 @@ func (s *Store) StartEvent(_ context.Context, name string, terms []string, at ti
 }
 
 // EndEvent records the end of the named event unless it has one.
-func (s *Store) EndEvent(_ context.Context, name string, at time.Time) (tweet.EventInfo, error) {
+func (s *Store) EndEvent(_ context.Context, name string, at time.Time) (tweet.Event, error) {
 	if name == "" {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.EINVALID, "name the event to end")
+		return tweet.Event{}, tweet.Errorf(tweet.EINVALID, "name the event to end")
 	}
 	if err := s.lock(); err != nil {
-		return tweet.EventInfo{}, err
+		return tweet.Event{}, err
 	}
 	defer s.mu.Unlock()
 	ev, ok := s.events[name]
 	if !ok {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
+		return tweet.Event{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
 	}
 	if ev.Running() {
 		ev.End = ms(at)
@@ -192,31 +192,31 @@ func (s *Store) EndEvent(_ context.Context, name string, at time.Time) (tweet.Ev
 }
 
 // Event returns the named event, or the most recently started for "".
-func (s *Store) Event(_ context.Context, name string) (tweet.EventInfo, error) {
+func (s *Store) Event(_ context.Context, name string) (tweet.Event, error) {
 	if err := s.lock(); err != nil {
-		return tweet.EventInfo{}, err
+		return tweet.Event{}, err
 	}
 	defer s.mu.Unlock()
 	return s.eventLocked(name)
 }
 
-func (s *Store) eventLocked(name string) (tweet.EventInfo, error) {
+func (s *Store) eventLocked(name string) (tweet.Event, error) {
 	if name == "" {
 		all := s.eventsLocked()
 		if len(all) == 0 {
-			return tweet.EventInfo{}, tweet.Errorf(tweet.ENOTFOUND, "no event yet: start the server to begin one")
+			return tweet.Event{}, tweet.Errorf(tweet.ENOTFOUND, "no event yet: start the server to begin one")
 		}
 		return all[0], nil
 	}
 	ev, ok := s.events[name]
 	if !ok {
-		return tweet.EventInfo{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
+		return tweet.Event{}, tweet.Errorf(tweet.ENOTFOUND, "no event named %q", name)
 	}
 	return cloneEvent(ev), nil
 }
 
 // Events returns every event, the most recently started first.
-func (s *Store) Events(context.Context) ([]tweet.EventInfo, error) {
+func (s *Store) Events(context.Context) ([]tweet.Event, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
@@ -226,12 +226,12 @@ func (s *Store) Events(context.Context) ([]tweet.EventInfo, error) {
 
 // eventsLocked lists the events latest first; of two started at the same
 // instant, the greater name first, as the real store sorts them.
-func (s *Store) eventsLocked() []tweet.EventInfo {
-	out := make([]tweet.EventInfo, 0, len(s.events))
+func (s *Store) eventsLocked() []tweet.Event {
+	out := make([]tweet.Event, 0, len(s.events))
 	for _, ev := range s.events {
 		out = append(out, cloneEvent(ev))
 	}
-	slices.SortFunc(out, func(a, b tweet.EventInfo) int {
+	slices.SortFunc(out, func(a, b tweet.Event) int {
 		return cmp.Or(b.Start.Compare(a.Start), strings.Compare(b.Name, a.Name))
 	})
 	return out
@@ -270,7 +270,7 @@ const maxTimeline = 31 * 24 * 60
 // Written from the contract alone (it shares no code with package store,
 // which would bring the database driver into every test that uses the
 // fake), it is also a reference the contract tests compare stores with.
-func computeStats(ev tweet.EventInfo, posts []tweet.Tweet) tweet.Stats {
+func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s := tweet.Stats{Event: ev, TopAuthors: []tweet.AuthorCount{}}
 	sources, langs, authors, tags := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
 	type author struct{ source, user string }
@@ -361,7 +361,7 @@ func clone(t tweet.Tweet) tweet.Tweet {
 	return t
 }
 
-func cloneEvent(ev tweet.EventInfo) tweet.EventInfo {
+func cloneEvent(ev tweet.Event) tweet.Event {
 	ev.Terms = append([]string{}, ev.Terms...)
 	return ev
 }

@@ -46,7 +46,7 @@ type Messages interface {
 	// Decode turns a message into an event for the sink (ok), or into
 	// nothing (a control message, or one to skip), or ends the
 	// connection with end, a reason to reconnect.
-	Decode(line []byte) (ev tweet.Event, ok bool, end error)
+	Decode(line []byte) (ev tweet.Update, ok bool, end error)
 	// Closed is the error for a stream the service closed.
 	Closed() error
 }

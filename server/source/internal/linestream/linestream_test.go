@@ -40,9 +40,9 @@ func TestBaseURL(t *testing.T) {
 // messages takes every message that is not "end" as a post with that id.
 type messages struct{}
 
-func (messages) Decode(line []byte) (tweet.Event, bool, error) {
+func (messages) Decode(line []byte) (tweet.Update, bool, error) {
 	if string(line) == "end" {
-		return tweet.Event{}, false, errors.New("told to end")
+		return tweet.Update{}, false, errors.New("told to end")
 	}
 	return tweet.Post(tweet.Tweet{ID: string(line)}), true, nil
 }

@@ -31,7 +31,7 @@ func FixtureLines(t testing.TB, name string) [][]byte {
 // accepted, holds the invariants the rest of Tweetwire relies on: it is a
 // delete, or a post whose Tweet has the event's id, source, an author, a
 // time in UTC, and hashtags that are normalised and not nil.
-func CheckEvent(t testing.TB, ev tweet.Event, source string) {
+func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 	t.Helper()
 	switch ev.Kind {
 	case tweet.KindDelete:

@@ -24,7 +24,7 @@ type Sink struct {
 	OnEmit func(ctx context.Context, n int) error
 
 	mu      sync.Mutex
-	events  []tweet.Event
+	events  []tweet.Update
 	states  []State
 	read    int           // the events Next handed out
 	changed chan struct{} // closed at the next change
@@ -39,7 +39,7 @@ type State struct {
 var _ tweet.Sink = (*Sink)(nil)
 
 // Emit records ev, unless ctx is done.
-func (s *Sink) Emit(ctx context.Context, ev tweet.Event) error {
+func (s *Sink) Emit(ctx context.Context, ev tweet.Update) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -80,10 +80,10 @@ func (s *Sink) change() <-chan struct{} {
 }
 
 // Events returns the events recorded so far.
-func (s *Sink) Events() []tweet.Event {
+func (s *Sink) Events() []tweet.Update {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]tweet.Event(nil), s.events...)
+	return append([]tweet.Update(nil), s.events...)
 }
 
 // IDs returns the ids of the events recorded so far, those of deletes
@@ -156,7 +156,7 @@ func (s *Sink) WaitState(t testing.TB, want tweet.State) State {
 }
 
 // Next waits up to 10 s for the event after the one Next returned last.
-func (s *Sink) Next(t testing.TB) tweet.Event {
+func (s *Sink) Next(t testing.TB) tweet.Update {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {

@@ -70,17 +70,17 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // ...) return ok false and no error, because the stream is healthy and the
 // caller simply reads on. A line that is not a JSON object, or a status that
 // cannot be normalised, returns an error saying what is wrong with it.
-func Decode(line []byte) (ev tweet.Event, ok bool, err error) {
+func Decode(line []byte) (ev tweet.Update, ok bool, err error) {
 	line = bytes.TrimSpace(bytes.TrimPrefix(line, utf8BOM))
 	if len(line) == 0 {
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	if line[0] != '{' {
-		return tweet.Event{}, false, errors.New("line is not a JSON object: each line must hold one Twitter v1.1 status or stream message")
+		return tweet.Update{}, false, errors.New("line is not a JSON object: each line must hold one Twitter v1.1 status or stream message")
 	}
 	var env envelope
 	if err := json.Unmarshal(line, &env); err != nil {
-		return tweet.Event{}, false, fmt.Errorf("line is not one complete JSON object (repair or remove it): %w", err)
+		return tweet.Update{}, false, fmt.Errorf("line is not one complete JSON object (repair or remove it): %w", err)
 	}
 	switch {
 	case env.Delete != nil:
@@ -88,26 +88,26 @@ func Decode(line []byte) (ev tweet.Event, ok bool, err error) {
 	case env.isStatus():
 		var t anaconda.Tweet
 		if err := unmarshalStatus(line, &t); err != nil {
-			return tweet.Event{}, false, err
+			return tweet.Update{}, false, err
 		}
 		tw, err := Normalize(t)
 		if err != nil {
-			return tweet.Event{}, false, err
+			return tweet.Update{}, false, err
 		}
 		return tweet.Post(tw), true, nil
 	default:
 		// limit, warning, scrub_geo, status_withheld, disconnect,
 		// friends, event, and whatever Twitter adds later: the stream
 		// documentation asks clients to tolerate unknown messages.
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 }
 
-func decodeDelete(env *envelope) (tweet.Event, bool, error) {
+func decodeDelete(env *envelope) (tweet.Update, bool, error) {
 	st := env.Delete.Status
 	if st == nil {
 		// A direct message deletion: Tweetwire never showed it.
-		return tweet.Event{}, false, nil
+		return tweet.Update{}, false, nil
 	}
 	id := st.IDStr
 	if id == "" {
@@ -116,10 +116,10 @@ func decodeDelete(env *envelope) (tweet.Event, bool, error) {
 		id = st.ID.String()
 	}
 	if id == "" {
-		return tweet.Event{}, false, errors.New(`delete notice has no status id: give "delete":{"status":{"id_str":"..."}}`)
+		return tweet.Update{}, false, errors.New(`delete notice has no status id: give "delete":{"status":{"id_str":"..."}}`)
 	}
 	if !twittertext.IsID(id) {
-		return tweet.Event{}, false, fmt.Errorf("delete notice has status id %q, which is not a number: Twitter ids are decimal digits", id)
+		return tweet.Update{}, false, fmt.Errorf("delete notice has status id %q, which is not a number: Twitter ids are decimal digits", id)
 	}
 	return tweet.Delete(idPrefix + id), true, nil
 }

@@ -32,7 +32,7 @@ func TestDecodeFixtures(t *testing.T) {
 		name   string
 		file   string
 		wantOK bool
-		want   tweet.Event
+		want   tweet.Update
 	}{
 		{
 			name:   "normal status",
@@ -129,7 +129,7 @@ func TestDecodeFixtures(t *testing.T) {
 
 // assertEvent compares field by field so a failure names the field, and
 // compares times with Equal plus an explicit check that they are in UTC.
-func assertEvent(t *testing.T, got, want tweet.Event) {
+func assertEvent(t *testing.T, got, want tweet.Update) {
 	t.Helper()
 	if got.Kind != want.Kind || got.ID != want.ID {
 		t.Fatalf("event = {Kind:%v ID:%q}, want {Kind:%v ID:%q}", got.Kind, got.ID, want.Kind, want.ID)
@@ -216,7 +216,7 @@ func TestDecodeLines(t *testing.T) {
 		name    string
 		line    string
 		wantOK  bool
-		want    tweet.Event
+		want    tweet.Update
 		wantErr string // a substring; empty means no error
 	}{
 		// Keep-alives and messages the wall has no use for.
