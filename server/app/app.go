@@ -393,7 +393,7 @@ const closeTimeout = 5 * time.Second
 // Close stops the server: the source first, so that nothing new comes in;
 // then the clients and the HTTP server; then the write path, which writes
 // back to the database what it can within the deadline; then the
-// database. Every post the source emitted is then in the database or in
+// database. The event goes on: see endEvent. Every post the source emitted is then in the database or in
 // the spool. ctx bounds the whole; Close may be called once Run returned,
 // or instead of Run.
 func (a *App) Close(ctx context.Context) error {
@@ -426,7 +426,9 @@ func (a *App) Close(ctx context.Context) error {
 		_ = a.write.writer.Drain(drainCtx)
 		cancel()
 		_ = a.write.queue.Close()
-		a.endEvent(time.Now().UTC())
+		// Stopping a server does not end the event: other nodes may
+		// still follow it, and a restart goes on with it. Only
+		// POST /api/event/end, EventEnd and `tweetwire end` end it.
 
 		a.closeCluster()
 		a.closeDatabase(ctx)

@@ -170,3 +170,56 @@ func TestHealthOverHTTP(t *testing.T) {
 		t.Errorf("/healthz = %v", body)
 	}
 }
+
+// Stopping a server leaves its event running (another node, or the next
+// start, goes on with it); EventEnd ends it, and the source with it.
+func TestOnlyTheEndEndsTheEvent(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		end   time.Time
+		ended bool
+	}{
+		{"a stop", time.Time{}, false},
+		{"EventEnd", time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := testConfig(t, dir, burst{worldPosts(2)})
+			cfg.EventEnd = tt.end
+			a, err := New(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			go func() { _ = a.Run(runCtx) }()
+			want := tweet.StateRunning
+			if tt.ended {
+				want = tweet.StateFinished
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for a.Health().Source.State != want {
+				if time.Now().After(deadline) {
+					t.Fatalf("source state %q, want %q", a.Health().Source.State, want)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			stop()
+			if err := a.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db, err := OpenDatabase(ctx, "", dir, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close(ctx)
+			ev, err := db.Event(ctx, "GoConf 2026")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Running() == tt.ended || (tt.ended && !ev.End.Equal(tt.end)) {
+				t.Errorf("after %s the event is %+v; want ended=%v", tt.name, ev, tt.ended)
+			}
+		})
+	}
+}

@@ -1,6 +1,6 @@
 // Package cli is the tweetwire command without its process: flags and
 // environment variables to an app.Config, the sources they can name, and
-// the subcommands (stats, db, healthcheck). server/cmd/tweetwire calls
+// the subcommands (stats, end, db, healthcheck). server/cmd/tweetwire calls
 // Main; the end-to-end tests call it too, or ParseConfig, in-process.
 package cli
 
@@ -20,7 +20,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if len(args) > 0 {
 		switch args[0] {
 		case "stats":
-			return runStats(ctx, args[1:], getenv, stdout, stderr)
+			return statsCommand().main(ctx, args[1:], getenv, stdout, stderr)
+		case "end":
+			return endCommand().main(ctx, args[1:], getenv, stdout, stderr)
 		case "db":
 			return runDB(ctx, args[1:], stdout, stderr)
 		case "healthcheck":

@@ -110,11 +110,13 @@ func (fs *flagSet) printFlags(w io.Writer) {
 // usageHead is the top of --help.
 const usageHead = `Usage: tweetwire [flags]
        tweetwire stats [--event NAME] [--format text|json|csv] [--data-dir DIR | --mongo-uri URI]
+       tweetwire end [--event NAME] [--at RFC3339] [--data-dir DIR | --mongo-uri URI]
        tweetwire db [--addr HOST:PORT] [--data-dir DIR]
        tweetwire healthcheck [--url http://127.0.0.1:8124/healthz]
 
 Without a subcommand, tweetwire serves the wall. Subcommands:
   stats        print an event's statistics from the store (stop the server first with the embedded store)
+  end          record that an event ended (stopping a server does not; a running one takes POST /api/event/end)
   db           serve the embedded MongoDB-compatible store alone, for several servers to share
   healthcheck  exit 0 when the server's /healthz answers 200 (for container health checks)
 Run "tweetwire SUBCOMMAND --help" for its flags.

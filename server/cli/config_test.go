@@ -101,7 +101,7 @@ func TestHelpListsEveryEnvVariable(t *testing.T) {
 			t.Errorf("--help does not mention %s", v)
 		}
 	}
-	for _, sub := range []string{"stats", "db", "healthcheck"} {
+	for _, sub := range []string{"stats", "end", "db", "healthcheck"} {
 		if !strings.Contains(out.String(), "tweetwire "+sub) {
 			t.Errorf("--help does not list the subcommand %s", sub)
 		}
