@@ -72,6 +72,13 @@ type Config struct {
 	NodeID   string
 	LeaseTTL time.Duration
 
+	// MaxConnections caps the connections open at once (0:
+	// DefaultMaxConnections, from the file limit).
+	MaxConnections int
+	// IdleTimeout closes a keep-alive connection that sends no request
+	// for this long (default 60 s).
+	IdleTimeout time.Duration
+
 	// Bench serves the benchmark endpoints (never on a public server).
 	Bench bool
 
@@ -154,6 +161,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	if cfg.Backlog == 0 {
 		cfg.Backlog = 50
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections()
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, failed: make(chan error, 2)}
 	defer func() {
@@ -268,7 +281,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Wrap != nil {
 		handler = cfg.Wrap(handler)
 	}
-	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	a.ln = newLimitListener(a.ln, cfg.MaxConnections, log)
+	a.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A request, body included, is read within this. A long poll
+		// waits while writing its answer, which this does not bound (and
+		// net/http does not cancel a request whose read deadline passes
+		// once it was read: TestTimeouts checks that), and a WebSocket
+		// clears its deadlines when it takes the connection.
+		ReadTimeout: 30 * time.Second,
+		// A keep-alive connection that sends nothing is closed, so idle
+		// connections do not pile up to the cap.
+		IdleTimeout: cfg.IdleTimeout,
+	}
 	return a, nil
 }
 

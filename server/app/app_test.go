@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,4 +224,123 @@ func TestOnlyTheEndEndsTheEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// syncBuffer is a log destination the test reads while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// getOn sends GET path on an open connection, keeping it alive, and reads
+// the answer's status line.
+func getOn(t *testing.T, c net.Conn, path string) (string, error) {
+	t.Helper()
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path); err != nil {
+		return "", err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.Status, nil
+}
+
+// Idle keep-alive connections are closed after IdleTimeout, and no more
+// than MaxConnections are open at once: the next waits, and the log says
+// once that the cap was reached.
+func TestConnectionsAreBounded(t *testing.T) {
+	ctx := context.Background()
+	logs := &syncBuffer{}
+	cfg := testConfig(t, t.TempDir(), burst{})
+	cfg.IdleTimeout = 300 * time.Millisecond
+	cfg.MaxConnections = 2
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	a, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer func() { stop(); _ = a.Close(ctx) }()
+	go func() { _ = a.Run(runCtx) }()
+	addr := a.Addr().String()
+
+	t.Run("idle connections close", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if status, err := getOn(t, c, "/healthz"); err != nil || status != "200 OK" {
+			t.Fatalf("GET /healthz: %q %v", status, err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("an idle keep-alive connection read %d bytes, %v; want it closed by the server", n, err)
+		}
+		if waited := time.Since(start); waited > 3*time.Second {
+			t.Errorf("closed after %v, want about the idle timeout (300ms)", waited)
+		}
+	})
+
+	t.Run("the cap", func(t *testing.T) {
+		var held []net.Conn
+		for range 2 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// A request in progress: the headers are not finished.
+			if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		third, err := net.Dial("tcp", addr) // the kernel's backlog takes it
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer third.Close()
+		answered := make(chan string, 1)
+		go func() {
+			status, err := getOn(t, third, "/healthz")
+			if err != nil {
+				status = err.Error()
+			}
+			answered <- status
+		}()
+		select {
+		case status := <-answered:
+			t.Fatalf("a third connection was served (%s) while two held the cap of 2", status)
+		case <-time.After(500 * time.Millisecond):
+		}
+		held[0].Close()
+		select {
+		case status := <-answered:
+			if status != "200 OK" {
+				t.Fatalf("the waiting request got %q", status)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the waiting connection was not served once a place was free")
+		}
+		if n := strings.Count(logs.String(), "connection cap reached"); n != 1 {
+			t.Errorf("the log says the cap was reached %d times, want once:\n%s", n, logs)
+		}
+	})
 }

@@ -150,6 +150,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.env("redis-url", "REDIS_URL")
 	fs.DurationVar(&a.LeaseTTL, "lease-ttl", 5*time.Second, "with --redis-url: how long a dead node keeps the source before another takes over")
 	fs.StringVar(&a.NodeID, "node-id", defaultNodeID(), "with --redis-url: this server's name among the nodes")
+	fs.IntVar(&a.MaxConnections, "max-connections", 0, "connections open at once; past it new ones wait (0: the file limit less 256)")
 	fs.BoolVar(&a.Bench, "bench", false, "benchmark mode: POST /bench/publish and GET /bench/stats, as the reference server offers (never on a public server)")
 	builders := map[string]buildSource{}
 	for _, k := range sourceKinds {
@@ -203,6 +204,9 @@ func (c Config) validate(backlog int) error {
 	}
 	if backlog < 0 || backlog > 10000 {
 		return fmt.Errorf("--backlog %d is out of range: give 0 to 10000 posts", backlog)
+	}
+	if a.MaxConnections < 0 {
+		return fmt.Errorf("--max-connections %d is negative: give a number of connections, or 0 for the default", a.MaxConnections)
 	}
 	if a.ClientQueue < 1 || a.ClientQueue > 1<<20 {
 		return fmt.Errorf("--client-queue %d is out of range: give 1 to 1048576 messages", a.ClientQueue)

@@ -29,6 +29,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"backlog too large", []string{"--backlog", "20000"}, nil, "out of range"},
 		{"origin with a path", []string{"--allowed-origins", "https://a.example/x"}, nil, "is not an origin"},
 		{"client queue zero", []string{"--client-queue", "0"}, nil, "out of range"},
+		{"negative connection cap", []string{"--max-connections", "-1"}, nil, "is negative"},
 		{"event end not a time", []string{"--event-end", "tomorrow"}, nil, "is not an RFC 3339 time"},
 		{"mongo uri without scheme", []string{"--mongo-uri", "localhost:27017"}, nil, "must start with mongodb://"},
 		{"redis url without scheme", []string{"--redis-url", "localhost:6379"}, nil, "must start with redis://"},

@@ -137,6 +137,11 @@ func (c *wsConn) writeFrames(batch []*hub.Message) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	nc := c.ws.UnderlyingConn()
+	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		// The server's connection cap wraps the TCP connection; a
+		// batch's writev needs the TCP connection itself.
+		nc = u.NetConn()
+	}
 	if c.deadline != c.applied {
 		if err := nc.SetWriteDeadline(c.deadline); err != nil {
 			return err
