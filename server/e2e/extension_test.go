@@ -24,37 +24,63 @@ const extensionID = "fjamhnalbnojmognfhnilhlakmampnfa"
 // against the real server. The subtests share one browser (starting it is
 // the slow part) and each points the extension at a server of its own
 // through chrome.storage, as the options page does; a new server URL
-// starts a new list, so they do not see each other's posts.
+// starts a new list, so they do not see each other's posts. Each sets up
+// its server and waits for the extension once, then checks what it shows
+// in subtests of its own.
 func TestExtension(t *testing.T) {
 	t.Parallel()
 	ext := startExtension(t)
-
 	t.Run("posts become paced notifications and the popup lists the newest 50 as text", func(t *testing.T) {
-		var lines []string
-		var ids []string // every post, in replay order
-		for i := range 70 {
-			lines = append(lines, statusLine(i, fmt.Sprintf("post %d about #GoConf", i), fmt.Sprintf("user%d", i%7), fmt.Sprintf("User %d", i%7), "https://example.invalid/a.png"))
-			ids = append(ids, postID(i))
-			if i == 59 {
-				lines = append(lines, deleteLine(30)) // long after post 30 was shown
-			}
-		}
-		lines = append(lines, statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
-		ids = append(ids, postID(90))
-		deleted := postID(30)
-		kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })
-		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "10", "--backlog", "100")
-		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+		testExtensionPosts(t, ext)
+	})
+	t.Run("mute words, the pause switch and the notify option list posts without notifying", func(t *testing.T) {
+		testExtensionQuiet(t, ext)
+	})
+	t.Run("reconnects after a server restart and gets the posts it missed once", func(t *testing.T) {
+		testExtensionReconnect(t, ext)
+	})
+	t.Run("a stopped service worker wakes without a second offscreen document", func(t *testing.T) {
+		testExtensionWorkerStop(t, ext)
+	})
+}
 
-		maxActive := 0
-		snap := ext.waitFor(t, "every post listed and notified", 30*time.Second, func(s extSnapshot) bool {
-			maxActive = max(maxActive, len(s.Active))
-			return s.from(srv) && len(s.Posts) > 0 && s.Posts[0].ID == postID(90) && s.notified(kept) && s.Badge == strconv.Itoa(s.Unread)
-		})
-		want := reversed(kept[len(kept)-50:])
+// testExtensionPosts replays 71 posts at 10 a second, one of them deleted
+// after it was shown and the last one hostile, and checks the list, the
+// notifications, the badge and then the popup, which marks them read.
+func testExtensionPosts(t *testing.T, ext *extension) {
+	var lines []string
+	var ids []string // every post, in replay order
+	for i := range 70 {
+		lines = append(lines, statusLine(i, fmt.Sprintf("post %d about #GoConf", i), fmt.Sprintf("user%d", i%7), fmt.Sprintf("User %d", i%7), "https://example.invalid/a.png"))
+		ids = append(ids, postID(i))
+		if i == 59 {
+			lines = append(lines, deleteLine(30)) // long after post 30 was shown
+		}
+	}
+	lines = append(lines, statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
+	ids = append(ids, postID(90))
+	deleted := postID(30)
+	kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })
+	want := reversed(kept[len(kept)-50:]) // the newest 50 without the deleted one, newest first
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "10", "--backlog", "100")
+	ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+
+	maxActive := 0
+	snap := ext.waitFor(t, "every post listed and notified", 30*time.Second, func(s extSnapshot) bool {
+		maxActive = max(maxActive, len(s.Active))
+		return s.from(srv) && len(s.Posts) > 0 && s.Posts[0].ID == postID(90) && s.notified(kept) && s.Badge == strconv.Itoa(s.Unread)
+	})
+
+	t.Run("localStorage keeps the newest 50 and the cursor", func(t *testing.T) {
 		if got := snap.postIDs(); !slices.Equal(got, want) {
 			t.Errorf("localStorage lists %d posts %v\nwant the newest 50 without the deleted one, newest first: %v", len(got), got, want)
 		}
+		if snap.Cursor.ID != postID(90) || snap.Cursor.Server != srv.URL {
+			t.Errorf("cursor = %+v, want the last post from %s", snap.Cursor, srv.URL)
+		}
+	})
+
+	t.Run("each post is notified once, at most one notification a second", func(t *testing.T) {
 		shown := snap.shownFor(ids)
 		if msg := exactlyOnce(shown, kept, deleted); msg != "" {
 			t.Error(msg)
@@ -78,13 +104,16 @@ func TestExtension(t *testing.T) {
 		if maxActive == 0 {
 			t.Error("chrome.notifications.getAll() never showed a notification")
 		}
+	})
+
+	t.Run("the badge counts the unread posts", func(t *testing.T) {
 		if snap.Unread != len(kept) || snap.Badge != strconv.Itoa(len(kept)) {
 			t.Errorf("unread %d, badge %q; want %d unread on the badge", snap.Unread, snap.Badge, len(kept))
 		}
-		if snap.Cursor.ID != postID(90) || snap.Cursor.Server != srv.URL {
-			t.Errorf("cursor = %+v, want the last post from %s", snap.Cursor, srv.URL)
-		}
+	})
 
+	// Last: opening the popup marks every post read.
+	t.Run("the popup lists the posts as text and clears the badge", func(t *testing.T) {
 		pop := ext.popup(t)
 		if got := pop.ids(); !slices.Equal(got, want) {
 			t.Errorf("popup lists %v, want %v", got, want)
@@ -120,71 +149,81 @@ func TestExtension(t *testing.T) {
 			t.Errorf("%d dialogs opened in extension pages", n)
 		}
 	})
+}
 
-	t.Run("mute words, the pause switch and the notify option list posts without notifying", func(t *testing.T) {
-		// Avatars: a data: SVG (redrawn as the icon) and one the server
-		// cannot serve (the bundled icon instead).
-		const missing = "/avatars/missing.png"
-		posts := []struct {
-			text, picture string
-			hashtag       string
-			muted         bool
-		}{
-			{"first, with a drawn avatar", redDot, "", false},
-			{"a SPOILER about the keynote", redDot, "", true},
-			{"second, with a missing avatar", missing, "", false},
-			{"nothing to see", redDot, "hidden", true},
-			{"third", redDot, "", false},
-		}
-		tests := []struct {
-			name      string
-			sync      map[string]any
-			pause     bool // click the popup's notifications switch
-			notifyAny bool
-		}{
-			{"mute words", map[string]any{"muteWords": []string{"spoiler", "#hidden"}}, false, true},
-			{"pause switch", nil, true, false},
-			{"notify option off", map[string]any{"notify": false}, false, false},
-		}
-		for ti, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				var lines, ids, wanted []string
-				for i, p := range posts {
-					n := 100 + 10*ti + i
-					line := statusLine(n, p.text, "author"+strconv.Itoa(i), "Author "+strconv.Itoa(i), p.picture)
-					if p.hashtag != "" {
-						line = withHashtag(line, p.hashtag)
-					}
-					lines = append(lines, line)
-					ids = append(ids, postID(n))
-					if tt.notifyAny && !p.muted {
-						wanted = append(wanted, postID(n))
-					}
-				}
-				// Slower than the pacing, so each notification shows one post.
-				srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0.8", "--backlog", "100")
-				defer ext.settings(t, map[string]any{"muteWords": []string{}, "notify": true}, map[string]any{"paused": false})
-				// Pause first: the server URL, set last, must find the
-				// rest in place when it connects.
-				if tt.pause {
-					if pop := ext.popupClick(t, "#notifications"); pop.NotificationsOn {
-						t.Fatal("the popup's notifications switch is still on after a click")
-					}
-				}
-				sync := map[string]any{"serverUrl": srv.URL}
-				for k, v := range tt.sync {
-					sync[k] = v
-				}
-				ext.settings(t, sync, nil)
+// quietPosts are the posts of testExtensionQuiet. Avatars: a data: SVG
+// (redrawn as the icon) and one the server cannot serve (the bundled icon
+// instead).
+var quietPosts = []struct {
+	text, picture string
+	hashtag       string
+	muted         bool // by the mute words of the "mute words" case
+}{
+	{"first, with a drawn avatar", redDot, "", false},
+	{"a SPOILER about the keynote", redDot, "", true},
+	{"second, with a missing avatar", "/avatars/missing.png", "", false},
+	{"nothing to see", redDot, "hidden", true},
+	{"third", redDot, "", false},
+}
 
-				ext.waitFor(t, "every post listed", 30*time.Second, func(s extSnapshot) bool {
-					return s.from(srv) && slices.Equal(s.postIDs(), reversed(ids)) && s.notified(wanted)
-				})
-				time.Sleep(2 * time.Second) // a muted post's notification would come now
-				snap := ext.snapshot(t)
+// testExtensionQuiet runs quietPosts once per way of keeping notifications
+// quiet: every post is listed, and only the ones that should be are
+// notified.
+func testExtensionQuiet(t *testing.T, ext *extension) {
+	tests := []struct {
+		name      string
+		sync      map[string]any
+		pause     bool // click the popup's notifications switch
+		notifyAny bool
+	}{
+		{"mute words", map[string]any{"muteWords": []string{"spoiler", "#hidden"}}, false, true},
+		{"pause switch", nil, true, false},
+		{"notify option off", map[string]any{"notify": false}, false, false},
+	}
+	for ti, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var lines, ids, wanted []string
+			for i, p := range quietPosts {
+				n := 100 + 10*ti + i
+				line := statusLine(n, p.text, "author"+strconv.Itoa(i), "Author "+strconv.Itoa(i), p.picture)
+				if p.hashtag != "" {
+					line = withHashtag(line, p.hashtag)
+				}
+				lines = append(lines, line)
+				ids = append(ids, postID(n))
+				if tt.notifyAny && !p.muted {
+					wanted = append(wanted, postID(n))
+				}
+			}
+			// Slower than the pacing, so each notification shows one post.
+			srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0.8", "--backlog", "100")
+			defer ext.settings(t, map[string]any{"muteWords": []string{}, "notify": true}, map[string]any{"paused": false})
+			// Pause first: the server URL, set last, must find the
+			// rest in place when it connects.
+			if tt.pause {
+				if pop := ext.popupClick(t, "#notifications"); pop.NotificationsOn {
+					t.Fatal("the popup's notifications switch is still on after a click")
+				}
+			}
+			sync := map[string]any{"serverUrl": srv.URL}
+			for k, v := range tt.sync {
+				sync[k] = v
+			}
+			ext.settings(t, sync, nil)
+
+			ext.waitFor(t, "every post listed", 30*time.Second, func(s extSnapshot) bool {
+				return s.from(srv) && slices.Equal(s.postIDs(), reversed(ids)) && s.notified(wanted)
+			})
+			time.Sleep(2 * time.Second) // a muted post's notification would come now
+			snap := ext.snapshot(t)
+
+			t.Run("every post is listed", func(t *testing.T) {
 				if got := snap.postIDs(); !slices.Equal(got, reversed(ids)) {
 					t.Errorf("listed %v, want every post %v", got, reversed(ids))
 				}
+			})
+
+			t.Run("only the wanted posts are notified, each with its author, text, icon and permalink", func(t *testing.T) {
 				shown := snap.shownFor(ids)
 				if msg := exactlyOnce(shown, wanted, ""); msg != "" {
 					t.Error(msg)
@@ -195,7 +234,7 @@ func TestExtension(t *testing.T) {
 						continue
 					}
 					i := slices.Index(ids, n.PostIDs[0])
-					p := posts[i]
+					p := quietPosts[i]
 					wantIcon := map[bool]string{true: "avatar", false: "bundled"}[p.picture == redDot]
 					if n.Title != fmt.Sprintf("Author %d @author%d", i, i) || n.Message != p.text || n.Icon != wantIcon {
 						t.Errorf("notification %+v, want title \"Author %d @author%d\", the text and the %s icon", n, i, i, wantIcon)
@@ -204,87 +243,108 @@ func TestExtension(t *testing.T) {
 						t.Errorf("notification opens %q, not the permalink", n.URL)
 					}
 				}
-				if tt.name == "mute words" {
+			})
+
+			if tt.name == "mute words" {
+				t.Run("the options page shows the stored settings", func(t *testing.T) {
 					opts := ext.options(t)
 					if opts.ServerURL != srv.URL || opts.MuteWords != "spoiler\n#hidden" || !opts.Notify {
 						t.Errorf("options page shows %+v, want the stored settings", opts)
 					}
-				}
-			})
+				})
+			}
+		})
+	}
+}
+
+// testExtensionReconnect stops the server after 20 posts and starts another
+// on the same address with 20 more: the extension asks it for what it
+// missed (`since`) and shows each post once.
+func testExtensionReconnect(t *testing.T, ext *extension) {
+	var before, after []string
+	var beforeIDs, allIDs []string
+	for i := 200; i < 240; i++ {
+		line := statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot)
+		if i < 220 {
+			before = append(before, line)
+			beforeIDs = append(beforeIDs, postID(i))
 		}
+		after = append(after, line)
+		allIDs = append(allIDs, postID(i))
+	}
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, before), "--replay-rate", "0", "--backlog", "100")
+	ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+	ext.waitFor(t, "the first 20 posts", 30*time.Second, func(s extSnapshot) bool {
+		return s.from(srv) && len(s.Posts) == 20 && s.notified(beforeIDs)
 	})
 
-	t.Run("reconnects after a server restart and gets the posts it missed once", func(t *testing.T) {
-		var before, after []string
-		var beforeIDs, allIDs []string
-		for i := 200; i < 240; i++ {
-			line := statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot)
-			if i < 220 {
-				before = append(before, line)
-				beforeIDs = append(beforeIDs, postID(i))
-			}
-			after = append(after, line)
-			allIDs = append(allIDs, postID(i))
-		}
-		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, before), "--replay-rate", "0", "--backlog", "100")
-		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
-		ext.waitFor(t, "the first 20 posts", 30*time.Second, func(s extSnapshot) bool {
-			return s.from(srv) && len(s.Posts) == 20 && s.notified(beforeIDs)
-		})
+	srv.Stop()
+	ext.waitFor(t, "the extension noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
+		return s.Status.State == "reconnecting"
+	})
+	// The server keeps no posts across restarts yet, so the new one
+	// replays the old posts too. With --backlog 5, a client without
+	// `since` would get only the last 5.
+	srv2 := startServer(t, "--addr", srv.Addr, "--source", "replay", "--replay-file", replayFile(t, after), "--replay-rate", "0", "--backlog", "5")
+	ext.waitFor(t, "the 20 posts sent while it was away", 45*time.Second, func(s extSnapshot) bool {
+		return s.from(srv2) && len(s.Posts) > 0 && s.Posts[0].ID == postID(239) && s.notified(allIDs)
+	})
+	time.Sleep(1500 * time.Millisecond) // a duplicate would arrive now
+	snap := ext.snapshot(t)
 
-		srv.Stop()
-		ext.waitFor(t, "the extension noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
-			return s.Status.State == "reconnecting"
-		})
-		// The server keeps no posts across restarts yet, so the new one
-		// replays the old posts too. With --backlog 5, a client without
-		// `since` would get only the last 5.
-		srv2 := startServer(t, "--addr", srv.Addr, "--source", "replay", "--replay-file", replayFile(t, after), "--replay-rate", "0", "--backlog", "5")
-		ext.waitFor(t, "the 20 posts sent while it was away", 45*time.Second, func(s extSnapshot) bool {
-			return s.from(srv2) && len(s.Posts) > 0 && s.Posts[0].ID == postID(239) && s.notified(allIDs)
-		})
-		time.Sleep(1500 * time.Millisecond) // a duplicate would arrive now
-		snap := ext.snapshot(t)
+	t.Run("each post is listed once", func(t *testing.T) {
 		if got := snap.postIDs(); !slices.Equal(got, reversed(allIDs)) {
 			t.Errorf("listed %v, want each of the 40 posts once, newest first", got)
 		}
+	})
+	t.Run("each post is notified once", func(t *testing.T) {
 		if msg := exactlyOnce(snap.shownFor(allIDs), allIDs, ""); msg != "" {
 			t.Error(msg)
 		}
+	})
+	t.Run("connected, with the last post as cursor", func(t *testing.T) {
 		if snap.Status.State != "connected" || snap.Cursor.ID != postID(239) {
 			t.Errorf("status %+v cursor %+v, want connected with the last post as cursor", snap.Status, snap.Cursor)
 		}
 	})
+}
 
-	t.Run("a stopped service worker wakes without a second offscreen document", func(t *testing.T) {
-		var lines, ids []string
-		for i := 300; i < 312; i++ {
-			lines = append(lines, statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot))
-			ids = append(ids, postID(i))
+// testExtensionWorkerStop stops the service worker, as Chrome does after
+// 30 s idle, while posts still arrive at 2 a second: the next one wakes
+// it, and the offscreen document stays the only one.
+func testExtensionWorkerStop(t *testing.T, ext *extension) {
+	var lines, ids []string
+	for i := 300; i < 312; i++ {
+		lines = append(lines, statusLine(i, fmt.Sprintf("post %d", i), "user", "User", redDot))
+		ids = append(ids, postID(i))
+	}
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "2", "--backlog", "100")
+	ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+	first := ext.waitFor(t, "the first notifications", 30*time.Second, func(s extSnapshot) bool {
+		return s.from(srv) && len(s.shownFor(ids)) >= 1
+	})
+	stopped := ext.stopWorkers(t)
+	before := len(first.shownFor(ids))
+	if first.notified(ids) {
+		t.Fatal("every post was notified before the worker stopped: the replay is too fast for this test")
+	}
+	snap := ext.waitFor(t, "notifications after the worker was stopped", 30*time.Second, func(s extSnapshot) bool {
+		if s.Offscreen != 1 || s.OffscreenTargets != 1 {
+			t.Fatalf("%d offscreen contexts, %d offscreen targets: want exactly one", s.Offscreen, s.OffscreenTargets)
 		}
-		srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "2", "--backlog", "100")
-		ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
-		first := ext.waitFor(t, "the first notifications", 30*time.Second, func(s extSnapshot) bool {
-			return s.from(srv) && len(s.shownFor(ids)) >= 1
-		})
-		stopped := ext.stopWorkers(t)
-		before := len(first.shownFor(ids))
-		if first.notified(ids) {
-			t.Fatal("every post was notified before the worker stopped: the replay is too fast for this test")
-		}
-		snap := ext.waitFor(t, "notifications after the worker was stopped", 30*time.Second, func(s extSnapshot) bool {
-			if s.Offscreen != 1 || s.OffscreenTargets != 1 {
-				t.Fatalf("%d offscreen contexts, %d offscreen targets: want exactly one", s.Offscreen, s.OffscreenTargets)
-			}
-			return s.notified(ids) && len(s.Posts) == len(ids)
-		})
+		return s.notified(ids) && len(s.Posts) == len(ids)
+	})
+	t.Logf("%d notifications before the stop; worker %+v", before, snap.Worker)
+
+	t.Run("the next post starts the worker again", func(t *testing.T) {
 		if snap.Worker.Starts <= stopped.Starts || snap.Worker.Status != "running" {
 			t.Errorf("worker %+v after stop %+v: want it started again by the next post", snap.Worker, stopped)
 		}
+	})
+	t.Run("each post is notified once", func(t *testing.T) {
 		if msg := exactlyOnce(snap.shownFor(ids), ids, ""); msg != "" {
 			t.Error(msg)
 		}
-		t.Logf("%d notifications before the stop; worker %+v", before, snap.Worker)
 	})
 }
 

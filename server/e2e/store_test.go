@@ -129,21 +129,111 @@ func TestRestartKeepsPostsBacklogAndStats(t *testing.T) {
 }
 
 // The statistics of a fixture, computed here by plain counting, are what
-// the API, the CLI and the stats page show.
+// the API, the CLI and the stats page show. One server stores the fixture;
+// the subtests read it in turn, the CLI's after the server stopped (the
+// embedded store has one process at a time).
 func TestStatsAgreeAcrossAPICLIAndPage(t *testing.T) {
 	t.Parallel()
-	type fixture struct {
+	fx := newStatsFixture()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fixture.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(fx.lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(dir, "data")
+	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "stats-fixture", "--data-dir", dataDir)
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+
+	t.Run("API", func(t *testing.T) {
+		var api statsBody
+		if code := getJSON(t, srv.URL+"/api/stats?event=stats-fixture", &api); code != 200 {
+			t.Fatalf("/api/stats: %d", code)
+		}
+		fx.check(t, "API", api)
+	})
+
+	t.Run("page", func(t *testing.T) {
+		page := exec.Command("node", filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", srv.URL+"/stats")
+		out, err := page.Output()
+		if err != nil {
+			t.Fatalf("stats-check: %v\n%s", err, out)
+		}
+		var shown struct {
+			Total, Authors, Retweets, Hashtags string
+			TimelineBars                       int
+			PageErrors                         []string
+		}
+		_ = json.Unmarshal(out, &shown)
+		share := fmt.Sprintf("%d%%", fx.retweets*100/fx.total)
+		if shown.Total != fmt.Sprint(fx.total) || shown.Authors != fmt.Sprint(len(fx.authors)) || shown.Retweets != share {
+			t.Errorf("page shows total=%q authors=%q retweets=%q, want %d, %d, %s", shown.Total, shown.Authors, shown.Retweets, fx.total, len(fx.authors), share)
+		}
+		for tag, n := range fx.tags {
+			if !strings.Contains(shown.Hashtags, fmt.Sprintf("#%s%d", tag, n)) {
+				t.Errorf("page's hashtag bars %q lack #%s with %d", shown.Hashtags, tag, n)
+			}
+		}
+		if shown.TimelineBars != len(fx.perMinute) || len(shown.PageErrors) > 0 {
+			t.Errorf("page timeline has %d bars, want %d; page errors %v", shown.TimelineBars, len(fx.perMinute), shown.PageErrors)
+		}
+	})
+
+	srv.Stop()
+	statsCLI := func(t *testing.T, format string) (out string, err error) {
+		code, out, stderr := runCommand(t, time.Minute, "stats", "--event", "stats-fixture", "--format", format, "--data-dir", dataDir)
+		if code != 0 {
+			return out, fmt.Errorf("exit %d: %s", code, stderr)
+		}
+		return out, nil
+	}
+
+	t.Run("CLI json", func(t *testing.T) {
+		out, err := statsCLI(t, "json")
+		if err != nil {
+			t.Fatalf("tweetwire stats: %v\n%s", err, out)
+		}
+		var fromCLI statsBody
+		if err := json.Unmarshal([]byte(out), &fromCLI); err != nil {
+			t.Fatalf("tweetwire stats --format json printed %q: %v", out, err)
+		}
+		fx.check(t, "CLI", fromCLI)
+	})
+
+	for _, format := range []string{"text", "csv"} {
+		t.Run("CLI "+format, func(t *testing.T) {
+			out, err := statsCLI(t, format)
+			if err != nil || !strings.Contains(out, "author0") || !strings.Contains(out, fmt.Sprint(fx.total)) {
+				t.Errorf("stats --format %s: %v\n%s", format, err, out)
+			}
+		})
+	}
+}
+
+// statsFixture is 60 replay lines (9 authors, 3 hashtags, every fourth a
+// retweet, 7 a minute) and their statistics, counted here.
+type statsFixture struct {
+	lines     []string
+	total     int64
+	authors   map[string]int64 // posts per author
+	tags      map[string]int64 // posts per hashtag, lower case
+	perMinute map[int]int64
+	retweets  int64
+	peak      int64 // the busiest minute's posts
+}
+
+func newStatsFixture() statsFixture {
+	type row struct {
 		user, tag string
 		rt        bool
 		minute    int
 	}
-	var fx []fixture
+	var rows []row
 	for i := range 60 {
-		fx = append(fx, fixture{user: fmt.Sprintf("author%d", i%9), tag: []string{"goconf", "golang", "gophers"}[i%5%3], rt: i%4 == 0, minute: i / 7})
+		rows = append(rows, row{user: fmt.Sprintf("author%d", i%9), tag: []string{"goconf", "golang", "gophers"}[i%5%3], rt: i%4 == 0, minute: i / 7})
 	}
+	fx := statsFixture{total: int64(len(rows)), authors: map[string]int64{}, tags: map[string]int64{}, perMinute: map[int]int64{}}
 	base := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
-	var lines []string
-	for i, f := range fx {
+	for i, f := range rows {
 		st := map[string]any{
 			"id_str": fmt.Sprint(5000 + i), "id": 5000 + i, "lang": "en",
 			"text":       fmt.Sprintf("post %d #%s", i, f.tag),
@@ -158,98 +248,41 @@ func TestStatsAgreeAcrossAPICLIAndPage(t *testing.T) {
 			st["retweeted_status"] = orig
 		}
 		b, _ := json.Marshal(st)
-		lines = append(lines, string(b))
-	}
-	// Expected, by counting.
-	authors, tags := map[string]int64{}, map[string]int64{}
-	perMinute := map[int]int64{}
-	var retweets int64
-	for _, f := range fx {
-		authors[f.user]++
-		tags[f.tag]++
-		perMinute[f.minute]++
+		fx.lines = append(fx.lines, string(b))
+		// Expected, by counting.
+		fx.authors[f.user]++
+		fx.tags[f.tag]++
+		fx.perMinute[f.minute]++
 		if f.rt {
-			retweets++
+			fx.retweets++
 		}
 	}
-	var peak int64
-	for _, n := range perMinute {
-		peak = max(peak, n)
+	for _, n := range fx.perMinute {
+		fx.peak = max(fx.peak, n)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "fixture.jsonl")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "stats-fixture", "--data-dir", filepath.Join(dir, "data"))
-	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	return fx
+}
 
-	check := func(where string, s statsBody) {
-		t.Helper()
-		if s.Total != int64(len(fx)) || s.Authors != int64(len(authors)) || s.Retweets != retweets {
-			t.Errorf("%s: total=%d authors=%d retweets=%d, want %d, %d, %d", where, s.Total, s.Authors, s.Retweets, len(fx), len(authors), retweets)
-		}
-		if s.Peak.Count != peak || len(s.Timeline) != len(perMinute) {
-			t.Errorf("%s: peak=%d over %d minutes, want %d over %d", where, s.Peak.Count, len(s.Timeline), peak, len(perMinute))
-		}
-		for _, h := range s.TopHashtags {
-			if tags[h.Key] != h.Count {
-				t.Errorf("%s: #%s counted %d, want %d", where, h.Key, h.Count, tags[h.Key])
-			}
-		}
-		if len(s.TopHashtags) != len(tags) {
-			t.Errorf("%s: %d hashtags, want %d", where, len(s.TopHashtags), len(tags))
-		}
-		for i, a := range s.TopAuthors {
-			if authors[a.User] != a.Count || (i > 0 && a.Count > s.TopAuthors[i-1].Count) {
-				t.Errorf("%s: top author %d is %s with %d (want %d, most first)", where, i, a.User, a.Count, authors[a.User])
-			}
+// check compares statistics read from where with the counted ones.
+func (fx statsFixture) check(t *testing.T, where string, s statsBody) {
+	t.Helper()
+	if s.Total != fx.total || s.Authors != int64(len(fx.authors)) || s.Retweets != fx.retweets {
+		t.Errorf("%s: total=%d authors=%d retweets=%d, want %d, %d, %d", where, s.Total, s.Authors, s.Retweets, fx.total, len(fx.authors), fx.retweets)
+	}
+	if s.Peak.Count != fx.peak || len(s.Timeline) != len(fx.perMinute) {
+		t.Errorf("%s: peak=%d over %d minutes, want %d over %d", where, s.Peak.Count, len(s.Timeline), fx.peak, len(fx.perMinute))
+	}
+	for _, h := range s.TopHashtags {
+		if fx.tags[h.Key] != h.Count {
+			t.Errorf("%s: #%s counted %d, want %d", where, h.Key, h.Count, fx.tags[h.Key])
 		}
 	}
-	var api statsBody
-	if code := getJSON(t, srv.URL+"/api/stats?event=stats-fixture", &api); code != 200 {
-		t.Fatalf("/api/stats: %d", code)
+	if len(s.TopHashtags) != len(fx.tags) {
+		t.Errorf("%s: %d hashtags, want %d", where, len(s.TopHashtags), len(fx.tags))
 	}
-	check("API", api)
-
-	page := exec.Command("node", filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", srv.URL+"/stats")
-	out, err := page.Output()
-	if err != nil {
-		t.Fatalf("stats-check: %v\n%s", err, out)
-	}
-	var shown struct {
-		Total, Authors, Retweets, Hashtags string
-		TimelineBars                       int
-		PageErrors                         []string
-	}
-	_ = json.Unmarshal(out, &shown)
-	share := fmt.Sprintf("%d%%", retweets*100/int64(len(fx)))
-	if shown.Total != fmt.Sprint(len(fx)) || shown.Authors != fmt.Sprint(len(authors)) || shown.Retweets != share {
-		t.Errorf("page shows total=%q authors=%q retweets=%q, want %d, %d, %s", shown.Total, shown.Authors, shown.Retweets, len(fx), len(authors), share)
-	}
-	for tag, n := range tags {
-		if !strings.Contains(shown.Hashtags, fmt.Sprintf("#%s%d", tag, n)) {
-			t.Errorf("page's hashtag bars %q lack #%s with %d", shown.Hashtags, tag, n)
-		}
-	}
-	if shown.TimelineBars != len(perMinute) || len(shown.PageErrors) > 0 {
-		t.Errorf("page timeline has %d bars, want %d; page errors %v", shown.TimelineBars, len(perMinute), shown.PageErrors)
-	}
-
-	srv.Stop()
-	code, stdout, stderr := runCommand(t, time.Minute, "stats", "--event", "stats-fixture", "--format", "json", "--data-dir", filepath.Join(dir, "data"))
-	if code != 0 {
-		t.Fatalf("tweetwire stats: exit %d\n%s", code, stderr)
-	}
-	var fromCLI statsBody
-	if err := json.Unmarshal([]byte(stdout), &fromCLI); err != nil {
-		t.Fatalf("tweetwire stats --format json printed %q: %v", stdout, err)
-	}
-	check("CLI", fromCLI)
-	for _, format := range []string{"text", "csv"} {
-		code, out, stderr := runCommand(t, time.Minute, "stats", "--event", "stats-fixture", "--format", format, "--data-dir", filepath.Join(dir, "data"))
-		if code != 0 || !strings.Contains(out, "author0") || !strings.Contains(out, fmt.Sprint(len(fx))) {
-			t.Errorf("stats --format %s: exit %d %s\n%s", format, code, stderr, out)
+	for i, a := range s.TopAuthors {
+		if fx.authors[a.User] != a.Count || (i > 0 && a.Count > s.TopAuthors[i-1].Count) {
+			t.Errorf("%s: top author %d is %s with %d (want %d, most first)", where, i, a.User, a.Count, fx.authors[a.User])
 		}
 	}
 }
