@@ -261,6 +261,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Clients:     a.sio.Clients,
 		Dropped:     a.hub.Dropped,
 		SpoolDepth:  func() int { return a.write.writer.Health().Spooled },
+		Lost:        func() uint64 { return a.write.writer.Health().Lost },
 		Reconnects:  func() uint64 { return a.pipeline.Health().Reconnects },
 		LeaseHolder: a.runner.Lease.Holding,
 	})

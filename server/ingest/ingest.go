@@ -127,9 +127,11 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Update) error {
 	}
 	if err != nil && ctx.Err() == nil {
 		// The writer spools what the database cannot take; an error here
-		// means the post cannot be stored at all (the spool is full). The
-		// wall goes on; /healthz counts what was lost.
-		p.log.Error("post not stored", "id", ev.ID, "err", err)
+		// means the post cannot be stored at all (the spool is full, or
+		// the database refuses it). The wall goes on; the writer says so
+		// once per spell in the log and /healthz counts what was lost,
+		// so one line per post would only flood the log.
+		p.log.Debug("post not stored", "id", ev.ID, "err", err)
 	}
 	return nil
 }

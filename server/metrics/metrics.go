@@ -20,6 +20,8 @@ type Sources struct {
 	Dropped func() uint64
 	// SpoolDepth is how many posts wait on disk for the database.
 	SpoolDepth func() int
+	// Lost counts posts and deletes that could not be stored at all.
+	Lost func() uint64
 	// Reconnects counts the source's reconnections.
 	Reconnects func() uint64
 	// LeaseHolder reports whether this node consumes the source.
@@ -74,6 +76,11 @@ func (m *Metrics) Watch(src Sources) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tweetwire_spool_depth", Help: "Posts spooled on disk while the database is unavailable.",
 		}, func() float64 { return float64(src.SpoolDepth()) }))
+	}
+	if src.Lost != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tweetwire_posts_lost_total", Help: "Posts and deletes not stored at all: the spool could not take them, or the database refused them.",
+		}, func() float64 { return float64(src.Lost()) }))
 	}
 	if src.Reconnects != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

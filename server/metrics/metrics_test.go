@@ -17,6 +17,7 @@ func TestExposition(t *testing.T) {
 		Clients:     func() map[string]int { return map[string]int{"websocket": 3, "polling": 1} },
 		Dropped:     func() uint64 { return dropped },
 		SpoolDepth:  func() int { return 7 },
+		Lost:        func() uint64 { return 9 },
 		Reconnects:  func() uint64 { return 4 },
 		LeaseHolder: func() bool { return true },
 	})
@@ -33,6 +34,7 @@ func TestExposition(t *testing.T) {
 		`tweetwire_clients{transport="polling"} 1`,
 		`tweetwire_clients_dropped_total 2`,
 		`tweetwire_spool_depth 7`,
+		`tweetwire_posts_lost_total 9`,
 		`tweetwire_source_reconnects_total 4`,
 		`tweetwire_lease_holder 1`,
 		`tweetwire_posts_ingested_total{source="bluesky"} 2`,

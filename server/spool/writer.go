@@ -30,8 +30,9 @@ type WriterConfig struct {
 // Health is the write path's state as /healthz reports it.
 type Health struct {
 	// State is "ok" while writes go straight to the database,
-	// "spooling" while they queue on disk, "full" when the spool is
-	// full and new posts are not stored.
+	// "spooling" while they queue on disk, "full" when the spool cannot
+	// take them (at its bounds, or the disk refuses: full, read-only,
+	// failing) and new posts are not stored.
 	State string `json:"state"`
 	// Spooled and SpoolBytes are the spool's depth.
 	Spooled    int       `json:"spooled"`
@@ -67,6 +68,9 @@ type Writer struct {
 	// write to a slow database.
 	hmu    sync.Mutex
 	health Health
+	// lostBefore is Lost when the spool last became full, so that its
+	// recovery can say how many were lost meanwhile.
+	lostBefore uint64
 
 	wake chan struct{}
 }
@@ -136,6 +140,7 @@ func (w *Writer) do(ctx context.Context, r record) error {
 		}
 		if !transient(err) {
 			w.lost()
+			w.log.Error("the database refuses this post; it is not stored", "op", r.Op, "id", r.ID, "err", err)
 			return fmt.Errorf("store %s %s: %w", r.Op, r.ID, err)
 		}
 		w.log.Warn("database unavailable: spooling posts to disk until it is back", "err", err)
@@ -147,13 +152,13 @@ func (w *Writer) do(ctx context.Context, r record) error {
 		return fmt.Errorf("encode %s %s for the spool: %w", r.Op, r.ID, err)
 	}
 	if err := w.q.Append(data); err != nil {
-		w.lost()
+		w.full(err)
 		if errors.Is(err, ErrFull) {
-			w.setState("full", err)
 			return tweet.Errorf(tweet.EUNAVAILABLE, "post %s is not stored: the database has been unreachable so long that the spool is full (%v); bring the database back or give the spool more room", r.ID, err)
 		}
-		return fmt.Errorf("spool %s %s: %w", r.Op, r.ID, err)
+		return tweet.Errorf(tweet.EUNAVAILABLE, "post %s is not stored: the database is unreachable and the spool cannot write (%v); free space under the data directory or fix the disk", r.ID, err)
 	}
+	w.writable()
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -186,6 +191,37 @@ func transient(err error) bool {
 		return true
 	}
 	return tweet.ErrorCode(err) != tweet.EINVALID
+}
+
+// full counts one operation lost because the spool could not take it, and
+// on the first says so, once, with what to do: the state is "full" (and
+// /healthz 503) until an append succeeds again. Must hold mu.
+func (w *Writer) full(err error) {
+	w.hmu.Lock()
+	w.health.Lost++
+	first := w.health.State != "full"
+	if first {
+		w.lostBefore = w.health.Lost - 1
+	}
+	w.hmu.Unlock()
+	w.setState("full", err)
+	if first {
+		w.log.Error("spool cannot write: new posts reach the clients but are not stored until it can; /healthz says full and /metrics counts the lost",
+			"err", err, "spooled", w.q.Len(), "lost_so_far", w.lostBefore)
+	}
+}
+
+// writable ends a "full" spell once an append succeeded, saying how much
+// it lost. Must hold mu.
+func (w *Writer) writable() {
+	w.hmu.Lock()
+	wasFull := w.health.State == "full"
+	lost := w.health.Lost - w.lostBefore
+	w.hmu.Unlock()
+	if wasFull {
+		w.setState("spooling", nil)
+		w.log.Warn("spool writes again; posts are stored from here on", "lost_while_full", lost, "spooled", w.q.Len())
+	}
 }
 
 func (w *Writer) setState(state string, err error) {
@@ -280,6 +316,7 @@ func (w *Writer) step(ctx context.Context) (empty bool, err error) {
 		// Appends happen under mu, so an empty spool here stays empty
 		// until direct writes are back on.
 		if w.spooling && w.q.Len() == 0 {
+			w.writable()
 			w.spooling = false
 			w.setState("ok", nil)
 			w.log.Info("database back: spool drained")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -303,3 +304,69 @@ func TestWriterHealthDoesNotWaitForTheDatabase(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A spool whose disk refuses to write (full, gone, read-only) is "full" at
+// once, not "spooling": the posts are lost, counted, and said once in the
+// log; once it writes again that is said with how many were lost.
+func TestWriterSpoolThatCannotWrite(t *testing.T) {
+	db := newFakeDB()
+	dir := t.TempDir() + "/spool"
+	// Every record in a segment of its own, so each append creates a file.
+	q := open(t, dir, spool.Config{SegmentBytes: 1})
+	var logs strings.Builder
+	var logMu sync.Mutex
+	cfg := quick
+	cfg.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	w := spool.NewWriter(db, q, cfg)
+	db.set(func(f *fakeDB) { f.down = true })
+
+	// The disk goes: no segment can be created any more.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		err := w.Save(context.Background(), "ev", tweet.Tweet{ID: fmt.Sprintf("lost-%d", i), Text: "Grüße 🎉 مرحبا"})
+		if tweet.ErrorCode(err) != tweet.EUNAVAILABLE || !strings.Contains(err.Error(), "cannot write") {
+			t.Fatalf("Save %d onto a dead disk: %v", i, err)
+		}
+	}
+	if h := w.Health(); h.State != "full" || h.Lost != 50 || !strings.Contains(h.LastError, "spool") {
+		t.Fatalf("health on a dead disk: %+v, want full with 50 lost", h)
+	}
+	logMu.Lock()
+	said := strings.Count(logs.String(), "spool cannot write")
+	logMu.Unlock()
+	if said != 1 {
+		t.Errorf("the log says the spool cannot write %d times, want once:\n%s", said, logs.String())
+	}
+
+	// The disk is back: the next post is spooled, and the log says how
+	// many were lost meanwhile.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	save(t, w, "ok-after")
+	if h := w.Health(); h.State != "spooling" || h.Lost != 50 {
+		t.Fatalf("health once the disk writes again: %+v", h)
+	}
+	logMu.Lock()
+	recovered := strings.Contains(logs.String(), "spool writes again") && strings.Contains(logs.String(), "lost_while_full=50")
+	logMu.Unlock()
+	if !recovered {
+		t.Errorf("the log does not say the spool recovered and what it lost:\n%s", logs.String())
+	}
+	db.set(func(f *fakeDB) { f.down = false })
+	run(t, w)
+	eventually(t, "the spool to drain", func() bool { return w.Health().State == "ok" })
+	if got := db.log(); !slices.Contains(got, "save ok-after") {
+		t.Errorf("the post spooled after the recovery was not stored: %v", got)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
