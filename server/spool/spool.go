@@ -8,7 +8,11 @@
 // plus a cursor file that says how far the oldest segment was consumed.
 // Records are appended to the newest segment and fsync'd before Append
 // returns; a crash mid-append leaves a torn record at the very end of the
-// newest segment, which Open cuts off. The cursor is written without fsync:
+// newest segment, which Open cuts off. Damage that a crash cannot cause (a
+// bad record with good ones after it, in any segment) is never cut: Open
+// moves the file aside as <name>.damaged-<time>, recovers every record it
+// can read, finding the next one by its header and checksum, and reports
+// what it could not read (Damaged). The cursor is written without fsync:
 // after a crash the consumer may see a few records again, so consumers
 // must be idempotent (the store's saves and deletes are).
 package spool
@@ -25,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrFull is returned by Append when the spool holds as much as it may.
@@ -81,7 +86,19 @@ type Spool struct {
 	nextID uint64
 	// repaired counts bytes of torn records Open cut off.
 	repaired int64
-	closed   bool
+	// damage lists the damaged segments Open moved aside.
+	damage []Damage
+	closed bool
+}
+
+// Damage is a segment Open found damaged: it moved the file aside to
+// MovedTo, kept Recovered records from it, and could not read Unreadable
+// stretches (Bytes long in all), each of which held at least one record.
+type Damage struct {
+	MovedTo    string
+	Recovered  int
+	Unreadable int
+	Bytes      int64
 }
 
 // Open opens (creating if needed) the spool in dir, repairing a record
@@ -167,9 +184,9 @@ func (s *Spool) load() error {
 
 // scan validates the records of segment id from start and returns its
 // valid size, the start it used, and the count and bytes of records from
-// there on. In the newest segment a bad record is a torn append: it and
-// everything after it are cut off. Elsewhere it is damage that a crash
-// cannot cause.
+// there on. A bad record with no good one after it in the newest segment
+// is a torn append: it is cut off. Any other bad record is damage: see
+// recover.
 func (s *Spool) scan(id uint64, start int64, last bool) (size, from int64, n int, nbytes int64, err error) {
 	path := s.segPath(id)
 	data, err := os.ReadFile(path)
@@ -201,8 +218,8 @@ func (s *Spool) scan(id uint64, start int64, last bool) (size, from int64, n int
 	if off == int64(len(data)) {
 		return off, start, n, nbytes, nil
 	}
-	if !last {
-		return 0, 0, 0, 0, fmt.Errorf("spool segment %s is damaged at byte %d: move it out of %s to start (the posts in it will not be stored)", path, off, s.dir)
+	if !last || s.resync(data, off+1) >= 0 {
+		return s.recover(id, data, start)
 	}
 	// Torn tail: cut it off so appends continue after the last good record.
 	if err := os.Truncate(path, off); err != nil {
@@ -210,6 +227,77 @@ func (s *Spool) scan(id uint64, start int64, last bool) (size, from int64, n int
 	}
 	s.repaired += int64(len(data)) - off
 	return off, start, n, nbytes, nil
+}
+
+// resync returns the offset of the first intact record at or after from,
+// or -1. A stretch of damage is followed by the next record whose length
+// and CRC-32C both hold: by chance, about one position in 2^32.
+func (s *Spool) resync(data []byte, from int64) int64 {
+	for p := from; p+headerSize <= int64(len(data)); p++ {
+		if _, ok := s.check(data[p:]); ok {
+			return p
+		}
+	}
+	return -1
+}
+
+// recover deals with a damaged segment without losing what can be read:
+// the file is moved aside (never deleted), and a new file under its name
+// holds every intact record from start on, in order; the records before
+// start were consumed. It returns what scan does, for the new file.
+func (s *Spool) recover(id uint64, data []byte, start int64) (size, from int64, n int, nbytes int64, err error) {
+	path := s.segPath(id)
+	d := Damage{MovedTo: fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405.000000000Z"))}
+	var kept []byte
+	for off := int64(0); off < int64(len(data)); {
+		l, ok := s.check(data[off:])
+		if !ok {
+			next := s.resync(data, off+1)
+			if next < 0 {
+				next = int64(len(data))
+			}
+			if next > start {
+				d.Unreadable++
+				d.Bytes += next - max(off, start)
+			}
+			off = next
+			continue
+		}
+		end := off + headerSize + int64(l)
+		if off >= start {
+			kept = append(kept, data[off:end]...)
+			d.Recovered++
+		}
+		off = end
+	}
+	if err := os.Rename(path, d.MovedTo); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("move the damaged spool segment %s aside: %w: check that %s is writable", path, err, s.dir)
+	}
+	if err := writeSynced(path, kept); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("write the records recovered from %s: %w", d.MovedTo, err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	s.damage = append(s.damage, d)
+	return int64(len(kept)), 0, d.Recovered, int64(len(kept)), nil
+}
+
+// writeSynced writes a new file whole and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // boundary reports whether a record starts at off in data.
@@ -249,6 +337,14 @@ func (s *Spool) Repaired() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.repaired
+}
+
+// Damaged lists the damaged segments Open moved aside, and what it could
+// and could not read from them.
+func (s *Spool) Damaged() []Damage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.damage)
 }
 
 // Len returns the number of records not yet consumed.

@@ -1,6 +1,7 @@
 package spool_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -271,24 +272,93 @@ func TestTornTail(t *testing.T) {
 	}
 }
 
-func TestDamageInOlderSegmentIsReported(t *testing.T) {
-	dir := t.TempDir()
-	s, err := spool.Open(dir, spool.Config{SegmentBytes: 40})
+// damage flips one byte in the payload of record k of the file.
+func damage(t *testing.T, path string, k int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, s, 0, 10)
-	_ = s.Close()
-	first := segments(t, dir)[0]
-	data, _ := os.ReadFile(first)
-	data[len(data)-1] ^= 0xff
-	if err := os.WriteFile(first, data, 0o600); err != nil {
+	off := 0
+	for range k {
+		off += 8 + int(binary.LittleEndian.Uint32(data[off:]))
+	}
+	data[off+8+3] ^= 0x20
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = spool.Open(dir, spool.Config{SegmentBytes: 40})
-	if err == nil || !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), "move it out") {
-		t.Fatalf("Open on a damaged older segment: %v; want an error naming the file and what to do", err)
+}
+
+// A damaged record with good ones after it is damage, not a torn append,
+// wherever it is: Open moves the file aside, keeps every record it can
+// read (in order, appends going on after them) and reports the rest.
+func TestDamageLosesOnlyWhatCannotBeRead(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		segment int // which segment file to damage; -1 the newest
+		cfg     spool.Config
+		records int
+	}{
+		{"the newest segment", -1, spool.Config{}, 2200},
+		{"an older segment", 0, spool.Config{SegmentBytes: 4096}, 2200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := spool.Open(dir, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, s, 0, tt.records)
+			_ = s.Close()
+			segs := segments(t, dir)
+			victim := segs[len(segs)-1]
+			if tt.segment >= 0 {
+				victim = segs[tt.segment]
+			}
+			before, _ := os.ReadFile(victim)
+			damage(t, victim, 10)
+
+			s = open(t, dir, tt.cfg)
+			if s.Len() != tt.records-1 {
+				t.Fatalf("Len = %d after the damage, want %d: only the damaged record is lost", s.Len(), tt.records-1)
+			}
+			dmg := s.Damaged()
+			if len(dmg) != 1 || dmg[0].Unreadable != 1 || dmg[0].Bytes != int64(8+len(rec(0))) {
+				t.Fatalf("Damaged() = %+v, want one unreadable record of %d bytes", dmg, 8+len(rec(0)))
+			}
+			if lost := spool.NewWriter(newFakeDB(), s, quick).Health().Lost; lost != 1 {
+				t.Errorf("the writer counts %d lost, want the 1 unreadable record", lost)
+			}
+			moved, err := os.ReadFile(dmg[0].MovedTo)
+			if err != nil || len(moved) != len(before) || !strings.HasPrefix(filepath.Base(dmg[0].MovedTo), filepath.Base(victim)+".damaged-") {
+				t.Fatalf("the damaged file was not kept whole beside the spool: %v (%d bytes of %d) at %s", err, len(moved), len(before), dmg[0].MovedTo)
+			}
+			appendN(t, s, tt.records, 3)
+			got := drain(t, s, 100)
+			w := slices.Concat(want(0, 10), want(11, tt.records-11), want(tt.records, 3))
+			if !slices.Equal(got, w) {
+				t.Fatalf("read %d records, want %d in order (first difference at %d)", len(got), len(w), firstDiff(got, w))
+			}
+			_ = s.Close()
+			// The damaged file stays where it was moved, and a new Open
+			// finds nothing more to recover.
+			if _, err := os.Stat(dmg[0].MovedTo); err != nil {
+				t.Errorf("the damaged file is gone after draining: %v", err)
+			}
+			if again := open(t, dir, tt.cfg); len(again.Damaged()) != 0 || again.Len() != 0 {
+				t.Errorf("after draining, Open finds %+v and %d records", again.Damaged(), again.Len())
+			}
+		})
 	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 func TestBadCursorReplays(t *testing.T) {

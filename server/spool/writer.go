@@ -103,6 +103,13 @@ func NewWriter(db tweet.Writer, q *Spool, cfg WriterConfig) *Writer {
 	}
 	w := &Writer{db: db, q: q, cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
 	w.health = Health{State: "ok", Since: cfg.Now().UTC()}
+	// What Open could not read from a damaged segment is lost: count it
+	// and say where the damaged file is, for anyone who wants to look.
+	for _, d := range q.Damaged() {
+		w.health.Lost += uint64(d.Unreadable)
+		w.log.Error("spool: a damaged segment was moved aside; its readable records will be stored, the unreadable ones are lost",
+			"moved_to", d.MovedTo, "recovered", d.Recovered, "unreadable_stretches", d.Unreadable, "unreadable_bytes", d.Bytes)
+	}
 	if q.Len() > 0 {
 		w.spooling = true
 		w.setState("spooling", nil)
