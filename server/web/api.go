@@ -103,13 +103,22 @@ type tweetsPage struct {
 func (a *api) tweets(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := DefaultTweetsLimit
-	if s := q.Get("limit"); s != "" {
+	s, err := param(q, "limit")
+	if err != nil {
+		Error(w, err)
+		return
+	}
+	if s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
+		switch {
+		case err != nil || n <= 0:
 			Error(w, tweet.Errorf(tweet.EINVALID, "limit=%q is not a positive whole number: ask for 1 to %d posts", s, MaxTweetsLimit))
 			return
+		case n > MaxTweetsLimit:
+			Error(w, tweet.Errorf(tweet.EINVALID, "limit=%d is more than a page holds: ask for at most %d posts, and page with before", n, MaxTweetsLimit))
+			return
 		}
-		limit = min(n, MaxTweetsLimit)
+		limit = n
 	}
 	before, err := param(q, "before")
 	if err != nil {
@@ -123,6 +132,14 @@ func (a *api) tweets(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
 	defer cancel()
+	if q.Has("event") {
+		// An unknown event is 404, as for /api/stats, and costs no read
+		// of the posts.
+		if _, err := a.cfg.Store.Event(ctx, event); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
 	posts, err := a.cfg.Store.Recent(ctx, event, limit, before)
 	if err != nil {
 		a.fail(w, r, err)

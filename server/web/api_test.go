@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,10 +96,13 @@ func TestTweetsParams(t *testing.T) {
 	}{
 		{name: "default limit", query: "", code: 200, n: 50, first: "p209"},
 		{name: "explicit limit", query: "?limit=3", code: 200, n: 3, first: "p209"},
-		{name: "limit is capped", query: "?limit=100000", code: 200, n: 200, first: "p209"},
+		{name: "the largest limit", query: "?limit=200", code: 200, n: 200, first: "p209"},
+		{name: "limit above the largest", query: "?limit=201", code: 400, wantError: "at most 200"},
+		{name: "limit twice", query: "?limit=1&limit=2", code: 400, wantError: "once"},
 		{name: "before pages", query: "?limit=2&before=p100", code: 200, n: 2, first: "p099"},
 		{name: "another event", query: "?event=other", code: 200, n: 3, first: "o0"},
-		{name: "unknown event is empty", query: "?event=nope", code: 200, n: 0},
+		{name: "unknown event", query: "?event=nope", code: 404, wantError: `no event named "nope"`},
+		{name: "unknown event with accents and emoji", query: "?event=" + url.QueryEscape("Café 🎉 <b>"), code: 404, wantError: "no event named"},
 		{name: "limit not a number", query: "?limit=ten", code: 400, wantError: "limit"},
 		{name: "limit zero", query: "?limit=0", code: 400, wantError: "positive"},
 		{name: "limit negative", query: "?limit=-5", code: 400, wantError: "positive"},

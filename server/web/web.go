@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -86,8 +88,30 @@ func Handler(cfg Config) http.Handler {
 	})
 	// "/" without a method: a method pattern would conflict with the
 	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
-	mux.Handle("/", securityHeaders(readOnly(http.FileServerFS(static))))
+	mux.Handle("/", securityHeaders(readOnly(files(static))))
 	return mux
+}
+
+// files serves the embedded assets: a file by its name, the page at "/",
+// and 404 for anything else, directories and names that are not valid
+// UTF-8 included (the file server would list a directory, and answer 500
+// to a name fs.FS refuses).
+func files(static fs.FS) http.Handler {
+	server := http.FileServerFS(static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			name := strings.TrimPrefix(r.URL.Path, "/")
+			if !fs.ValidPath(name) || !utf8.ValidString(name) {
+				http.NotFound(w, r)
+				return
+			}
+			if st, err := fs.Stat(static, name); err != nil || st.IsDir() {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		server.ServeHTTP(w, r)
+	})
 }
 
 func readOnly(next http.Handler) http.Handler {

@@ -26,6 +26,11 @@ func TestRoutes(t *testing.T) {
 		{"socket.io post", "POST", "/socket.io/?EIO=3", 200, "socket.io POST"},
 		{"no writes to assets", "POST", "/", 405, ""},
 		{"missing asset", "GET", "/nope.js", 404, ""},
+		{"name that is not UTF-8", "GET", "/%FF%FE", 404, ""},
+		{"not UTF-8 under a page", "GET", "/stats/%FF", 404, ""},
+		{"no directory listing", "GET", "/vendor/", 404, ""},
+		{"no directory listing without the slash", "GET", "/vendor", 404, ""},
+		{"page by name", "GET", "/index.html", 301, ""},
 		{"health", "GET", "/healthz", 200, `"source":"x"`},
 	}
 	for _, tt := range tests {
