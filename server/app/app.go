@@ -62,8 +62,13 @@ type Config struct {
 	// MongoURI, the embedded store.
 	DataDir  string
 	MongoURI string
-	// AdminToken is the bearer token POST /api/event/end requires.
+	// AdminToken is the bearer token POST /api/event/end requires. Empty,
+	// the server makes one on its first start and keeps it in
+	// <DataDir>/admin-token (mode 0600), or in Redis for the cluster.
 	AdminToken string
+	// PublicNames are the host names, besides IP addresses and
+	// localhost, that the server answers to (the DNS-rebinding guard).
+	PublicNames []string
 
 	// RedisURL, when set, shares the wall with the other nodes on that
 	// Redis: NodeID names this one, LeaseTTL is how long a dead node
@@ -213,6 +218,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	onError(a.closeCluster)
+	token, where, err := resolveAdminToken(ctx, cfg.AdminToken, cfg.DataDir, a.rdb, "tweetwire:admin-token:"+a.event.Name)
+	if err != nil {
+		return nil, err
+	}
+	if where != "" {
+		log.Info("state changes (ending the event) need the admin token: send it as Authorization: Bearer <token>", "token_in", where)
+	}
 
 	a.pipeline = ingest.New(a.broker, ingest.Config{
 		Store:  a.write.writer,
@@ -273,11 +285,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		API: &web.APIConfig{
 			Store:      a.db,
 			Event:      a.event.Name,
-			AdminToken: cfg.AdminToken,
+			AdminToken: token,
 			OnEnd:      func(tweet.Event) { a.stopSource(errEventEnded) },
 			Logger:     log.With("component", "api"),
 		},
 		Health: func() web.HealthReport { return a.Health() },
+		Host:   web.HostPolicy(cfg.PublicNames),
 	})
 	if cfg.Wrap != nil {
 		handler = cfg.Wrap(handler)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -343,4 +344,67 @@ func TestConnectionsAreBounded(t *testing.T) {
 			t.Errorf("the log says the cap was reached %d times, want once:\n%s", n, logs)
 		}
 	})
+}
+
+// Ending the event needs a secret even when none is configured: the first
+// start makes one in <data dir>/admin-token (0600) and keeps it across
+// restarts; a forged Host (DNS rebinding) is refused before anything.
+func TestStateChangesNeedTheAdminToken(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	start := func() (*App, func()) {
+		a, err := New(ctx, testConfig(t, dir, burst{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		go func() { _ = a.Run(runCtx) }()
+		return a, func() { stop(); _ = a.Close(ctx) }
+	}
+	a, stop := start()
+	path := dir + "/admin-token"
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin token file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	b, _ := os.ReadFile(path)
+	token := strings.TrimSpace(string(b))
+	if len(token) < 43 {
+		t.Fatalf("admin token %q is shorter than 256 bits", token)
+	}
+	end := func(host, auth string) int {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a.Addr().String()+"/api/event/end", nil)
+		req.Host = host
+		req.Header.Set("Origin", "http://"+host)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := end("evil.example", token); code != http.StatusMisdirectedRequest {
+		t.Errorf("POST with Host and Origin evil.example: %d, want 421", code)
+	}
+	if code := end(a.Addr().String(), ""); code != http.StatusUnauthorized {
+		t.Errorf("POST without the token: %d, want 401", code)
+	}
+	if !a.Health().Healthy() || a.Health().Source.State == tweet.StateFinished {
+		t.Fatalf("the event ended without the token: %+v", a.Health())
+	}
+	stop()
+
+	// The same token after a restart.
+	a, stop = start()
+	defer stop()
+	b2, _ := os.ReadFile(path)
+	if strings.TrimSpace(string(b2)) != token {
+		t.Fatal("the admin token changed across a restart")
+	}
+	if code := end(a.Addr().String(), token); code != http.StatusOK {
+		t.Fatalf("POST with the token: %d, want 200", code)
+	}
 }

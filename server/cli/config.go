@@ -130,7 +130,7 @@ Every flag can also be set by the environment variable shown.
 func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	var cfg Config
 	a := &cfg.App
-	var track, origins, eventEnd, source string
+	var track, origins, eventEnd, source, names string
 	var backlog int
 	fs := newFlagSet("tweetwire")
 	fs.StringVar(&a.Addr, "addr", ":8124", "listen address, host:port")
@@ -145,7 +145,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.env("mongo-uri", "MONGODB_URI")
 	fs.StringVar(&a.Event, "event", "", "name of the event posts are stored under (default: the tracked terms, or the source's name)")
 	fs.StringVar(&eventEnd, "event-end", "", "RFC 3339 time at which the event ends and the source stops, e.g. 2026-11-25T18:00:00Z")
-	fs.StringVar(&a.AdminToken, "admin-token", "", "bearer token POST /api/event/end requires (empty: any same-origin caller may end the event)")
+	fs.StringVar(&a.AdminToken, "admin-token", "", "bearer token POST /api/event/end requires (empty: one is made on the first start and kept in <data-dir>/admin-token, or in Redis with --redis-url)")
+	fs.StringVar(&names, "public-names", "", "comma-separated host names the server is reached by, besides IP addresses and localhost (others get 421: the DNS-rebinding guard)")
 	fs.StringVar(&a.RedisURL, "redis-url", "", "Redis for running several servers as one wall, e.g. redis://localhost:6379/0")
 	fs.env("redis-url", "REDIS_URL")
 	fs.DurationVar(&a.LeaseTTL, "lease-ttl", 5*time.Second, "with --redis-url: how long a dead node keeps the source before another takes over")
@@ -183,6 +184,13 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	}
 	if a.Event == "" {
 		a.Event = source
+	}
+	for _, n := range splitList(names) {
+		name, err := web.ParseName(n)
+		if err != nil {
+			return cfg, fmt.Errorf("--public-names: %w", err)
+		}
+		a.PublicNames = append(a.PublicNames, name)
 	}
 	for _, o := range splitList(origins) {
 		canon, err := web.ParseOrigin(o)

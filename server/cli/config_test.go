@@ -28,6 +28,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero demo rate", []string{"--demo-rate", "0"}, nil, "must be above 0"},
 		{"backlog too large", []string{"--backlog", "20000"}, nil, "out of range"},
 		{"origin with a path", []string{"--allowed-origins", "https://a.example/x"}, nil, "is not an origin"},
+		{"public name with a scheme", []string{"--public-names", "https://wall.example.org"}, nil, "is not a host name"},
 		{"client queue zero", []string{"--client-queue", "0"}, nil, "out of range"},
 		{"negative connection cap", []string{"--max-connections", "-1"}, nil, "is negative"},
 		{"event end not a time", []string{"--event-end", "tomorrow"}, nil, "is not an RFC 3339 time"},

@@ -33,10 +33,9 @@ type APIConfig struct {
 	// OnEnd, when set, is called after POST /api/event/end has recorded
 	// the end: main may stop the sources there.
 	OnEnd func(tweet.Event)
-	// AdminToken, when set, must come as "Authorization: Bearer <token>"
-	// with POST /api/event/end. Without it anyone who can reach the
-	// server may end the event (cross-site requests are refused either
-	// way).
+	// AdminToken must come as "Authorization: Bearer <token>" with
+	// POST /api/event/end. Empty, nobody may end the event here: no
+	// state changes without a secret (the application always sets one).
 	AdminToken string
 	// StatsTTL is how long computed statistics are served again before
 	// being recomputed (default 2s): the stats page polls, and several
@@ -230,13 +229,11 @@ func (a *api) endEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if a.cfg.AdminToken != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tweetwire"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "ending the event needs the admin token: send Authorization: Bearer <token>"})
-			return
-		}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if a.cfg.AdminToken == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.AdminToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tweetwire"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "ending the event needs the admin token: send Authorization: Bearer <token> (the token is in <data-dir>/admin-token unless --admin-token gives one)"})
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
 	defer cancel()

@@ -236,6 +236,8 @@ func TestEventEnd(t *testing.T) {
 		{name: "cross-site page", origin: "https://evil.example", auth: "Bearer s3cret", code: 403},
 		{name: "no token", code: 401},
 		{name: "wrong token", auth: "Bearer nope", code: 401},
+		{name: "token without Bearer", auth: "s3cret", code: 401},
+		{name: "token as a prefix", auth: "Bearer s3cret2", code: 401},
 		{name: "right token, same origin", origin: srv.URL, auth: "Bearer s3cret", code: 200},
 		{name: "again keeps the first end", auth: "Bearer s3cret", code: 200},
 	}
@@ -262,6 +264,30 @@ func TestEventEnd(t *testing.T) {
 	var all []tweet.Event
 	if code := get(t, srv.URL+"/api/events", &all); code != 200 || len(all) != 2 || all[0].Name != "conf" {
 		t.Errorf("GET /api/events: %d %+v", code, all)
+	}
+}
+
+// Without an admin token configured nobody may end the event: there is
+// no state change without a secret.
+func TestEventEndNeedsAConfiguredToken(t *testing.T) {
+	var ended atomic.Bool
+	srv := serve(t, web.APIConfig{Store: fixture(t, 1), Event: "conf", OnEnd: func(tweet.Event) { ended.Store(true) }})
+	for _, auth := range []string{"", "Bearer ", "Bearer undefined"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/event/end", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST /api/event/end with %q and no token configured: %d, want 401", auth, res.StatusCode)
+		}
+	}
+	if ended.Load() {
+		t.Error("the event was ended without a secret")
 	}
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,37 @@ func ParseOrigin(s string) (string, error) {
 		return "", fmt.Errorf("%q is not an origin: write it as scheme://host[:port], e.g. https://wall.example.org", s)
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// HostPolicy says which Host headers this server answers to with event
+// data or actions: an IP address (the listener's, as a client typed it),
+// localhost, and the names given (as ParseName returns them). Any other
+// name is what DNS rebinding sends: a page on evil.example whose name was
+// made to resolve to this server reads it with the visitor's browser as
+// same-origin, and Origin checks cannot tell.
+func HostPolicy(names []string) func(host string) bool {
+	allowed := map[string]bool{"localhost": true}
+	for _, n := range names {
+		allowed[n] = true
+	}
+	return func(host string) bool {
+		h := host
+		if hp, _, err := net.SplitHostPort(host); err == nil {
+			h = hp
+		}
+		h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+		return net.ParseIP(h) != nil || allowed[h]
+	}
+}
+
+// ParseName checks that s is a host name (no scheme, port or path) and
+// returns it in lower case.
+func ParseName(s string) (string, error) {
+	n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+	if n == "" || strings.ContainsAny(n, "/:@ ?#[]") {
+		return "", fmt.Errorf("%q is not a host name: write it as the browser's address bar shows it, without scheme or port, e.g. wall.example.org", s)
+	}
+	return n, nil
 }
 
 // OriginPolicy allows the page's own origin, the bundled extension and the

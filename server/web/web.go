@@ -30,7 +30,11 @@ type Config struct {
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
 	// Bench, when set, serves /bench/ (benchmark mode).
-	Bench  http.Handler
+	Bench http.Handler
+	// Host, when set, decides which Host headers are answered (see
+	// HostPolicy); others get 421, except /healthz, which health checks
+	// reach by any name and which holds no event data.
+	Host   func(host string) bool
 	Logger *slog.Logger
 }
 
@@ -89,7 +93,18 @@ func Handler(cfg Config) http.Handler {
 	// "/" without a method: a method pattern would conflict with the
 	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
 	mux.Handle("/", securityHeaders(readOnly(files(static))))
-	return mux
+	if cfg.Host == nil {
+		return mux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !cfg.Host(r.Host) && r.URL.Path != "/healthz" {
+			// The name is not repeated: it is the request's, and the
+			// body must echo nothing a page could have chosen.
+			http.Error(w, "this server does not answer to that name: its operator lists the names it serves with --public-names", http.StatusMisdirectedRequest)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // files serves the embedded assets: a file by its name, the page at "/",

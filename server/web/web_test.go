@@ -119,3 +119,44 @@ func TestOriginPolicy(t *testing.T) {
 		}
 	}
 }
+
+// DNS rebinding: a name the server was not told it serves gets 421 on
+// everything but /healthz; IP addresses, localhost and the listed names are
+// served.
+func TestHostGuard(t *testing.T) {
+	sio := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("socket.io")) })
+	h := Handler(Config{SocketIO: sio, Host: HostPolicy([]string{"wall.example.org", "café.example"})})
+	for _, tt := range []struct {
+		host, path string
+		code       int
+	}{
+		{"evil.example", "/socket.io/?EIO=4&transport=polling", 421},
+		{"evil.example:8124", "/", 421},
+		{"wall.example.org.evil.example", "/socket.io/", 421},
+		{"evil.example", "/healthz", 200},
+		{"127.0.0.1:8124", "/socket.io/", 200},
+		{"[::1]:8124", "/socket.io/", 200},
+		{"192.168.1.20", "/socket.io/", 200},
+		{"localhost:8124", "/socket.io/", 200},
+		{"WALL.example.org.", "/socket.io/", 200},
+		{"café.example:443", "/socket.io/", 200},
+	} {
+		t.Run(tt.host+tt.path, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tt.path, nil)
+			req.Host = tt.host
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.code {
+				t.Fatalf("Host %s %s = %d, want %d", tt.host, tt.path, rec.Code, tt.code)
+			}
+			if strings.Contains(rec.Body.String(), "evil") {
+				t.Errorf("the answer repeats the request's name: %q", rec.Body)
+			}
+		})
+	}
+	for _, bad := range []string{"https://wall.example.org", "wall.example.org:443", "", "a/b"} {
+		if _, err := ParseName(bad); err == nil {
+			t.Errorf("ParseName(%q) accepted it", bad)
+		}
+	}
+}
