@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -30,6 +31,11 @@ type Config struct {
 	// driver's endSessions at warn) are dropped. Nil discards everything.
 	Logger *slog.Logger
 }
+
+// newMu serialises ferretdb.New, which writes a process-wide variable
+// (version.Get().Package = "embedded"): several servers in one process, as
+// the end-to-end tests run them, would race on it.
+var newMu sync.Mutex
 
 // Server is a running FerretDB.
 type Server struct {
@@ -61,12 +67,14 @@ func Start(cfg Config) (*Server, error) {
 	// Built as a URL so that a directory with spaces or '%' survives:
 	// FerretDB parses it as one. The trailing slash says "directory".
 	sqliteURL := (&url.URL{Scheme: "file", Path: dir + "/"}).String()
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: cfg.Addr},
 		Logger:    log,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
 	})
+	newMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded database in %s on %s: %w", dir, cfg.Addr, err)
 	}

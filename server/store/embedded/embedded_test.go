@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,4 +55,22 @@ func TestStart(t *testing.T) {
 			t.Fatal("Start without a directory succeeded")
 		}
 	})
+}
+
+// Several embedded stores start at once in one process (the end-to-end
+// tests run several servers in one): under -race, this fails if starting
+// one writes what another reads.
+func TestStartConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			srv, err := embedded.Start(embedded.Config{Dir: t.TempDir()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = srv.Close()
+		})
+	}
+	wg.Wait()
 }
