@@ -54,6 +54,9 @@ type Pipeline struct {
 	log    *slog.Logger
 	onPost func(t *tweet.Tweet)
 
+	// remember is how many ids seen holds.
+	remember int
+
 	mu     sync.Mutex
 	seen   *seenSet
 	health Health
@@ -73,14 +76,15 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 		cfg.Logger = slog.Default()
 	}
 	return &Pipeline{
-		broker: broker,
-		store:  cfg.Store,
-		event:  cfg.Event,
-		now:    cfg.Now,
-		log:    cfg.Logger,
-		onPost: cfg.OnPost,
-		seen:   newSeenSet(cfg.Remember),
-		health: Health{State: tweet.StateStarting, Since: cfg.Now().UTC()},
+		broker:   broker,
+		store:    cfg.Store,
+		event:    cfg.Event,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		onPost:   cfg.OnPost,
+		seen:     newSeenSet(cfg.Remember),
+		remember: cfg.Remember,
+		health:   Health{State: tweet.StateStarting, Since: cfg.Now().UTC()},
 	}
 }
 

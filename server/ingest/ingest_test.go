@@ -10,6 +10,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/tweet"
+	"github.com/tweetwire/tweetwire/server/tweet/tweettest"
 )
 
 type recorder struct{ got []*hub.Message }
@@ -152,5 +153,47 @@ func TestEmitStoresAfterPublishing(t *testing.T) {
 	st.err = errors.New("spool full")
 	if err := p.Emit(ctx, tweet.Post(tweet.Tweet{ID: "t:2"})); err != nil || len(rec.got) != 3 {
 		t.Errorf("Emit with a failing store = %v, published %d", err, len(rec.got))
+	}
+}
+
+// After a restart every stored post of the event is known, not only the
+// ones seeded into the backlog: a source that replays 20,000 posts
+// broadcasts none of them again (it did the ~19,000 past the backlog).
+func TestSeedRemembersEveryStoredPost(t *testing.T) {
+	ctx := context.Background()
+	db := tweettest.NewStore()
+	t0 := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+	var posts []tweet.Tweet
+	for i := range 20000 {
+		p := tweet.Tweet{ID: fmt.Sprintf("twitter:%d", 1860000000000000000+i), Source: "twitter", User: "zoë",
+			Text: "Grüße 🎉 東京 مرحبا", CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+		if err := db.Save(ctx, "GoConf", p); err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, p)
+	}
+	if err := db.Save(ctx, "other", tweet.Tweet{ID: "twitter:1", Source: "twitter", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Backlog: 50})
+	rec := &recorder{}
+	p := New(rec, Config{})
+	if err := Seed(ctx, db, "GoConf", 1000, h, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(h.Recent(5000)); got != 1000 {
+		t.Errorf("the hub holds %d posts, want the 1000 seeded", got)
+	}
+	for _, post := range posts {
+		if err := p.Emit(ctx, tweet.Post(post)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.got) != 0 {
+		t.Fatalf("%d stored posts were broadcast again after the restart (first %s)", len(rec.got), rec.got[0].ID)
+	}
+	// Another event's post is not this event's: it is new here.
+	if err := p.Emit(ctx, tweet.Post(tweet.Tweet{ID: "twitter:1", Source: "twitter", CreatedAt: t0})); err != nil || len(rec.got) != 1 {
+		t.Fatalf("a post of another event was taken for a duplicate: %v, %d published", err, len(rec.got))
 	}
 }

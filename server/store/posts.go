@@ -214,6 +214,47 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	return out, nil
 }
 
+// IDs returns the ids of up to limit of the event's newest posts, newest
+// first: from the index when there is one, else one query that reads only
+// the ids.
+func (db *DB) IDs(ctx context.Context, event string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, tweet.Errorf(tweet.EINVALID, "limit must be positive, not %d", limit)
+	}
+	if db.idx != nil && event != "" {
+		e, err := db.index(ctx, event)
+		if err != nil {
+			return nil, err
+		}
+		db.idx.mu.RLock()
+		defer db.idx.mu.RUnlock()
+		out := make([]string, 0, min(limit, len(e.order)))
+		for i := len(e.order) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, e.order[i].ID)
+		}
+		return out, nil
+	}
+	filter := bson.D{}
+	if event != "" {
+		filter = append(filter, bson.E{Key: "event", Value: event})
+	}
+	cur, err := db.posts.Find(ctx, filter, options.Find().SetSort(newestFirst).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, classify("read the ids of stored posts", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, classify("read the ids of stored posts", err)
+	}
+	out := make([]string, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.ID)
+	}
+	return out, nil
+}
+
 // pageFrom reads the post that before names, for paging.
 func (db *DB) pageFrom(ctx context.Context, before string) (postDoc, error) {
 	var b postDoc

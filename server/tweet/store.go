@@ -31,6 +31,11 @@ type Store interface {
 	// no stored post is an EINVALID error.
 	Recent(ctx context.Context, event string, limit int, before string) ([]Tweet, error)
 
+	// IDs returns the ids of up to limit of the named event's newest
+	// posts, newest first (in the order of Recent): what duplicate
+	// detection must know after a restart, without reading the posts.
+	IDs(ctx context.Context, event string, limit int) ([]string, error)
+
 	// StartEvent records that the named event runs from at, tracking
 	// terms. Starting an event that exists resumes it: its start is kept,
 	// its terms are replaced and its end is cleared, so that a restarted

@@ -31,6 +31,7 @@ func TestStore(t *testing.T, open func(t *testing.T) tweet.Store) {
 	t.Run("SaveInvalid", func(t *testing.T) { testSaveInvalid(t, open) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open) })
 	t.Run("RecentPaging", func(t *testing.T) { testRecentPaging(t, open) })
+	t.Run("IDs", func(t *testing.T) { testIDs(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
 	t.Run("StatsTies", func(t *testing.T) { testStatsTies(t, open) })
@@ -66,6 +67,47 @@ func IDs(ps []tweet.Tweet) []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// testIDs: IDs lists what Recent lists, ids only, newest first, within
+// one event, after duplicates and deletes.
+func testIDs(t *testing.T, open func(t *testing.T) tweet.Store) {
+	ctx := ctxT(t)
+	s := open(t)
+	for i := range 30 {
+		p := post(fmt.Sprintf("bluesky:did:plc:zoë/3k%02d", i), T0.Add(time.Duration(i%7)*time.Minute))
+		p.Text = "Grüße aus Zürich 🎉 مرحبا <b>" + fmt.Sprint(i) + "</b>"
+		for range 2 { // a duplicate changes nothing
+			if err := s.Save(ctx, "Café 🎉", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Save(ctx, "other", post("demo:other", T0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "bluesky:did:plc:zoë/3k05"); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{1, 10, 29, 100} {
+		recent, err := s.Recent(ctx, "Café 🎉", limit, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := s.IDs(ctx, "Café 🎉", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids, IDs(recent)) {
+			t.Errorf("IDs(limit %d) = %v\nwant Recent's %v", limit, ids, IDs(recent))
+		}
+	}
+	if ids, err := s.IDs(ctx, "nope", 10); err != nil || len(ids) != 0 {
+		t.Errorf("IDs of an unknown event = %v, %v; want none", ids, err)
+	}
+	if _, err := s.IDs(ctx, "other", 0); tweet.ErrorCode(err) != tweet.EINVALID {
+		t.Errorf("IDs with limit 0: %v, want EINVALID", err)
+	}
 }
 
 func testSave(t *testing.T, open func(t *testing.T) tweet.Store) {

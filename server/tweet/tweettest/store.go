@@ -133,6 +133,25 @@ func (s *Store) Count(_ context.Context, event string) (int64, error) {
 	return int64(len(s.postsLocked(event))), nil
 }
 
+// IDs returns the ids of up to limit of the event's newest posts, newest
+// first.
+func (s *Store) IDs(_ context.Context, event string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, tweet.Errorf(tweet.EINVALID, "limit must be positive, not %d", limit)
+	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	posts := s.postsLocked(event)
+	slices.SortFunc(posts, NewestFirst)
+	out := []string{}
+	for _, p := range posts[:min(limit, len(posts))] {
+		out = append(out, p.ID)
+	}
+	return out, nil
+}
+
 // postsLocked returns the posts of event ("" for all), in no order.
 func (s *Store) postsLocked(event string) []tweet.Tweet {
 	var out []tweet.Tweet
