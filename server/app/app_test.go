@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/tweetwire/tweetwire/server/internal/syncbuf"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -227,24 +227,6 @@ func TestOnlyTheEndEndsTheEvent(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination the test reads while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // getOn sends GET path on an open connection, keeping it alive, and reads
 // the answer's status line.
 func getOn(t *testing.T, c net.Conn, path string) (string, error) {
@@ -266,7 +248,7 @@ func getOn(t *testing.T, c net.Conn, path string) (string, error) {
 // once that the cap was reached.
 func TestConnectionsAreBounded(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := testConfig(t, t.TempDir(), burst{})
 	cfg.IdleTimeout = 300 * time.Millisecond
 	cfg.MaxConnections = 2

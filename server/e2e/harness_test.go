@@ -9,7 +9,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/app"
 	"github.com/tweetwire/tweetwire/server/cli"
+	"github.com/tweetwire/tweetwire/server/internal/syncbuf"
 )
 
 var repoRoot string
@@ -54,22 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // syncBuffer collects a server's output while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // server is a running Tweetwire: in this process (app) or in a child
 // process (cmd).

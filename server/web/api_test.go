@@ -207,21 +207,7 @@ func TestEventEnd(t *testing.T) {
 		Now:   func() time.Time { return now },
 		OnEnd: func(ev tweet.Event) { ended.Store(ev) },
 	})
-	post := func(origin, auth string) int {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/event/end", nil)
-		if origin != "" {
-			req.Header.Set("Origin", origin)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
+	post := func(origin, auth string) int { return postEnd(t, srv.URL, origin, auth) }
 	// Fill the stats cache while the event runs.
 	var before tweet.Stats
 	get(t, srv.URL+"/api/stats", &before)
@@ -267,23 +253,33 @@ func TestEventEnd(t *testing.T) {
 	}
 }
 
+// postEnd sends POST /api/event/end with the Origin and Authorization
+// given (none when empty) and returns the status.
+func postEnd(t *testing.T, base, origin, auth string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/event/end", nil)
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
 // Without an admin token configured nobody may end the event: there is
 // no state change without a secret.
 func TestEventEndNeedsAConfiguredToken(t *testing.T) {
 	var ended atomic.Bool
 	srv := serve(t, web.APIConfig{Store: fixture(t, 1), Event: "conf", OnEnd: func(tweet.Event) { ended.Store(true) }})
 	for _, auth := range []string{"", "Bearer ", "Bearer undefined"} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/event/end", nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusUnauthorized {
-			t.Errorf("POST /api/event/end with %q and no token configured: %d, want 401", auth, res.StatusCode)
+		if code := postEnd(t, srv.URL, "", auth); code != http.StatusUnauthorized {
+			t.Errorf("POST /api/event/end with %q and no token configured: %d, want 401", auth, code)
 		}
 	}
 	if ended.Load() {

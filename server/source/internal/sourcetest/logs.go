@@ -1,32 +1,17 @@
 package sourcetest
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/tweetwire/tweetwire/server/internal/syncbuf"
 )
 
 // Logs is a log destination that a source writes from its goroutines while
 // the test reads it. Its zero value is ready to use.
-type Logs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *Logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type Logs struct{ syncbuf.Buffer }
 
 // Logger returns a logger that writes JSON records of every level to l.
 func (l *Logs) Logger() *slog.Logger {
