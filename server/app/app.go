@@ -454,6 +454,13 @@ func (a *App) Close(ctx context.Context) error {
 		shutdownCtx, cancel := context.WithTimeout(ctx, closeTimeout)
 		err := a.srv.Shutdown(shutdownCtx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// A request still running (a long poll whose session is
+			// gone, a slow upload): cut it. Its client reconnects, to
+			// this server's successor.
+			a.log.Warn("requests still running at shutdown were cut", "waited", closeTimeout)
+			err = a.srv.Close()
+		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
