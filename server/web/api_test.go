@@ -311,7 +311,7 @@ func TestStatsPage(t *testing.T) {
 		t.Fatalf("GET /stats: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	csp := res.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") {
+	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP %q", csp)
 	}
 	html := string(body)
