@@ -4,7 +4,7 @@
 // posts, and every post while notifications are off or paused, are only
 // listed, never notified.
 
-import { author } from "../shared/post.js";
+import { author, plainBidi } from "../shared/post.js";
 import { isMuted } from "../shared/settings.js";
 import { avatarIcon, BUNDLED_ICON } from "./avatar.js";
 
@@ -88,7 +88,7 @@ export class Notifier {
       return {
         id: "post:" + post.id,
         title: author(post),
-        message: post.text,
+        message: plainBidi(post.text),
         iconUrl: avatar ?? BUNDLED_ICON,
         icon: avatar ? "avatar" : "bundled",
         url: post.url || this.settings.serverUrl,
@@ -96,7 +96,7 @@ export class Notifier {
       };
     }
     const newest = batch.slice(-SUMMARY_LINES).reverse();
-    const lines = newest.map((p) => `${author(p)}: ${p.text}`.slice(0, 120));
+    const lines = newest.map((p) => `${author(p)}: ${plainBidi(p.text)}`.slice(0, 120));
     if (batch.length > SUMMARY_LINES) lines.push(`and ${batch.length - SUMMARY_LINES} more`);
     return {
       id: `burst:${batch[batch.length - 1].id}`,

@@ -46,8 +46,46 @@ export function safeImageUrl(u, base) {
   return safeLinkUrl(u, base);
 }
 
-/** author is how a post's author reads in a title: "Name @handle". */
+/**
+ * author is how a post's author reads in a notification title: "Name
+ * @handle", the name cleaned of unpaired bidi controls so that it cannot
+ * reverse the handle after it.
+ */
 export function author(post) {
-  const handle = post.user ? "@" + post.user : "";
-  return [post.name, handle].filter(Boolean).join(" ") || "Someone";
+  const handle = post.user ? "@" + plainBidi(post.user) : "";
+  return [plainBidi(post.name), handle].filter(Boolean).join(" ") || "Someone";
+}
+
+// The bidi controls that open an embedding, override or isolate, and the
+// two that close them (PDF closes the first four kinds, PDI the isolates).
+const OPENERS = new Set(["\u202A", "\u202B", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068"]);
+const ISOLATES = new Set(["\u2066", "\u2067", "\u2068"]);
+const PDF = "\u202C";
+const PDI = "\u2069";
+
+/**
+ * plainBidi returns s without the bidi controls that are not paired within
+ * it. A notification is plain text that the system lays out as one run: an
+ * override left open there (U+202E) reverses everything after it, the
+ * title's handle and the text included, which a page avoids by isolating
+ * each field. Paired controls stay: they are how right-to-left writers
+ * mark a word that runs the other way.
+ */
+export function plainBidi(s) {
+  if (typeof s !== "string" || !/[\u202A-\u202E\u2066-\u2069]/.test(s)) return s;
+  const chars = Array.from(s);
+  const keep = chars.map(() => true);
+  const open = []; // indexes of the openers not yet closed
+  chars.forEach((c, i) => {
+    if (OPENERS.has(c)) {
+      open.push(i);
+    } else if (c === PDF || c === PDI) {
+      const want = c === PDI;
+      const top = open.length > 0 ? open[open.length - 1] : -1;
+      if (top >= 0 && ISOLATES.has(chars[top]) === want) open.pop();
+      else keep[i] = false;
+    }
+  });
+  for (const i of open) keep[i] = false;
+  return chars.filter((_, i) => keep[i]).join("");
 }

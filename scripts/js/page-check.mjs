@@ -4,7 +4,7 @@
 // line on stdout:
 //
 //   {"posts":3,"ids":["c","b","a"],"state":"websocket","transport":"websocket",
-//    "texts":["...","...","..."],"alerts":0,"pageErrors":[],"consoleErrors":[]}
+//    "texts":["...","...","..."],"bidiIsolated":true,"alerts":0,"pageErrors":[],"consoleErrors":[]}
 //
 // Usage:
 //   node page-check.mjs --url http://127.0.0.1:PORT/ [--expect N]
@@ -88,6 +88,16 @@ async function report(page) {
       state: state ? state.textContent.trim() : null,
       transport: state ? (state.dataset.transport ?? "") : null,
       texts: posts.map((p) => p.querySelector(".text")?.textContent ?? ""),
+      // Whether every name and handle is laid out on its own and every
+      // text takes its direction from itself: a bidi control in one field
+      // (U+202E) cannot reverse the next.
+      bidiIsolated: posts.every((p) => {
+        const style = (sel, want) => {
+          const e = p.querySelector(sel);
+          return !e || getComputedStyle(e).unicodeBidi === want;
+        };
+        return style(".name", "isolate") && style(".handle", "isolate") && style(".text", "plaintext");
+      }),
     };
   });
 }

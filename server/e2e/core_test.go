@@ -320,7 +320,7 @@ func TestPageInChromium(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
 	}
-	hostile := `{"id_str":"9","id":9,"text":"<img src=x onerror=alert(1)>","created_at":"Wed Nov 25 18:00:00 +0000 2026","user":{"screen_name":"mallory","name":"<b>Mallory</b>"}}`
+	hostile := `{"id_str":"9","id":9,"text":"<img src=x onerror=alert(1)>","created_at":"Wed Nov 25 18:00:00 +0000 2026","user":{"screen_name":"mallory","name":"<b>Mallory</b>\u202e"}}`
 	file, ids := writeReplay(t, 0, 12, hostile)
 	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "10", "--backlog", "100")
 	for _, tc := range []struct {
@@ -341,12 +341,13 @@ func TestPageInChromium(t *testing.T) {
 				t.Fatalf("page-check: %v\n%s\n%s", err, out, stderr.String())
 			}
 			var res struct {
-				Posts      int
-				IDs        []string
-				Transport  string
-				Texts      []string
-				Alerts     int
-				PageErrors []string
+				Posts        int
+				IDs          []string
+				Transport    string
+				Texts        []string
+				BidiIsolated bool
+				Alerts       int
+				PageErrors   []string
 			}
 			sc := bufio.NewScanner(strings.NewReader(string(out)))
 			for sc.Scan() {
@@ -366,6 +367,9 @@ func TestPageInChromium(t *testing.T) {
 			}
 			if len(res.Texts) == 0 || res.Texts[0] != "<img src=x onerror=alert(1)>" {
 				t.Errorf("hostile text not shown literally: %q", res.Texts)
+			}
+			if !res.BidiIsolated {
+				t.Error("a name, handle or text is not laid out on its own: a right-to-left override in one (U+202E) reverses the next")
 			}
 		})
 	}
