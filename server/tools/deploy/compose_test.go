@@ -109,6 +109,12 @@ func TestProxyIsStickyToBothReplicas(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\s*cookie \w+ insert`).MatchString(c) {
 		t.Error("haproxy does not insert a sticky-session cookie")
 	}
+	// Clients that keep no cookies (every Node.js client) need another
+	// key; server/e2e's TestBehindTheComposeProxy runs this very
+	// configuration with such clients.
+	if !regexp.MustCompile(`(?m)^\s*balance source\s*$`).MatchString(c) {
+		t.Error("haproxy does not keep clients without cookies on one node (balance source)")
+	}
 	for _, n := range []string{"tweetwire-1:8124", "tweetwire-2:8124"} {
 		if !regexp.MustCompile(`(?m)^\s*server \S+ ` + regexp.QuoteMeta(n) + ` check cookie \w+`).MatchString(c) {
 			t.Errorf("haproxy has no sticky, checked server %s", n)
