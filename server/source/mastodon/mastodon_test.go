@@ -281,7 +281,7 @@ func TestRedirectKeepsTheToken(t *testing.T) {
 	stop := start(t, src, sk)
 	c := next(t, streaming)
 	event(t, c, "update", status("7", "alice", "<p>hi</p>", "goconf"))
-	// Ids carry the host of --mastodon-url, which is the server that
+	// Ids carry the host of Config.URL, which is the server that
 	// numbered the status.
 	if ev := sk.Next(t); ev.ID != "mastodon:"+host2(front.URL)+":7" {
 		t.Errorf("id %s", ev.ID)
