@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -80,10 +81,14 @@ func (sf *sourceFlags) flagName(field string) (name string, ok bool) {
 }
 
 // build wraps b: the source it builds reports its field errors, while
-// running too, with the flags' names, and so do its own errors, which
-// start with the source's name ("--source x: ...").
+// running too and in its own log lines, with the flags' names, and so do
+// its errors when it cannot be built, which start with the source's name
+// ("--source x: ...").
 func (sf *sourceFlags) build(b buildSource) buildSource {
 	return func(common sourceCommon) (tweet.Source, error) {
+		if common.Logger != nil {
+			common.Logger = slog.New(namingHandler{Handler: common.Logger.Handler(), name: sf.name})
+		}
 		src, err := b(common)
 		if err != nil {
 			return nil, &namedError{
@@ -207,3 +212,49 @@ type namedSink struct {
 }
 
 func (k namedSink) SetState(s tweet.State, err error) { k.Sink.SetState(s, k.name(err)) }
+
+// namingHandler names the field errors in the attributes of the source's
+// own log lines ("x: reconnecting" err=...), as namedSource does for the
+// errors it reports, so that the log reads the same as /healthz.
+type namingHandler struct {
+	slog.Handler
+	name func(error) error
+}
+
+func (h namingHandler) Handle(ctx context.Context, r slog.Record) error {
+	named := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		named.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.Handler.Handle(ctx, named)
+}
+
+func (h namingHandler) attr(a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			return slog.Any(a.Key, h.name(err))
+		}
+	case slog.KindGroup:
+		attrs := a.Value.Group()
+		named := make([]any, len(attrs))
+		for i, g := range attrs {
+			named[i] = h.attr(g)
+		}
+		return slog.Group(a.Key, named...)
+	}
+	return a
+}
+
+func (h namingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	named := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		named[i] = h.attr(a)
+	}
+	return namingHandler{Handler: h.Handler.WithAttrs(named), name: h.name}
+}
+
+func (h namingHandler) WithGroup(name string) slog.Handler {
+	return namingHandler{Handler: h.Handler.WithGroup(name), name: h.name}
+}

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -494,4 +495,38 @@ func containsInt(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// loggingSource logs a field error as the sources do when they reconnect.
+type loggingSource struct {
+	log *slog.Logger
+	err error
+}
+
+func (s loggingSource) Run(context.Context, tweet.Sink) error {
+	s.log.With("attempt", 1).Warn("x: reconnecting", "in", time.Second, "err", s.err, slog.Group("last", "err", s.err))
+	return nil
+}
+
+// The source's own log lines name the flags too, so that the log reads
+// as /healthz does.
+func TestSourceLogNamesTheFlags(t *testing.T) {
+	sf := newSourceFlags(newFlagSet("test"), "x")
+	xFlags(sf)
+	unreachable := tweet.FieldErrorf("APIURL", tweet.EUNAVAILABLE, "cannot reach the X API (connection refused): check the network and this URL")
+	build := sf.build(func(common sourceCommon) (tweet.Source, error) {
+		return loggingSource{log: common.Logger, err: unreachable}, nil
+	})
+	var out strings.Builder
+	src, err := build(sourceCommon{Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Run(context.Background(), &recordingSink{}); err != nil {
+		t.Fatal(err)
+	}
+	want := ` err="--x-api-url (env TWEETWIRE_X_API_URL): cannot reach the X API (connection refused): check the network and this URL"`
+	if got := out.String(); strings.Count(got, want) != 1 || !strings.Contains(got, `last.err="--x-api-url (env TWEETWIRE_X_API_URL): cannot reach`) || !strings.Contains(got, "attempt=1") {
+		t.Errorf("log = %s\nwant the error named, in the group too: %s", got, want)
+	}
 }
