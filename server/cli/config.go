@@ -155,7 +155,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&a.Bench, "bench", false, "benchmark mode: POST /bench/publish and GET /bench/stats, as the reference server offers (never on a public server)")
 	builders := map[string]buildSource{}
 	for _, k := range sourceKinds {
-		builders[k.name] = k.flags(fs)
+		sf := newSourceFlags(fs, k.name)
+		builders[k.name] = sf.build(k.flags(sf))
 	}
 	if err := fs.parse(args, getenv); err != nil {
 		if errors.Is(err, ErrHelp) {

@@ -23,9 +23,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"address without port", []string{"--addr", "localhost"}, nil, "is not a listen address"},
 		{"address with bad port", []string{"--addr", ":99999"}, nil, "no valid port"},
 		{"unknown source", []string{"--source", "myspace"}, nil, `--source "myspace" is not a source`},
-		{"replay without file", []string{"--source", "replay"}, nil, "pass --replay-file"},
-		{"negative replay rate", []string{"--source", "replay", "--replay-file", "x", "--replay-rate", "-1"}, nil, "is negative"},
-		{"zero demo rate", []string{"--demo-rate", "0"}, nil, "must be above 0"},
+		{"replay without file", []string{"--source", "replay"}, nil, "--source replay: --replay-file (env TWEETWIRE_REPLAY_FILE): no replay file given: give the path of a file"},
+		{"replay file missing", []string{"--source", "replay", "--replay-file", "nope.jsonl"}, nil, `--replay-file (env TWEETWIRE_REPLAY_FILE): replay file "nope.jsonl" does not exist`},
+		{"negative replay rate", []string{"--source", "replay", "--replay-file", "x", "--replay-rate", "-1"}, nil, "--replay-rate (env TWEETWIRE_REPLAY_RATE): replay rate -1 is not allowed: it is negative"},
+		{"negative demo rate", []string{"--demo-rate", "-1"}, nil, "--source demo: --demo-rate (env TWEETWIRE_DEMO_RATE): rate -1 is out of range: give posts per second, above 0"},
+		{"demo rate too high", nil, map[string]string{"TWEETWIRE_DEMO_RATE": "5000"}, "--demo-rate (env TWEETWIRE_DEMO_RATE): rate 5000 is out of range"},
 		{"backlog too large", []string{"--backlog", "20000"}, nil, "out of range"},
 		{"origin with a path", []string{"--allowed-origins", "https://a.example/x"}, nil, "is not an origin"},
 		{"public name with a scheme", []string{"--public-names", "https://wall.example.org"}, nil, "is not a host name"},
@@ -135,5 +137,14 @@ func TestSourceFlagsFromTheirVariables(t *testing.T) {
 	}
 	if cfg.SourceName != "x" || cfg.Source == nil {
 		t.Fatalf("source = %q %v", cfg.SourceName, cfg.Source)
+	}
+}
+
+// --demo-rate 0 means the demo's default of one post a second, as a zero
+// demo.Config.Rate does: the demo source is the one judge of its rate.
+func TestDemoRateZeroMeansTheDefault(t *testing.T) {
+	cfg, err := parseAndBuild([]string{"--demo-rate", "0"}, func(string) string { return "" })
+	if err != nil || cfg.Source == nil {
+		t.Fatalf("--demo-rate 0: %v", err)
 	}
 }

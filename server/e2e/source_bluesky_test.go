@@ -153,7 +153,7 @@ func TestBlueskyRefusedSubscription(t *testing.T) {
 	srv := startServer(t, "--source", "bluesky", "--track", "#GoConf", "--bluesky-jetstream-url", fake.URL)
 	h := srv.waitHealth(t, "the source failed", func(h map[string]any) bool { return sourceState(h) == "failed" })
 	msg := h["source"].(map[string]any)["error"].(string)
-	for _, want := range []string{"403 Forbidden", "check --bluesky-jetstream-url"} {
+	for _, want := range []string{"403 Forbidden", "--bluesky-jetstream-url (env TWEETWIRE_BLUESKY_JETSTREAM_URL): Jetstream at", "check this URL"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("/healthz error %q lacks %q", msg, want)
 		}
@@ -178,7 +178,7 @@ func TestBlueskyBadConfiguration(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "no track", args: nil, want: "--source bluesky needs --track"},
+		{name: "no track", args: nil, want: "--source bluesky: --track (env TWEETWIRE_TRACK): needs keywords or #hashtags"},
 		{name: "not a WebSocket URL", args: []string{"--track", "go", "--bluesky-jetstream-url", "ftp://x"}, want: "is not a WebSocket URL"},
 	}
 	for _, tt := range tests {

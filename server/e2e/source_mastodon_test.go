@@ -147,7 +147,7 @@ func TestMastodonRefusedToken(t *testing.T) {
 	srv := startServer(t, "--source", "mastodon", "--track", "#GoConf", "--mastodon-url", fake.URL)
 	h := srv.waitHealth(t, "the source failed", func(h map[string]any) bool { return sourceState(h) == "failed" })
 	msg := h["source"].(map[string]any)["error"].(string)
-	for _, want := range []string{"refused the access token", "401 Unauthorized", "set MASTODON_TOKEN"} {
+	for _, want := range []string{"refused the access token", "401 Unauthorized", "--mastodon-token (env MASTODON_TOKEN): "} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("/healthz error %q lacks %q", msg, want)
 		}

@@ -181,7 +181,7 @@ func TestTwitterRetiredEndpoint(t *testing.T) {
 	}
 	h := srv.waitHealth(t, "the source failed", func(h map[string]any) bool { return sourceState(h) == "failed" })
 	msg := h["source"].(map[string]any)["error"].(string)
-	for _, want := range []string{"HTTP 403", "retired", "--source x", "--source bluesky"} {
+	for _, want := range []string{"HTTP 403", "retired", "use the x source", "the bluesky source"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("/healthz error %q lacks %q", msg, want)
 		}

@@ -151,7 +151,7 @@ func TestXTokenFromEnvironmentAndRefusal(t *testing.T) {
 	}
 	h := srv.waitHealth(t, "the source failed", func(h map[string]any) bool { return sourceState(h) == "failed" })
 	msg := h["source"].(map[string]any)["error"].(string)
-	for _, want := range []string{"HTTP 403", "Pro or Enterprise", "--source bluesky"} {
+	for _, want := range []string{"HTTP 403", "Pro or Enterprise", "the bluesky source"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("/healthz error %q lacks %q", msg, want)
 		}

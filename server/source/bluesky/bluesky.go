@@ -65,13 +65,15 @@ type Config struct {
 	JetstreamURL string
 	// AppViewURL serves app.bsky.actor.getProfile.
 	AppViewURL string
-	// Track are the --track terms; see package match. At least one is
+	// Track are the terms to follow; see package match. At least one is
 	// needed: the network's whole post stream is no wall.
 	Track        []string
 	StallTimeout time.Duration
 	// Backoff is copied; its attempt count starts at zero.
 	Backoff     reconnect.Backoff
 	ProfileWait time.Duration
+	// Logger gets what happens to the stream; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Source follows Jetstream. Run it once at a time.
@@ -117,9 +119,11 @@ func (s *Source) ResumeFrom(position string) {
 	}
 }
 
-// New checks cfg, so that a mistake stops the server when it starts. A nil
-// log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Source, error) {
+// New checks cfg, so that a mistake stops the server when it starts. Its
+// errors, and those of Run about a setting, are *tweet.FieldError about
+// the Config field at fault.
+func New(cfg Config) (*Source, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
@@ -144,11 +148,11 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	}
 	appview, err := url.Parse(cfg.AppViewURL)
 	if err != nil || (appview.Scheme != "http" && appview.Scheme != "https") || appview.Host == "" || appview.RawQuery != "" {
-		return nil, tweet.Errorf(tweet.EINVALID, "--bluesky-appview-url %q is not an http(s) URL: pass one like %s", cfg.AppViewURL, DefaultAppViewURL)
+		return nil, tweet.FieldErrorf("AppViewURL", tweet.EINVALID, "%q is not an http(s) URL: give one like %s", cfg.AppViewURL, DefaultAppViewURL)
 	}
 	m := match.New(cfg.Track)
 	if m.Empty() {
-		return nil, tweet.Errorf(tweet.EINVALID, "--source bluesky needs --track: Jetstream sends every post on Bluesky, and the wall shows those with these keywords or #hashtags")
+		return nil, tweet.FieldErrorf("Track", tweet.EINVALID, "needs keywords or #hashtags: Jetstream sends every post on Bluesky, and the wall shows those with these terms")
 	}
 	s := &Source{
 		cfg:       cfg,
@@ -167,7 +171,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	return s, nil
 }
 
-// subscribeURL turns --bluesky-jetstream-url into the subscription URL
+// subscribeURL turns Config.JetstreamURL into the subscription URL
 // without a cursor.
 func subscribeURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
@@ -180,7 +184,7 @@ func subscribeURL(raw string) (*url.URL, error) {
 		}
 	}
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, tweet.Errorf(tweet.EINVALID, "--bluesky-jetstream-url %q is not a WebSocket URL: pass one like %s", raw, DefaultJetstreamURL)
+		return nil, tweet.FieldErrorf("JetstreamURL", tweet.EINVALID, "%q is not a WebSocket URL: give one like %s", raw, DefaultJetstreamURL)
 	}
 	if !strings.HasSuffix(u.Path, "/subscribe") {
 		u.Path = strings.TrimSuffix(u.Path, "/") + "/subscribe"
@@ -285,7 +289,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, queue chan<- pend
 
 // dialError classifies a failed handshake. Jetstream needs no credentials
 // and takes no other path, so a refusal (401, 403) or any other 4xx means
-// --bluesky-jetstream-url points at something that is not Jetstream, or
+// Config.JetstreamURL points at something that is not Jetstream, or
 // through a proxy that will not let us in: that is configuration, and
 // retrying cannot fix it. A network error, a timeout, 429 and 5xx are
 // retried: the service or the network may come back.
@@ -297,12 +301,12 @@ func (s *Source) dialError(resp *http.Response, err error) reconnect.Drop {
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "Jetstream at %s refused the connection (%s), though Jetstream needs no credentials: check --bluesky-jetstream-url and any proxy in between", where, resp.Status)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("JetstreamURL", tweet.EINVALID, "Jetstream at %s refused the connection (%s), though Jetstream needs no credentials: check this URL and any proxy in between", where, resp.Status)}
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		//lint:ignore ST1005 Jetstream is a name, and the sentence starts with it.
 		return reconnect.Drop{Err: fmt.Errorf("Jetstream at %s answered %s", where, resp.Status)}
 	default:
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered %s instead of a Jetstream subscription: check --bluesky-jetstream-url (it looks like %s)", where, resp.Status, DefaultJetstreamURL)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("JetstreamURL", tweet.EINVALID, "%s answered %s instead of a Jetstream subscription: check this URL (it looks like %s)", where, resp.Status, DefaultJetstreamURL)}
 	}
 }
 

@@ -93,7 +93,8 @@ func TestFollowsJetstream(t *testing.T) {
 		Track:        []string{"#GoConf", "golang"},
 		StallTimeout: time.Second,
 		Backoff:      fast,
-	}, logs.Logger())
+		Logger:       logs.Logger(),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestFollowsJetstream(t *testing.T) {
 // Pings are keep-alives: a connection that only pings is not stalled.
 func TestPingsKeepTheConnection(t *testing.T) {
 	js := newJetstream(t)
-	src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, Track: []string{"#goconf"}, StallTimeout: 300 * time.Millisecond, Backoff: fast}, quiet)
+	src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, Track: []string{"#goconf"}, StallTimeout: 300 * time.Millisecond, Backoff: fast, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,8 @@ func TestSlowAppViewDoesNotHoldUpTheStream(t *testing.T) {
 	src, err := bluesky.New(bluesky.Config{
 		JetstreamURL: js.URL, AppViewURL: av.URL, Track: []string{"#goconf"},
 		ProfileWait: 200 * time.Millisecond, Backoff: fast,
-	}, quiet)
+		Logger: quiet,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +244,7 @@ func TestHandshakeRefusals(t *testing.T) {
 	}{
 		{name: "forbidden is configuration", status: http.StatusForbidden, fatal: "refused the connection (403 Forbidden), though Jetstream needs no credentials"},
 		{name: "unauthorized is configuration", status: http.StatusUnauthorized, fatal: "refused the connection (401 Unauthorized)"},
-		{name: "not found is configuration", status: http.StatusNotFound, fatal: "instead of a Jetstream subscription: check --bluesky-jetstream-url"},
+		{name: "not found is configuration", status: http.StatusNotFound, fatal: "instead of a Jetstream subscription: check this URL"},
 		{name: "unavailable is retried", status: http.StatusServiceUnavailable},
 		{name: "rate limited is retried", status: http.StatusTooManyRequests},
 	}
@@ -250,7 +252,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			js := newJetstream(t)
 			js.Refuse(tt.status)
-			src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, Track: []string{"#goconf"}, Backoff: fast}, quiet)
+			src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, Track: []string{"#goconf"}, Backoff: fast, Logger: quiet})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,6 +263,7 @@ func TestHandshakeRefusals(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.fatal) || tweet.ErrorCode(err) != tweet.EINVALID {
 					t.Fatalf("Run = %v, want an EINVALID error with %q", err, tt.fatal)
 				}
+				sourcetest.CheckFieldError(t, err, "JetstreamURL", tweet.EINVALID, tt.fatal)
 				if st := sk.Last(); st.State != tweet.StateFailed || st.Err != err {
 					t.Errorf("last state %v, want failed with Run's error", st)
 				}
@@ -285,7 +288,7 @@ func TestUnreachableIsRetried(t *testing.T) {
 	js := newJetstream(t)
 	u := js.URL
 	js.Close()
-	src, err := bluesky.New(bluesky.Config{JetstreamURL: u, Track: []string{"#goconf"}, Backoff: fast}, quiet)
+	src, err := bluesky.New(bluesky.Config{JetstreamURL: u, Track: []string{"#goconf"}, Backoff: fast, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,26 +309,28 @@ func TestUnreachableIsRetried(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  bluesky.Config
-		want string
+		name  string
+		cfg   bluesky.Config
+		field string
+		want  string
 	}{
-		{name: "no track", cfg: bluesky.Config{}, want: "--source bluesky needs --track"},
-		{name: "empty terms", cfg: bluesky.Config{Track: []string{"#", " "}}, want: "needs --track"},
-		{name: "jetstream not a URL", cfg: bluesky.Config{Track: []string{"go"}, JetstreamURL: "jetstream2.us-east.bsky.network"}, want: "--bluesky-jetstream-url \"jetstream2.us-east.bsky.network\" is not a WebSocket URL"},
-		{name: "jetstream with a query", cfg: bluesky.Config{Track: []string{"go"}, JetstreamURL: "wss://j.example/subscribe?cursor=1"}, want: "is not a WebSocket URL"},
-		{name: "appview not http", cfg: bluesky.Config{Track: []string{"go"}, AppViewURL: "ftp://x"}, want: "--bluesky-appview-url"},
+		{name: "no track", cfg: bluesky.Config{}, field: "Track", want: "Track: needs keywords or #hashtags"},
+		{name: "empty terms", cfg: bluesky.Config{Track: []string{"#", " "}}, field: "Track", want: "Track: needs keywords or #hashtags"},
+		{name: "jetstream not a URL", cfg: bluesky.Config{Track: []string{"go"}, JetstreamURL: "jetstream2.us-east.bsky.network"}, field: "JetstreamURL", want: "JetstreamURL: \"jetstream2.us-east.bsky.network\" is not a WebSocket URL"},
+		{name: "jetstream with a query", cfg: bluesky.Config{Track: []string{"go"}, JetstreamURL: "wss://j.example/subscribe?cursor=1"}, field: "JetstreamURL", want: "is not a WebSocket URL"},
+		{name: "appview not http", cfg: bluesky.Config{Track: []string{"go"}, AppViewURL: "ftp://x"}, field: "AppViewURL", want: "AppViewURL: \"ftp://x\" is not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := bluesky.New(tt.cfg, nil)
+			_, err := bluesky.New(tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("New = %v, want an EINVALID error with %q", err, tt.want)
 			}
+			sourcetest.CheckFieldError(t, err, tt.field, tweet.EINVALID)
 		})
 	}
 	for _, ok := range []string{"wss://jetstream2.us-east.bsky.network", "ws://127.0.0.1:1/subscribe", "https://proxy.example/jetstream/"} {
-		if _, err := bluesky.New(bluesky.Config{Track: []string{"go"}, JetstreamURL: ok}, nil); err != nil {
+		if _, err := bluesky.New(bluesky.Config{Track: []string{"go"}, JetstreamURL: ok}); err != nil {
 			t.Errorf("New(%q) = %v", ok, err)
 		}
 	}
@@ -335,7 +340,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // cursor, so nothing posted during the handover is missed.
 func TestResumesFromAnotherCopysCursor(t *testing.T) {
 	js := newJetstream(t)
-	src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, AppViewURL: appview(t, 0, nil).URL, Track: []string{"#goconf"}, StallTimeout: time.Second, Backoff: fast}, quiet)
+	src, err := bluesky.New(bluesky.Config{JetstreamURL: js.URL, AppViewURL: appview(t, 0, nil).URL, Track: []string{"#goconf"}, StallTimeout: time.Second, Backoff: fast, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"strconv"
@@ -46,6 +47,9 @@ type Config struct {
 	// Seed makes the posts reproducible; 0 seeds from the clock so that
 	// each run shows different posts.
 	Seed uint64
+	// Logger gets a line when Run starts; nil means slog.Default(), as
+	// for every source.
+	Logger *slog.Logger
 }
 
 // Source makes up posts. It holds no resources and is safe to Run again.
@@ -55,16 +59,22 @@ type Source struct {
 	seed     uint64
 	tags     []string // tracked terms usable as hashtags, without "#"
 	phrases  []string // tracked terms that are not one word
+	rate     float64
+	log      *slog.Logger
 }
 
 var _ tweet.Source = (*Source)(nil)
 
-// New checks cfg and fills in the defaults.
+// New checks cfg and fills in the defaults. Its errors are
+// *tweet.FieldError about the Config field at fault.
 func New(cfg Config) (*Source, error) {
 	// !(x >= 0) also catches NaN.
 	if !(cfg.Rate >= 0) || cfg.Rate > MaxRate {
-		return nil, tweet.Errorf(tweet.EINVALID,
-			"demo rate %v is out of range: pass --demo-rate as posts per second, from 0 (meaning 1) to %d", cfg.Rate, MaxRate)
+		return nil, tweet.FieldErrorf("Rate", tweet.EINVALID,
+			"rate %v is out of range: give posts per second, above 0 and up to %d, or 0 for the default of 1", cfg.Rate, MaxRate)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.Rate == 0 {
 		cfg.Rate = 1
@@ -76,6 +86,8 @@ func New(cfg Config) (*Source, error) {
 		interval: time.Duration(float64(time.Second) / cfg.Rate),
 		now:      cfg.Now,
 		seed:     cfg.Seed,
+		rate:     cfg.Rate,
+		log:      cfg.Logger,
 	}
 	for _, term := range cfg.Track {
 		term = strings.TrimSpace(term)
@@ -112,6 +124,7 @@ func isHashtag(s string) bool {
 // Run emits a post at once and then one every 1/Rate seconds until ctx is
 // done. It never fails on its own.
 func (d *Source) Run(ctx context.Context, sink tweet.Sink) error {
+	d.log.Info("demo: making up posts", "per_second", d.rate)
 	sink.SetState(tweet.StateRunning, nil)
 	g := d.newGenerator()
 	ticker := time.NewTicker(d.interval)

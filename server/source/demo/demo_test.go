@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,9 +49,7 @@ func TestNew(t *testing.T) {
 			if err == nil {
 				t.Fatal("New accepted the rate")
 			}
-			if tweet.ErrorCode(err) != tweet.EINVALID || !strings.Contains(tweet.ErrorMessage(err), "demo rate") {
-				t.Errorf("err = %v (code %s), want an invalid-input message about the demo rate", err, tweet.ErrorCode(err))
-			}
+			sourcetest.CheckFieldError(t, err, "Rate", tweet.EINVALID, "rate", "out of range", "posts per second")
 		})
 	}
 }

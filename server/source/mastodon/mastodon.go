@@ -52,13 +52,15 @@ type Config struct {
 	// read:statuses scope (read works too). Servers since Mastodon 4.2
 	// refuse streams without one.
 	Token string
-	// Track are the --track terms: each "#tag" alone gets a hashtag
+	// Track are the terms to follow: each "#tag" alone gets a hashtag
 	// stream, every other term is matched on the public timeline (see
 	// package match).
 	Track        []string
 	StallTimeout time.Duration
 	// Backoff is copied for each stream; its attempt count starts at zero.
 	Backoff reconnect.Backoff
+	// Logger gets what happens to the streams; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Source follows the streams. Run it once at a time.
@@ -87,9 +89,11 @@ type stream struct {
 
 var _ tweet.Source = (*Source)(nil)
 
-// New checks cfg, so that a mistake stops the server when it starts. A nil
-// log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Source, error) {
+// New checks cfg, so that a mistake stops the server when it starts. Its
+// errors, and those of Run about a setting, are *tweet.FieldError about
+// the Config field at fault.
+func New(cfg Config) (*Source, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
@@ -104,12 +108,12 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	}
 	base, err := url.Parse(cfg.URL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, tweet.Errorf(tweet.EINVALID, "--mastodon-url %q is not the URL of a server: pass one like %s", cfg.URL, DefaultURL)
+		return nil, tweet.FieldErrorf("URL", tweet.EINVALID, "%q is not the URL of a server: give one like %s", cfg.URL, DefaultURL)
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	if strings.ContainsFunc(cfg.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 		// Never quote the token: errors end up in logs and /healthz.
-		return nil, tweet.Errorf(tweet.EINVALID, "the Mastodon access token contains white space or control characters: set MASTODON_TOKEN to the token alone")
+		return nil, tweet.FieldErrorf("Token", tweet.EINVALID, "the Mastodon access token contains white space or control characters: give the token alone")
 	}
 	streams, err := plan(cfg.Track)
 	if err != nil {
@@ -145,7 +149,7 @@ func plan(track []string) ([]stream, error) {
 				continue
 			}
 			if !validTag(tag) {
-				return nil, tweet.Errorf(tweet.EINVALID, "--track %q is not a Mastodon hashtag, which holds only letters, digits and _: fix it, or drop the # to match it as words", term)
+				return nil, tweet.FieldErrorf("Track", tweet.EINVALID, "%q is not a Mastodon hashtag, which holds only letters, digits and _: fix it, or drop the # to match it as words", term)
 			}
 			if !seen[tag] {
 				seen[tag] = true
@@ -159,7 +163,7 @@ func plan(track []string) ([]stream, error) {
 		streams = append(streams, stream{name: "public", path: "public", filter: m})
 	}
 	if len(streams) == 0 {
-		return nil, tweet.Errorf(tweet.EINVALID, "--source mastodon needs --track: give #hashtags to follow, or keywords to look for in the public timeline")
+		return nil, tweet.FieldErrorf("Track", tweet.EINVALID, "needs #hashtags to follow, or keywords to look for in the public timeline")
 	}
 	return streams, nil
 }
@@ -255,7 +259,7 @@ func (s *Source) session(ctx context.Context, sink tweet.Sink, states *states, i
 	defer wd.Stop()
 	req, err := http.NewRequestWithContext(connCtx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "--mastodon-url %q gives no valid stream URL: %v", s.cfg.URL, err)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("URL", tweet.EINVALID, "%q gives no valid stream URL (%v): give the server's base URL, like %s", s.cfg.URL, err, DefaultURL)}
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
@@ -316,7 +320,7 @@ func (s *Source) checkResponse(resp *http.Response, st stream) reconnect.Drop {
 	if code == http.StatusOK {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if ct != "text/event-stream" {
-			return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %q, not an event stream: check that --mastodon-url is a Mastodon server", s.host, st.name, ct)}
+			return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("URL", tweet.EINVALID, "%s answered the %s stream with %q, not an event stream: check that this is a Mastodon server", s.host, st.name, ct)}
 		}
 		return reconnect.Drop{}
 	}
@@ -332,15 +336,15 @@ func (s *Source) checkResponse(resp *http.Response, st stream) reconnect.Drop {
 	}
 	switch {
 	case code == http.StatusUnauthorized && s.cfg.Token == "":
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s requires an access token for streaming (%s): create one in Preferences > Development with the read:statuses scope and set MASTODON_TOKEN", s.host, why)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("Token", tweet.EINVALID, "%s requires an access token for streaming (%s): create one in Preferences > Development with the read:statuses scope and set it", s.host, why)}
 	case code == http.StatusUnauthorized:
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s refused the access token (%s): set MASTODON_TOKEN to a valid token of an account on %s with the read:statuses scope", s.host, why, s.host)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("Token", tweet.EINVALID, "%s refused the access token (%s): set a valid token of an account on %s with the read:statuses scope", s.host, why, s.host)}
 	case code == http.StatusForbidden:
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s refused the %s stream (%s): give the token the read:statuses scope, and check that the account is not suspended", s.host, st.name, why)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("Token", tweet.EINVALID, "%s refused the %s stream (%s): give the token the read:statuses scope, and check that the account is not suspended", s.host, st.name, why)}
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		return reconnect.Drop{Err: fmt.Errorf("%s answered the %s stream with %s", s.host, st.name, why)}
 	default:
-		return reconnect.Drop{Fatal: true, Err: tweet.Errorf(tweet.EINVALID, "%s answered the %s stream with %s: check that --mastodon-url is a Mastodon server, like %s", s.host, st.name, why, DefaultURL)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldErrorf("URL", tweet.EINVALID, "%s answered the %s stream with %s: check that this is a Mastodon server, like %s", s.host, st.name, why, DefaultURL)}
 	}
 }
 

@@ -88,7 +88,7 @@ func start(t *testing.T, src *mastodon.Source, sk *sourcetest.Sink) (stop func()
 func TestFollowsHashtagsAndKeywords(t *testing.T) {
 	fake := newServer(t, secret)
 	var logs sourcetest.Logs
-	src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: secret, Track: []string{"#GoConf", "#gophers", "golang", "#goconf"}, Backoff: fast}, logs.Logger())
+	src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: secret, Track: []string{"#GoConf", "#gophers", "golang", "#goconf"}, Backoff: fast, Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestFollowsHashtagsAndKeywords(t *testing.T) {
 func TestStall(t *testing.T) {
 	fake := newServer(t, secret)
 	var logs sourcetest.Logs
-	src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: secret, Track: []string{"#goconf"}, StallTimeout: time.Second, Backoff: fast}, logs.Logger())
+	src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: secret, Track: []string{"#goconf"}, StallTimeout: time.Second, Backoff: fast, Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,12 +210,13 @@ func TestRefusals(t *testing.T) {
 		token  string
 		refuse []mastodontest.Refusal
 		fatal  string // "" means retried, then streaming
+		field  string // the Config field the fatal error is about
 	}{
-		{name: "invalid token", token: "tok-SECRET-wrong", fatal: "refused the access token (401 Unauthorized: The access token is invalid: Bearer [token]): set MASTODON_TOKEN"},
-		{name: "no token", token: "", fatal: "requires an access token for streaming (401 Unauthorized: The access token is invalid:): create one"},
-		{name: "forbidden", token: secret, refuse: []mastodontest.Refusal{{Status: 403, ContentType: "application/json", Body: `{"error":"This action is not allowed"}`}}, fatal: "refused the #goconf stream (403 Forbidden: This action is not allowed): give the token the read:statuses scope"},
-		{name: "not found", token: secret, refuse: []mastodontest.Refusal{{Status: 404, ContentType: "text/html", Body: "<html>nope</html>"}}, fatal: "answered the #goconf stream with 404 Not Found: check that --mastodon-url is a Mastodon server"},
-		{name: "not an event stream", token: secret, refuse: []mastodontest.Refusal{{Status: 200, ContentType: "text/html; charset=utf-8", Body: "<html>hi</html>"}}, fatal: `with "text/html", not an event stream`},
+		{name: "invalid token", token: "tok-SECRET-wrong", fatal: "refused the access token (401 Unauthorized: The access token is invalid: Bearer [token]): set a valid token", field: "Token"},
+		{name: "no token", token: "", fatal: "requires an access token for streaming (401 Unauthorized: The access token is invalid:): create one", field: "Token"},
+		{name: "forbidden", token: secret, refuse: []mastodontest.Refusal{{Status: 403, ContentType: "application/json", Body: `{"error":"This action is not allowed"}`}}, fatal: "refused the #goconf stream (403 Forbidden: This action is not allowed): give the token the read:statuses scope", field: "Token"},
+		{name: "not found", token: secret, refuse: []mastodontest.Refusal{{Status: 404, ContentType: "text/html", Body: "<html>nope</html>"}}, fatal: "answered the #goconf stream with 404 Not Found: check that this is a Mastodon server", field: "URL"},
+		{name: "not an event stream", token: secret, refuse: []mastodontest.Refusal{{Status: 200, ContentType: "text/html; charset=utf-8", Body: "<html>hi</html>"}}, fatal: `with "text/html", not an event stream`, field: "URL"},
 		{name: "unavailable is retried", token: secret, refuse: []mastodontest.Refusal{{Status: 503, ContentType: "text/plain", Body: "busy"}, {Status: 502, ContentType: "text/plain", Body: "busy"}}},
 		{name: "rate limit is retried", token: secret, refuse: []mastodontest.Refusal{{Status: 429, ContentType: "application/json", Body: `{"error":"Too many requests"}`}}},
 	}
@@ -224,7 +225,7 @@ func TestRefusals(t *testing.T) {
 			fake := newServer(t, secret)
 			fake.Refuse(tt.refuse...)
 			var logs sourcetest.Logs
-			src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: tt.token, Track: []string{"#goconf"}, Backoff: fast}, logs.Logger())
+			src, err := mastodon.New(mastodon.Config{URL: fake.URL, Token: tt.token, Track: []string{"#goconf"}, Backoff: fast, Logger: logs.Logger()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,6 +247,7 @@ func TestRefusals(t *testing.T) {
 			if runErr == nil || !strings.Contains(runErr.Error(), tt.fatal) || tweet.ErrorCode(runErr) != tweet.EINVALID {
 				t.Fatalf("Run = %v\nwant an EINVALID error with %q", runErr, tt.fatal)
 			}
+			sourcetest.CheckFieldError(t, runErr, tt.field, tweet.EINVALID, tt.fatal)
 			if strings.Count(runErr.Error(), "\n") > 0 {
 				t.Errorf("error is not one line: %q", runErr)
 			}
@@ -271,7 +273,7 @@ func TestRedirectKeepsTheToken(t *testing.T) {
 		http.Redirect(w, r, u.String(), http.StatusMovedPermanently)
 	}))
 	defer front.Close()
-	src, err := mastodon.New(mastodon.Config{URL: front.URL, Token: secret, Track: []string{"#goconf"}, Backoff: fast}, quiet)
+	src, err := mastodon.New(mastodon.Config{URL: front.URL, Token: secret, Track: []string{"#goconf"}, Backoff: fast, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +281,7 @@ func TestRedirectKeepsTheToken(t *testing.T) {
 	stop := start(t, src, sk)
 	c := next(t, streaming)
 	event(t, c, "update", status("7", "alice", "<p>hi</p>", "goconf"))
-	// Ids carry the host of --mastodon-url, which is the server that
+	// Ids carry the host of Config.URL, which is the server that
 	// numbered the status.
 	if ev := sk.Next(t); ev.ID != "mastodon:"+host2(front.URL)+":7" {
 		t.Errorf("id %s", ev.ID)
@@ -294,22 +296,24 @@ func host2(raw string) string {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  mastodon.Config
-		want string
+		name  string
+		cfg   mastodon.Config
+		field string
+		want  string
 	}{
-		{name: "no track", cfg: mastodon.Config{}, want: "--source mastodon needs --track"},
-		{name: "hashtag Mastodon cannot have", cfg: mastodon.Config{Track: []string{"#go-conf"}}, want: `--track "#go-conf" is not a Mastodon hashtag`},
-		{name: "not a URL", cfg: mastodon.Config{URL: "mastodon.social", Track: []string{"#go"}}, want: `--mastodon-url "mastodon.social" is not the URL of a server`},
-		{name: "URL with a query", cfg: mastodon.Config{URL: "https://m.example/?x=1", Track: []string{"#go"}}, want: "is not the URL of a server"},
-		{name: "token with a line break", cfg: mastodon.Config{Token: secret + "\n", Track: []string{"#go"}}, want: "set MASTODON_TOKEN to the token alone"},
+		{name: "no track", cfg: mastodon.Config{}, field: "Track", want: "Track: needs #hashtags to follow, or keywords"},
+		{name: "hashtag Mastodon cannot have", cfg: mastodon.Config{Track: []string{"#go-conf"}}, field: "Track", want: `Track: "#go-conf" is not a Mastodon hashtag`},
+		{name: "not a URL", cfg: mastodon.Config{URL: "mastodon.social", Track: []string{"#go"}}, field: "URL", want: `URL: "mastodon.social" is not the URL of a server`},
+		{name: "URL with a query", cfg: mastodon.Config{URL: "https://m.example/?x=1", Track: []string{"#go"}}, field: "URL", want: "is not the URL of a server"},
+		{name: "token with a line break", cfg: mastodon.Config{Token: secret + "\n", Track: []string{"#go"}}, field: "Token", want: "white space or control characters: give the token alone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := mastodon.New(tt.cfg, nil)
+			_, err := mastodon.New(tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("New = %v, want an EINVALID error with %q", err, tt.want)
 			}
+			sourcetest.CheckFieldError(t, err, tt.field, tweet.EINVALID)
 			if strings.Contains(err.Error(), "SECRET") {
 				t.Errorf("the token is in the error: %v", err)
 			}

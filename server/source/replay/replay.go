@@ -30,6 +30,8 @@ type Config struct {
 	Rate float64
 	// Loop plays the file again from the start each time it ends.
 	Loop bool
+	// Logger gets what happens while playing; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Source plays a file into a sink. It holds no open resources between
@@ -45,17 +47,18 @@ var _ tweet.Source = (*Source)(nil)
 // New checks cfg up front, so that a mistake is reported when the server
 // starts rather than as a source that fails once running: the file must
 // exist, be readable, and hold at least one status or delete notice.
-// A nil log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Source, error) {
+// Its errors are *tweet.FieldError about the Config field at fault.
+func New(cfg Config) (*Source, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	if cfg.Path == "" {
-		return nil, invalid(nil, "no replay file given: pass one with --replay-file")
+		return nil, invalid("Path", nil, "no replay file given: give the path of a file of Twitter v1.1 JSON lines, one status per line")
 	}
 	// !(x >= 0) also catches NaN, which compares false with everything.
 	if !(cfg.Rate >= 0) {
-		return nil, invalid(nil, "replay rate %v is not allowed: pass --replay-rate as posts per second, or 0 to play as fast as possible", cfg.Rate)
+		return nil, invalid("Rate", nil, "replay rate %v is not allowed: it is negative or not a number; give posts per second, or 0 to play as fast as possible", cfg.Rate)
 	}
 	var interval time.Duration
 	if cfg.Rate > 0 {
@@ -63,7 +66,7 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 		// means no pacing. A tiny one would overflow time.Duration.
 		d := float64(time.Second) / cfg.Rate
 		if d > float64(24*time.Hour) {
-			return nil, invalid(nil, "replay rate %v is below one post a day: pass a higher --replay-rate, or 0 to play as fast as possible", cfg.Rate)
+			return nil, invalid("Rate", nil, "replay rate %v is below one post a day: give a higher rate in posts per second, or 0 to play as fast as possible", cfg.Rate)
 		}
 		interval = time.Duration(d)
 	}
@@ -90,7 +93,7 @@ func check(path string) error {
 			break
 		}
 		if err != nil {
-			return invalid(err, "replay file %q cannot be read: check that it is a readable file", path)
+			return invalid("Path", err, "replay file %q cannot be read: check that it is a readable file", path)
 		}
 		if tooLong {
 			continue
@@ -104,10 +107,10 @@ func check(path string) error {
 		}
 	}
 	if firstErr != nil {
-		return invalid(nil, "replay file %q has no line with a Twitter v1.1 status or delete notice (line %d: %v): pass a file with one JSON status per line",
+		return invalid("Path", nil, "replay file %q has no line with a Twitter v1.1 status or delete notice (line %d: %v): pass a file with one JSON status per line",
 			path, firstErrLine, firstErr)
 	}
-	return invalid(nil, "replay file %q has no line with a Twitter v1.1 status or delete notice: pass a file with one JSON status per line", path)
+	return invalid("Path", nil, "replay file %q has no line with a Twitter v1.1 status or delete notice: pass a file with one JSON status per line", path)
 }
 
 // open opens path for reading and turns the usual failures into sentences
@@ -116,27 +119,28 @@ func open(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, invalid(err, "replay file %q does not exist: pass an existing file with --replay-file", path)
+		return nil, invalid("Path", err, "replay file %q does not exist: give the path of an existing file", path)
 	case errors.Is(err, fs.ErrPermission):
-		return nil, invalid(err, "replay file %q cannot be read: give the server read permission on it", path)
+		return nil, invalid("Path", err, "replay file %q cannot be read: give the server read permission on it", path)
 	case err != nil:
-		return nil, invalid(err, "replay file %q cannot be opened: pass a readable file with --replay-file", path)
+		return nil, invalid("Path", err, "replay file %q cannot be opened: give the path of a readable file", path)
 	}
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		f.Close()
-		return nil, invalid(nil, "replay file %q is a directory: pass a file with --replay-file", path)
+		return nil, invalid("Path", nil, "replay file %q is a directory: give the path of a file in it", path)
 	}
 	return f, nil
 }
 
-// invalid returns an EINVALID *tweet.Error whose message is said to the user
-// as it is, wrapping cause (when there is one) for errors.Is and for logs.
-func invalid(cause error, format string, args ...any) error {
-	e := tweet.Errorf(tweet.EINVALID, format, args...)
-	if cause == nil {
-		return e
+// invalid returns a *tweet.FieldError about field whose Err is an
+// EINVALID *tweet.Error, said to the user as it is, wrapping cause (when
+// there is one) for errors.Is and for logs.
+func invalid(field string, cause error, format string, args ...any) error {
+	var e error = tweet.Errorf(tweet.EINVALID, format, args...)
+	if cause != nil {
+		e = fmt.Errorf("%w: %w", e, cause)
 	}
-	return fmt.Errorf("%w: %w", e, cause)
+	return &tweet.FieldError{Field: field, Err: e}
 }
 
 // Run plays the file into sink until it ends (without Loop), ctx is done,
@@ -154,7 +158,7 @@ func (r *Source) Run(ctx context.Context, sink tweet.Sink) error {
 		if err == nil && emitted == 0 {
 			// The file was checked in New, so it changed since; looping
 			// over it would spin without end.
-			err = invalid(nil, "replay file %q no longer has a Twitter v1.1 status or delete notice: restore the file", r.cfg.Path)
+			err = invalid("Path", nil, "replay file %q no longer has a Twitter v1.1 status or delete notice: restore the file", r.cfg.Path)
 		}
 		if err != nil {
 			sink.SetState(tweet.StateFailed, err)
@@ -201,7 +205,7 @@ func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) 
 			return emitted, nil
 		}
 		if err != nil {
-			return emitted, invalid(err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.N())
+			return emitted, invalid("Path", err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.N())
 		}
 		if tooLong {
 			r.log.Log(ctx, level, "replay: skipping a line longer than 1 MiB", "path", r.cfg.Path, "line", lr.N())

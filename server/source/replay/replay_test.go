@@ -45,7 +45,8 @@ func writeFile(t *testing.T, lines ...string) string {
 
 func mustNew(t *testing.T, cfg replay.Config, log *slog.Logger) *replay.Source {
 	t.Helper()
-	r, err := replay.New(cfg, log)
+	cfg.Logger = log
+	r, err := replay.New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -78,33 +79,33 @@ func TestNewRejects(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     replay.Config
+		field   string // the Config field the error is about
 		wantMsg string // a substring of tweet.ErrorMessage(err)
 		wantIs  error
 	}{
-		{name: "no path", cfg: replay.Config{}, wantMsg: "no replay file given: pass one with --replay-file"},
+		{name: "no path", cfg: replay.Config{}, field: "Path", wantMsg: "no replay file given: give the path of a file of Twitter v1.1 JSON lines"},
 		{
 			name:    "missing file",
 			cfg:     replay.Config{Path: missing},
-			wantMsg: fmt.Sprintf("replay file %q does not exist: pass an existing file with --replay-file", missing),
+			field:   "Path",
+			wantMsg: fmt.Sprintf("replay file %q does not exist: give the path of an existing file", missing),
 			wantIs:  fs.ErrNotExist,
 		},
-		{name: "directory", cfg: replay.Config{Path: dir}, wantMsg: "is a directory"},
-		{name: "negative rate", cfg: replay.Config{Path: valid, Rate: -1}, wantMsg: "replay rate -1 is not allowed"},
-		{name: "NaN rate", cfg: replay.Config{Path: valid, Rate: math.NaN()}, wantMsg: "replay rate NaN is not allowed"},
-		{name: "rate below one a day", cfg: replay.Config{Path: valid, Rate: 1e-9}, wantMsg: "below one post a day"},
-		{name: "empty file", cfg: replay.Config{Path: empty}, wantMsg: "has no line with a Twitter v1.1 status or delete notice"},
-		{name: "only keep-alives and control messages", cfg: replay.Config{Path: noEvents}, wantMsg: "has no line with a Twitter v1.1 status"},
-		{name: "only malformed lines names the first", cfg: replay.Config{Path: allBad}, wantMsg: "(line 2: line is not one complete JSON object"},
+		{name: "directory", cfg: replay.Config{Path: dir}, field: "Path", wantMsg: "is a directory"},
+		{name: "negative rate", cfg: replay.Config{Path: valid, Rate: -1}, field: "Rate", wantMsg: "replay rate -1 is not allowed"},
+		{name: "NaN rate", cfg: replay.Config{Path: valid, Rate: math.NaN()}, field: "Rate", wantMsg: "replay rate NaN is not allowed"},
+		{name: "rate below one a day", cfg: replay.Config{Path: valid, Rate: 1e-9}, field: "Rate", wantMsg: "below one post a day"},
+		{name: "empty file", cfg: replay.Config{Path: empty}, field: "Path", wantMsg: "has no line with a Twitter v1.1 status or delete notice"},
+		{name: "only keep-alives and control messages", cfg: replay.Config{Path: noEvents}, field: "Path", wantMsg: "has no line with a Twitter v1.1 status"},
+		{name: "only malformed lines names the first", cfg: replay.Config{Path: allBad}, field: "Path", wantMsg: "(line 2: line is not one complete JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := replay.New(tt.cfg, nil)
+			r, err := replay.New(tt.cfg)
 			if err == nil {
 				t.Fatalf("New = %v, nil; want an error", r)
 			}
-			if code := tweet.ErrorCode(err); code != tweet.EINVALID {
-				t.Errorf("ErrorCode = %q, want %q", code, tweet.EINVALID)
-			}
+			sourcetest.CheckFieldError(t, err, tt.field, tweet.EINVALID, tt.wantMsg)
 			if msg := tweet.ErrorMessage(err); !strings.Contains(msg, tt.wantMsg) {
 				t.Errorf("ErrorMessage = %q, want it to contain %q", msg, tt.wantMsg)
 			}
@@ -123,7 +124,8 @@ func TestNewUnreadableFile(t *testing.T) {
 	if err := os.Chmod(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err := replay.New(replay.Config{Path: path}, nil)
+	_, err := replay.New(replay.Config{Path: path})
+	sourcetest.CheckFieldError(t, err, "Path", tweet.EINVALID, "give the server read permission")
 	if msg := tweet.ErrorMessage(err); !strings.Contains(msg, "give the server read permission") {
 		t.Fatalf("err = %v, want a permission message", err)
 	}
@@ -142,7 +144,7 @@ func TestNewAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := replay.New(replay.Config{Path: writeFile(t, tt.lines...), Rate: tt.rate}, nil); err != nil {
+			if _, err := replay.New(replay.Config{Path: writeFile(t, tt.lines...), Rate: tt.rate}); err != nil {
 				t.Fatalf("New: %v", err)
 			}
 		})
@@ -470,6 +472,9 @@ func TestRunFailures(t *testing.T) {
 			err := run(t, context.Background(), r, sink)
 			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("Run = %v, want an error containing %q", err, tt.wantMsg)
+			}
+			if tt.sinkErr == nil {
+				sourcetest.CheckFieldError(t, err, "Path", tweet.EINVALID, tt.wantMsg)
 			}
 			_, states := snapshot(sink)
 			if states[len(states)-1] != tweet.StateFailed {

@@ -4,8 +4,8 @@
 //
 // Twitter retired that endpoint in 2023: as of this writing it answers 403
 // to every app, and the source then stops with a sentence that says so and
-// points to --source x or bluesky. It still streams from anything that
-// speaks the v1.1 protocol, which --twitter-stream-url can point at.
+// points to the x and bluesky sources. It still streams from anything that
+// speaks the v1.1 protocol, which Config.StreamURL can point at.
 //
 // # How anaconda is used
 //
@@ -88,7 +88,12 @@ type Config struct {
 	// Backoff gives the waits between attempts; reconnect.NewTwitter()
 	// when nil.
 	Backoff reconnect.HTTPBackoff
+	// Logger gets what happens to the stream; nil means slog.Default().
+	Logger *slog.Logger
 }
+
+// credentialFields are the Config fields of the OAuth credentials.
+var credentialFields = []string{"ConsumerKey", "ConsumerSecret", "AccessToken", "AccessSecret"}
 
 // Source follows the filter stream. Run it once at a time; it holds no
 // goroutine or connection outside Run.
@@ -103,26 +108,23 @@ type Source struct {
 var _ tweet.Source = (*Source)(nil)
 
 // New checks cfg, so that missing credentials or terms are reported when
-// the server starts rather than by a source that fails once running. A nil
-// log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Source, error) {
+// the server starts rather than by a source that fails once running. Its
+// errors, and those of Run about a setting, are *tweet.FieldError about
+// the Config fields at fault (several at once for the credentials, see
+// tweet.FieldsError).
+func New(cfg Config) (*Source, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	var missing []string
-	for _, c := range []struct{ value, env string }{
-		{cfg.ConsumerKey, "TWITTER_CONSUMER_KEY"},
-		{cfg.ConsumerSecret, "TWITTER_CONSUMER_SECRET"},
-		{cfg.AccessToken, "TWITTER_ACCESS_TOKEN"},
-		{cfg.AccessSecret, "TWITTER_ACCESS_SECRET"},
-	} {
-		if c.value == "" {
-			missing = append(missing, c.env)
+	for i, value := range []string{cfg.ConsumerKey, cfg.ConsumerSecret, cfg.AccessToken, cfg.AccessSecret} {
+		if value == "" {
+			missing = append(missing, credentialFields[i])
 		}
 	}
 	if len(missing) > 0 {
-		return nil, invalid("--source twitter needs the OAuth 1.0a credentials of a Twitter app and user: set %s (or the matching --twitter-* flags) from the app's Keys and tokens page",
-			strings.Join(missing, ", "))
+		return nil, tweet.FieldsError(invalid("not set: Twitter needs all four OAuth 1.0a credentials of an app and user, from the app's Keys and tokens page"), missing...)
 	}
 	if err := checkTrack(cfg.Track); err != nil {
 		return nil, err
@@ -130,12 +132,12 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if cfg.StreamURL == "" {
 		cfg.StreamURL = DefaultStreamURL
 	}
-	target, err := linestream.BaseURL(cfg.StreamURL, "--twitter-stream-url", DefaultStreamURL, "the stream is authenticated with OAuth")
+	target, err := linestream.BaseURL(cfg.StreamURL, "StreamURL", DefaultStreamURL, "the stream is authenticated with OAuth")
 	if err != nil {
 		return nil, err
 	}
 	if cfg.StallTimeout < 0 {
-		return nil, invalid("--twitter-stall-timeout %v is negative: give a duration such as 90s", cfg.StallTimeout)
+		return nil, invalidField("StallTimeout", "%v is negative: give a duration such as 90s", cfg.StallTimeout)
 	}
 	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = DefaultStallTimeout
@@ -157,19 +159,19 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 
 func checkTrack(track []string) error {
 	if len(track) == 0 {
-		return invalid("--source twitter needs --track: give the comma-separated keywords, phrases or #hashtags to follow")
+		return invalidField("Track", "needs the keywords, phrases or #hashtags to follow")
 	}
 	if len(track) > MaxTerms {
-		return invalid("--track has %d terms, more than the %d Twitter accepts: follow fewer", len(track), MaxTerms)
+		return invalidField("Track", "has %d terms, more than the %d Twitter accepts: follow fewer", len(track), MaxTerms)
 	}
 	for _, term := range track {
 		switch {
 		case strings.TrimSpace(term) == "":
-			return invalid("--track has an empty term: remove it")
+			return invalidField("Track", "has an empty term: remove it")
 		case len(term) > MaxTermBytes:
-			return invalid("--track term %q is %d bytes long, more than the %d Twitter accepts: shorten it", term, len(term), MaxTermBytes)
+			return invalidField("Track", "term %q is %d bytes long, more than the %d Twitter accepts: shorten it", term, len(term), MaxTermBytes)
 		case strings.Contains(term, ","):
-			return invalid("--track term %q contains a comma, which separates terms: split it in two", term)
+			return invalidField("Track", "term %q contains a comma, which separates terms: split it in two", term)
 		}
 	}
 	return nil
@@ -226,7 +228,7 @@ func (s *Source) connect(ctx context.Context, sink tweet.Sink) reconnect.Drop {
 func (s *Source) lineStream() linestream.Stream {
 	return linestream.Stream{
 		Service:      "Twitter",
-		Flag:         "--twitter-stream-url",
+		URLField:     "StreamURL",
 		StallTimeout: s.cfg.StallTimeout,
 		Backoff:      s.cfg.Backoff,
 		Refused:      s.refused,
@@ -310,13 +312,13 @@ func (s *Source) refused(resp *http.Response) reconnect.Drop {
 	status := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	switch code {
 	case http.StatusUnauthorized:
-		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the credentials (%s): check TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN and TWITTER_ACCESS_SECRET (or the --twitter-* flags), and the system clock, which OAuth signatures depend on", status)}
+		return reconnect.Drop{Fatal: true, Err: tweet.FieldsError(invalid("Twitter refused the credentials (%s): check all four, and the system clock, which OAuth signatures depend on", status), credentialFields...)}
 	case http.StatusForbidden:
-		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the v1.1 filter stream (%s): Twitter retired that endpoint in 2023 and refuses every app, so use --source x (X API v2, paid access) or --source bluesky instead", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the v1.1 filter stream (%s): Twitter retired that endpoint in 2023 and refuses every app, so use the x source (X API v2, paid access) or the bluesky source instead", status)}
 	case http.StatusNotFound:
-		return reconnect.Drop{Fatal: true, Err: invalid("%s has no statuses/filter.json (%s): check --twitter-stream-url", s.target.Redacted(), status)}
+		return reconnect.Drop{Fatal: true, Err: invalidField("StreamURL", "%s has no statuses/filter.json (%s): check this URL", s.target.Redacted(), status)}
 	case http.StatusBadRequest, http.StatusNotAcceptable, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestedRangeNotSatisfiable:
-		return reconnect.Drop{Fatal: true, Err: invalid("Twitter refused the filter parameters (%s): check --track (at most %d terms of up to %d bytes)", status, MaxTerms, MaxTermBytes)}
+		return reconnect.Drop{Fatal: true, Err: invalidField("Track", "Twitter refused the filter parameters (%s): check the terms (at most %d terms of up to %d bytes)", status, MaxTerms, MaxTermBytes)}
 	case 420, http.StatusTooManyRequests:
 		return reconnect.Drop{Status: code, Err: unavailable("Twitter is rate limiting this app (%s), after too many connections in a short time: waiting before the next attempt", status)}
 	default:
@@ -384,6 +386,11 @@ func (s *Source) control(line []byte) string {
 // invalid is a configuration or credential error: reconnecting cannot
 // fix it.
 func invalid(format string, args ...any) error { return tweet.Errorf(tweet.EINVALID, format, args...) }
+
+// invalidField is an invalid error about the Config field named field.
+func invalidField(field, format string, args ...any) error {
+	return tweet.FieldErrorf(field, tweet.EINVALID, format, args...)
+}
 
 // unavailable is an error the source reconnects after.
 func unavailable(format string, args ...any) error {

@@ -74,7 +74,8 @@ func start(t *testing.T, mod func(*twitter.Config)) *run {
 		if mod != nil {
 			mod(&cfg)
 		}
-		return twitter.New(cfg, log)
+		cfg.Logger = log
+		return twitter.New(cfg)
 	})}
 }
 
@@ -177,20 +178,24 @@ func TestKeepAlivesKeepAQuietStreamOpen(t *testing.T) {
 	sourcetest.KeepAlivesKeepAQuietStreamOpen(t, source)
 }
 
+// credentials are the Config fields of the OAuth credentials.
+var credentials = []string{"ConsumerKey", "ConsumerSecret", "AccessToken", "AccessSecret"}
+
 func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		mod     func(*twitter.Config)
-		status  int // 0: the fake answers by itself
+		status  int      // 0: the fake answers by itself
+		fields  []string // the Config fields the error is about
 		wantErr []string
 	}{
-		{"wrong consumer secret", func(c *twitter.Config) { c.ConsumerSecret = "not-the-secret" }, 0, []string{"HTTP 401", "TWITTER_CONSUMER_SECRET", "clock"}},
-		{"wrong access token", func(c *twitter.Config) { c.AccessToken = "revoked" }, 0, []string{"HTTP 401", "TWITTER_ACCESS_TOKEN"}},
-		{"endpoint retired", nil, 403, []string{"HTTP 403", "retired", "--source x", "--source bluesky"}},
-		{"wrong stream URL", nil, 404, []string{"HTTP 404", "--twitter-stream-url"}},
-		{"track refused", nil, 406, []string{"HTTP 406", "--track"}},
-		{"track too long", nil, 413, []string{"HTTP 413", "--track"}},
+		{"wrong consumer secret", func(c *twitter.Config) { c.ConsumerSecret = "not-the-secret" }, 0, credentials, []string{"HTTP 401", "check all four", "clock"}},
+		{"wrong access token", func(c *twitter.Config) { c.AccessToken = "revoked" }, 0, credentials, []string{"HTTP 401", "refused the credentials"}},
+		{"endpoint retired", nil, 403, nil, []string{"HTTP 403", "retired", "the x source", "the bluesky source"}},
+		{"wrong stream URL", nil, 404, []string{"StreamURL"}, []string{"HTTP 404", "check this URL"}},
+		{"track refused", nil, 406, []string{"Track"}, []string{"HTTP 406", "check the terms"}},
+		{"track too long", nil, 413, []string{"Track"}, []string{"HTTP 413", "check the terms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +205,9 @@ func TestStopsOnWhatReconnectingCannotFix(t *testing.T) {
 				must(t, r.Accept(t).Reject(tt.status, "application/json", `{"errors":[{"code":0,"message":"no"}]}`))
 			}
 			err := sourcetest.Fatal(t, r.Live, tt.wantErr...)
+			for _, f := range tt.fields {
+				sourcetest.CheckFieldError(t, err, f, tweet.EINVALID, tt.wantErr[1:]...)
+			}
 			if strings.Count(err.Error(), ". ") > 0 {
 				t.Errorf("error %q is not one sentence", err)
 			}
@@ -214,27 +222,34 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 	t.Parallel()
 	good := twitter.Config{Track: []string{"go"}, ConsumerKey: "a", ConsumerSecret: "b", AccessToken: "c", AccessSecret: "d"}
 	tests := []struct {
-		name string
-		mod  func(*twitter.Config)
-		want string
+		name   string
+		mod    func(*twitter.Config)
+		fields []string // the Config fields the error is about
+		want   string
 	}{
-		{"no credentials", func(c *twitter.Config) { *c = twitter.Config{Track: c.Track} }, "TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_SECRET"},
-		{"one credential missing", func(c *twitter.Config) { c.AccessSecret = "" }, "set TWITTER_ACCESS_SECRET"},
-		{"no track", func(c *twitter.Config) { c.Track = nil }, "needs --track"},
-		{"term too long", func(c *twitter.Config) { c.Track = []string{strings.Repeat("a", 61)} }, "61 bytes"},
-		{"too many terms", func(c *twitter.Config) { c.Track = make([]string, 401) }, "401 terms"},
-		{"term with a comma", func(c *twitter.Config) { c.Track = []string{"a,b"} }, "comma"},
-		{"URL not http", func(c *twitter.Config) { c.StreamURL = "ftp://stream.twitter.com" }, "--twitter-stream-url"},
-		{"URL with a password", func(c *twitter.Config) { c.StreamURL = "https://u:hunter2@proxy.example" }, "password"},
-		{"negative stall timeout", func(c *twitter.Config) { c.StallTimeout = -time.Second }, "--twitter-stall-timeout"},
+		{"no credentials", func(c *twitter.Config) { *c = twitter.Config{Track: c.Track} }, credentials, "ConsumerKey, ConsumerSecret, AccessToken, AccessSecret: not set"},
+		{"one credential missing", func(c *twitter.Config) { c.AccessSecret = "" }, []string{"AccessSecret"}, "AccessSecret: not set"},
+		{"no track", func(c *twitter.Config) { c.Track = nil }, []string{"Track"}, "Track: needs the keywords"},
+		{"term too long", func(c *twitter.Config) { c.Track = []string{strings.Repeat("a", 61)} }, []string{"Track"}, "61 bytes"},
+		{"too many terms", func(c *twitter.Config) { c.Track = make([]string, 401) }, []string{"Track"}, "401 terms"},
+		{"term with a comma", func(c *twitter.Config) { c.Track = []string{"a,b"} }, []string{"Track"}, "comma"},
+		{"URL not http", func(c *twitter.Config) { c.StreamURL = "ftp://stream.twitter.com" }, []string{"StreamURL"}, "StreamURL: is not an http(s) base URL"},
+		{"URL with a password", func(c *twitter.Config) { c.StreamURL = "https://u:hunter2@proxy.example" }, []string{"StreamURL"}, "password"},
+		{"negative stall timeout", func(c *twitter.Config) { c.StallTimeout = -time.Second }, []string{"StallTimeout"}, "StallTimeout: -1s is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := good
 			tt.mod(&cfg)
-			_, err := twitter.New(cfg, nil)
+			_, err := twitter.New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("New = %v, want an EINVALID error containing %q", err, tt.want)
+			}
+			for _, f := range tt.fields {
+				sourcetest.CheckFieldError(t, err, f, tweet.EINVALID)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is not one line", err)
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q repeats the password", err)

@@ -75,6 +75,8 @@ type Config struct {
 	// Backoff gives the waits between attempts; reconnect.NewTwitter()
 	// when nil.
 	Backoff reconnect.HTTPBackoff
+	// Logger gets what happens to the stream; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Source follows the filtered stream. Run it once at a time; it holds no
@@ -134,22 +136,24 @@ func (s *Source) streamQueryNow() string {
 }
 
 // New checks cfg, so that a missing token or terms are reported when the
-// server starts. A nil log means slog.Default().
-func New(cfg Config, log *slog.Logger) (*Source, error) {
+// server starts. Its errors, and those of Run about a setting, are
+// *tweet.FieldError about the Config field at fault.
+func New(cfg Config) (*Source, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	if strings.TrimSpace(cfg.BearerToken) == "" {
-		return nil, invalid("--source x needs the bearer token of an X app: set X_BEARER_TOKEN (or --x-bearer-token) to the Bearer Token on the app's Keys and tokens page")
+		return nil, invalidField("BearerToken", "needs the bearer token of an X app: the Bearer Token on the app's Keys and tokens page")
 	}
 	if len(cfg.Track) == 0 {
-		return nil, invalid("--source x needs --track: give the comma-separated keywords, phrases or #hashtags to follow, one stream rule each")
+		return nil, invalidField("Track", "needs the keywords, phrases or #hashtags to follow, one stream rule each")
 	}
 	var terms []string
 	for _, term := range cfg.Track {
 		term = strings.TrimSpace(term)
 		if term == "" {
-			return nil, invalid("--track has an empty term: remove it")
+			return nil, invalidField("Track", "has an empty term: remove it")
 		}
 		if !contains(terms, term) {
 			terms = append(terms, term)
@@ -158,12 +162,12 @@ func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	base, err := linestream.BaseURL(cfg.APIURL, "--x-api-url", DefaultAPIURL, "the API is authenticated with the bearer token")
+	base, err := linestream.BaseURL(cfg.APIURL, "APIURL", DefaultAPIURL, "the API is authenticated with the bearer token")
 	if err != nil {
 		return nil, err
 	}
 	if cfg.StallTimeout < 0 {
-		return nil, invalid("--x-stall-timeout %v is negative: give a duration such as 30s", cfg.StallTimeout)
+		return nil, invalidField("StallTimeout", "%v is negative: give a duration such as 30s", cfg.StallTimeout)
 	}
 	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = DefaultStallTimeout
@@ -292,7 +296,7 @@ func (s *Source) syncRules(ctx context.Context) (map[string]bool, reconnect.Drop
 			return nil, reconnect.Drop{Fatal: true, Err: s.ruleRefused(e)}
 		}
 	}
-	s.log.Info("x: stream rules in step with --track", "tag", s.cfg.RuleTag, "rules", len(s.terms), "added", len(add), "deleted", len(stale))
+	s.log.Info("x: stream rules in step with the tracked terms", "tag", s.cfg.RuleTag, "rules", len(s.terms), "added", len(add), "deleted", len(stale))
 	return ours, reconnect.Drop{}
 }
 
@@ -301,7 +305,7 @@ func (s *Source) ruleRefused(e ruleError) error {
 	if len(e.Details) > 0 {
 		why = strings.Join(e.Details, "; ")
 	}
-	return invalid("X refused the stream rule %q made from --track (%s): change or remove that term", e.Value, s.clean(why))
+	return invalidField("Track", "X refused the stream rule %q made from a tracked term (%s): change or remove that term", e.Value, s.clean(why))
 }
 
 // call sends one request to the rules endpoint and decodes the answer
@@ -325,7 +329,7 @@ func (s *Source) call(ctx context.Context, method string, body, out any) reconne
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return reconnect.Drop{Err: unavailable("cannot reach the X API (%v): check the network and --x-api-url", err)}
+		return reconnect.Drop{Err: tweet.FieldErrorf("APIURL", tweet.EUNAVAILABLE, "cannot reach the X API (%v): check the network and this URL", err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -369,13 +373,13 @@ func (s *Source) refused(code int, body []byte, what string) reconnect.Drop {
 	}
 	switch code {
 	case http.StatusUnauthorized:
-		return reconnect.Drop{Fatal: true, Err: invalid("X refused the bearer token (%s): check X_BEARER_TOKEN (or --x-bearer-token); it is the app-only Bearer Token on the app's Keys and tokens page", status)}
+		return reconnect.Drop{Fatal: true, Err: invalidField("BearerToken", "X refused the bearer token (%s): check it; it is the app-only Bearer Token on the app's Keys and tokens page", status)}
 	case http.StatusForbidden:
-		return reconnect.Drop{Fatal: true, Err: invalid("X refused this app the filtered stream (%s): as of this writing it needs the Pro or Enterprise access level and an app inside a Project, so upgrade on the X developer portal or use --source bluesky or --source mastodon", status)}
+		return reconnect.Drop{Fatal: true, Err: invalid("X refused this app the filtered stream (%s): as of this writing it needs the Pro or Enterprise access level and an app inside a Project, so upgrade on the X developer portal or use the bluesky source or the mastodon source", status)}
 	case http.StatusNotFound:
-		return reconnect.Drop{Fatal: true, Err: invalid("%s has no X API v2 filtered stream (%s): check --x-api-url", s.base.Redacted(), status)}
+		return reconnect.Drop{Fatal: true, Err: invalidField("APIURL", "%s has no X API v2 filtered stream (%s): check this URL", s.base.Redacted(), status)}
 	case http.StatusBadRequest:
-		return reconnect.Drop{Fatal: true, Err: invalid("X refused %s (%s): check --track", what, status)}
+		return reconnect.Drop{Fatal: true, Err: invalidField("Track", "X refused %s (%s): check the terms", what, status)}
 	case http.StatusTooManyRequests:
 		return reconnect.Drop{Status: code, Err: unavailable("X is rate limiting this app (%s), after too many connections or requests: waiting before the next attempt", status)}
 	default:
@@ -428,7 +432,7 @@ func (s *Source) connect(ctx context.Context, sink tweet.Sink, rules map[string]
 func (s *Source) lineStream() linestream.Stream {
 	return linestream.Stream{
 		Service:      "X",
-		Flag:         "--x-api-url",
+		URLField:     "APIURL",
 		StallTimeout: s.cfg.StallTimeout,
 		Backoff:      s.cfg.Backoff,
 		Refused: func(resp *http.Response) reconnect.Drop {
@@ -503,6 +507,11 @@ func contains(list []string, s string) bool {
 // invalid is a configuration, credential or access error: retrying cannot
 // fix it.
 func invalid(format string, args ...any) error { return tweet.Errorf(tweet.EINVALID, format, args...) }
+
+// invalidField is an invalid error about the Config field named field.
+func invalidField(field, format string, args ...any) error {
+	return tweet.FieldErrorf(field, tweet.EINVALID, format, args...)
+}
 
 // unavailable is an error the source reconnects after.
 func unavailable(format string, args ...any) error {

@@ -52,7 +52,8 @@ func start(t *testing.T, prepare func(*xtest.Server), mod func(*x.Config)) *run 
 		if mod != nil {
 			mod(&cfg)
 		}
-		return x.New(cfg, log)
+		cfg.Logger = log
+		return x.New(cfg)
 	})}
 }
 
@@ -220,15 +221,16 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 		prepare func(*xtest.Server)
 		mod     func(*x.Config)
 		stream  func(*streamtest.Conn) error // how the stream answers, if reached
+		field   string                       // the Config field the error is about, if one
 		wantErr []string
 	}{
-		{"wrong token", nil, func(c *x.Config) { c.BearerToken = "revoked" }, nil, []string{"HTTP 401", "X_BEARER_TOKEN"}},
-		{"no filtered stream at this access level", func(s *xtest.Server) { s.FailRules(403, xtest.ClientForbidden) }, nil, nil,
-			[]string{"HTTP 403", "Client Forbidden", "Pro or Enterprise", "--source bluesky"}},
-		{"stream forbidden", nil, nil, func(c *streamtest.Conn) error { return c.Reject(403, "application/json", xtest.ClientForbidden) }, []string{"HTTP 403", "Pro or Enterprise"}},
+		{"wrong token", nil, func(c *x.Config) { c.BearerToken = "revoked" }, nil, "BearerToken", []string{"HTTP 401", "X refused the bearer token", "check it"}},
+		{"no filtered stream at this access level", func(s *xtest.Server) { s.FailRules(403, xtest.ClientForbidden) }, nil, nil, "",
+			[]string{"HTTP 403", "Client Forbidden", "Pro or Enterprise", "the bluesky source"}},
+		{"stream forbidden", nil, nil, func(c *streamtest.Conn) error { return c.Reject(403, "application/json", xtest.ClientForbidden) }, "", []string{"HTTP 403", "Pro or Enterprise"}},
 		{"stream refuses a parameter", nil, nil, func(c *streamtest.Conn) error {
 			return c.Reject(400, "application/json", `{"title":"Invalid Request","detail":"One or more parameters to your request was invalid."}`)
-		}, []string{"HTTP 400", "--track"}},
+		}, "Track", []string{"HTTP 400", "check the terms"}},
 		{"rule refused", func(s *xtest.Server) {
 			s.RefuseRules(func(v string) string {
 				if v == "go conf" {
@@ -236,8 +238,8 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 				}
 				return ""
 			})
-		}, nil, nil, []string{`"go conf"`, "invalid operator", "change or remove that term"}},
-		{"wrong API URL", func(s *xtest.Server) { s.FailRules(404, `{"title":"Not Found Error"}`) }, nil, nil, []string{"HTTP 404", "--x-api-url"}},
+		}, nil, nil, "Track", []string{`"go conf"`, "invalid operator", "change or remove that term"}},
+		{"wrong API URL", func(s *xtest.Server) { s.FailRules(404, `{"title":"Not Found Error"}`) }, nil, nil, "APIURL", []string{"HTTP 404", "check this URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,7 +248,10 @@ func TestStopsOnWhatRetryingCannotFix(t *testing.T) {
 			if tt.stream != nil {
 				must(t, tt.stream(r.Accept(t)))
 			}
-			sourcetest.Fatal(t, r.Live, tt.wantErr...)
+			err := sourcetest.Fatal(t, r.Live, tt.wantErr...)
+			if tt.field != "" {
+				sourcetest.CheckFieldError(t, err, tt.field, tweet.EINVALID, tt.wantErr...)
+			}
 			if n := r.srv.Requests(); n > 1 {
 				t.Errorf("%d stream requests: retried after a fatal answer", n)
 			}
@@ -258,25 +263,27 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 	t.Parallel()
 	good := x.Config{Track: []string{"go"}, BearerToken: "t"}
 	tests := []struct {
-		name string
-		mod  func(*x.Config)
-		want string
+		name  string
+		mod   func(*x.Config)
+		field string
+		want  string
 	}{
-		{"no token", func(c *x.Config) { c.BearerToken = "" }, "X_BEARER_TOKEN"},
-		{"no track", func(c *x.Config) { c.Track = nil }, "needs --track"},
-		{"empty term", func(c *x.Config) { c.Track = []string{"go", " "} }, "empty term"},
-		{"URL not http", func(c *x.Config) { c.APIURL = "api.x.com" }, "--x-api-url"},
-		{"URL with a password", func(c *x.Config) { c.APIURL = "https://u:hunter2@proxy.example" }, "password"},
-		{"negative stall timeout", func(c *x.Config) { c.StallTimeout = -time.Second }, "--x-stall-timeout"},
+		{"no token", func(c *x.Config) { c.BearerToken = "" }, "BearerToken", "needs the bearer token of an X app"},
+		{"no track", func(c *x.Config) { c.Track = nil }, "Track", "needs the keywords, phrases or #hashtags to follow"},
+		{"empty term", func(c *x.Config) { c.Track = []string{"go", " "} }, "Track", "empty term"},
+		{"URL not http", func(c *x.Config) { c.APIURL = "api.x.com" }, "APIURL", "is not an http(s) base URL"},
+		{"URL with a password", func(c *x.Config) { c.APIURL = "https://u:hunter2@proxy.example" }, "APIURL", "password"},
+		{"negative stall timeout", func(c *x.Config) { c.StallTimeout = -time.Second }, "StallTimeout", "is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := good
 			tt.mod(&cfg)
-			_, err := x.New(cfg, nil)
+			_, err := x.New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || tweet.ErrorCode(err) != tweet.EINVALID {
 				t.Fatalf("New = %v, want an EINVALID error containing %q", err, tt.want)
 			}
+			sourcetest.CheckFieldError(t, err, tt.field, tweet.EINVALID, tt.want)
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q repeats the password", err)
 			}
@@ -330,7 +337,7 @@ func TestResumesWithBackfill(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var src *x.Source
 	live := sourcetest.StartLive(t, srv, func(b reconnect.HTTPBackoff, log *slog.Logger) (tweet.Source, error) {
-		s, err := x.New(x.Config{Track: []string{"#GoConf"}, BearerToken: token, APIURL: srv.URL, StallTimeout: 2 * time.Second, Backoff: b}, log)
+		s, err := x.New(x.Config{Track: []string{"#GoConf"}, BearerToken: token, APIURL: srv.URL, StallTimeout: 2 * time.Second, Backoff: b, Logger: log})
 		if err == nil {
 			s.ResumeFrom("yesterday") // ignored
 			s.ResumeFrom(time.Now().Add(-90 * time.Second).Format(time.RFC3339Nano))

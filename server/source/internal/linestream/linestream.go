@@ -21,20 +21,21 @@ import (
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// BaseURL parses the value of flag, the base URL of a service: http or
-// https, a host and an optional path prefix, which loses its trailing
-// slash. It has no query or fragment, and no user name or password, since
-// the service is authenticated otherwise, as auth says ("the stream is
-// authenticated with OAuth"). example is a URL to give as a model.
-func BaseURL(raw, flag, example, auth string) (*url.URL, error) {
+// BaseURL parses raw, the value of the Config field named field: the base
+// URL of a service, http or https, a host and an optional path prefix,
+// which loses its trailing slash. It has no query or fragment, and no user
+// name or password, since the service is authenticated otherwise, as auth
+// says ("the stream is authenticated with OAuth"). example is a URL to
+// give as a model. Errors are *tweet.FieldError about field.
+func BaseURL(raw, field, example, auth string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	// The value is not repeated when it does not parse: it may hold a
 	// proxy's password, which only URL.Redacted would hide.
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, tweet.Errorf(tweet.EINVALID, "%s is not an http(s) base URL: give one like %s, without query or fragment", flag, example)
+		return nil, tweet.FieldErrorf(field, tweet.EINVALID, "is not an http(s) base URL: give one like %s, without query or fragment", example)
 	}
 	if u.User != nil {
-		return nil, tweet.Errorf(tweet.EINVALID, "%s carries a user name or password: remove them, %s", flag, auth)
+		return nil, tweet.FieldErrorf(field, tweet.EINVALID, "carries a user name or password: remove them, %s", auth)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
@@ -56,9 +57,9 @@ type Stream struct {
 	// Service names the service in errors ("the X stream broke off")
 	// and, in lower case, starts the log messages.
 	Service string
-	// Flag is the flag that sets the service's URL, which an error says
-	// to check when the service cannot be reached.
-	Flag string
+	// URLField is the Config field that holds the service's URL, which
+	// the error about a service that cannot be reached is about.
+	URLField string
 	// StallTimeout is how long the stream may stay silent, without even
 	// a keep-alive, before it counts as dropped.
 	StallTimeout time.Duration
@@ -87,7 +88,7 @@ func (s Stream) Connect(ctx context.Context, sink tweet.Sink, open func(context.
 		case wd.Stalled():
 			return reconnect.Drop{Err: s.Stalled()}
 		}
-		return reconnect.Drop{Err: tweet.Errorf(tweet.EUNAVAILABLE, "cannot connect to the %s stream (%v): check the network and %s", s.Service, err, s.Flag)}
+		return reconnect.Drop{Err: tweet.FieldErrorf(s.URLField, tweet.EUNAVAILABLE, "cannot connect to the %s stream (%v): check the network and this URL", s.Service, err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

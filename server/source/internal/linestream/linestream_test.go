@@ -20,17 +20,18 @@ func TestBaseURL(t *testing.T) {
 	}{
 		{raw: "https://api.example/", want: "https://api.example"},
 		{raw: "http://proxy.example/x/", want: "http://proxy.example/x"},
-		{raw: "api.example", err: "--flag is not an http(s) base URL: give one like https://api.example, without query or fragment"},
+		{raw: "api.example", err: "is not an http(s) base URL: give one like https://api.example, without query or fragment"},
 		{raw: "https://api.example/?a=1", err: "without query or fragment"},
-		{raw: "https://u:hunter2@proxy.example", err: "--flag carries a user name or password: remove them, it uses a token"},
+		{raw: "https://u:hunter2@proxy.example", err: "carries a user name or password: remove them, it uses a token"},
 	}
 	for _, tt := range tests {
-		u, err := linestream.BaseURL(tt.raw, "--flag", "https://api.example", "it uses a token")
+		u, err := linestream.BaseURL(tt.raw, "APIURL", "https://api.example", "it uses a token")
 		switch {
 		case tt.err != "":
 			if err == nil || !strings.Contains(err.Error(), tt.err) || tweet.ErrorCode(err) != tweet.EINVALID || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("BaseURL(%q) = %v, want an EINVALID error with %q", tt.raw, err, tt.err)
 			}
+			sourcetest.CheckFieldError(t, err, "APIURL", tweet.EINVALID, tt.err)
 		case err != nil || u.String() != tt.want:
 			t.Errorf("BaseURL(%q) = %v, %v; want %s", tt.raw, u, err, tt.want)
 		}

@@ -4,7 +4,7 @@
 // public timeline every public post its server knows.
 //
 // The rules are those of Twitter's track parameter, which users of a wall
-// already know: the terms of --track are alternatives (a comma is OR), the
+// already know: the tracked terms are alternatives (a comma is OR), the
 // words of one term must all occur (a space is AND), matching ignores case,
 // and a word matches whole words only, so "go" does not match "going". A
 // word written "#tag" matches only the hashtag; a plain word matches the
@@ -38,7 +38,7 @@ type word struct {
 	substring string
 }
 
-// New parses track, the --track terms. Terms that hold no word (",", "#")
+// New parses track, the tracked terms. Terms that hold no word (",", "#")
 // are dropped; Empty reports whether any term is left.
 func New(track []string) *Matcher {
 	m := &Matcher{}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,4 +56,56 @@ func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 	default:
 		t.Fatalf("unknown kind %v", ev.Kind)
 	}
+}
+
+// CheckFieldError fails the test unless err is about the Config field
+// named field (a *tweet.FieldError, or several of them), with code, a
+// message containing each of want, and no flag or environment variable
+// name in it: those are the program's to add.
+func CheckFieldError(t testing.TB, err error, field, code string, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one about %s", field)
+	}
+	fe := findField(err, field)
+	if fe == nil {
+		t.Fatalf("err = %v, want a *tweet.FieldError about %s", err, field)
+	}
+	if got := tweet.ErrorCode(err); got != code {
+		t.Errorf("code = %s, want %s (err %v)", got, code, err)
+	}
+	msg := fe.Err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%s error %q lacks %q", field, msg, w)
+		}
+	}
+	if flagLike.MatchString(msg) || envLike.MatchString(msg) {
+		t.Errorf("%s error %q names a flag or an environment variable", field, msg)
+	}
+}
+
+var (
+	flagLike = regexp.MustCompile(`--[a-z]`)
+	envLike  = regexp.MustCompile(`\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b`)
+)
+
+// findField returns the *tweet.FieldError about field in err's tree.
+func findField(err error, field string) *tweet.FieldError {
+	if fe, ok := err.(*tweet.FieldError); ok && fe.Field == field {
+		return fe
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return findField(next, field)
+		}
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if fe := findField(e, field); fe != nil {
+				return fe
+			}
+		}
+	}
+	return nil
 }
