@@ -127,4 +127,3 @@ func TestBehindTheComposeProxy(t *testing.T) {
 		t.Errorf("%d connects for 3 clients: a session was lost between the nodes and the client reconnected", n)
 	}
 }
-
