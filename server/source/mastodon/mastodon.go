@@ -22,6 +22,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/source/internal/match"
 	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/secret"
 	"github.com/tweetwire/tweetwire/server/source/internal/shown"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -348,12 +349,10 @@ func (s *Source) checkResponse(resp *http.Response, st stream) reconnect.Drop {
 	}
 }
 
-// redact removes the token from a message that may quote it back.
+// redact removes the token, in any form, from a message that may quote
+// it back.
 func (s *Source) redact(msg string) string {
-	if s.cfg.Token == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, s.cfg.Token, "[token]")
+	return secret.Scrub(msg, s.cfg.Token)
 }
 
 // handle decodes one event and emits it when it belongs on the wall. It

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tweetwire/tweetwire/server/source/internal/linestream"
 	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/secret"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -405,11 +406,9 @@ func (s *Source) problem(body []byte) string {
 }
 
 // clean shortens text X sent to one line of at most 200 bytes, and
-// removes the token in case a proxy echoed it.
+// removes the token, in any form, in case a proxy echoed it.
 func (s *Source) clean(text string) string {
-	if s.cfg.BearerToken != "" {
-		text = strings.ReplaceAll(text, s.cfg.BearerToken, "[token]")
-	}
+	text = secret.Scrub(text, s.cfg.BearerToken)
 	text = strings.Join(strings.Fields(text), " ")
 	if len(text) > 200 {
 		text = strings.ToValidUTF8(text[:200], "") + "…"

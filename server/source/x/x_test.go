@@ -1,8 +1,10 @@
 package x_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -302,7 +304,9 @@ func TestTokenAppearsInNoLogStateOrError(t *testing.T) {
 	t.Run("refused, with the token echoed", func(t *testing.T) {
 		t.Parallel()
 		r := start(t, func(s *xtest.Server) {
-			s.FailRules(403, `{"title":"Forbidden","detail":"token `+token+` has no access"}`)
+			// As sent, and as a proxy may quote it: from a URL, or
+			// base64 from a Basic header.
+			s.FailRules(403, `{"title":"Forbidden","detail":"token `+token+` (`+url.QueryEscape(token)+`, `+base64.StdEncoding.EncodeToString([]byte(token))+`) has no access"}`)
 		}, nil)
 		check(t, r, r.Wait(t, 10*time.Second))
 	})

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tweetwire/tweetwire/server/source/internal/reconnect"
+	"github.com/tweetwire/tweetwire/server/source/internal/secret"
 	"github.com/tweetwire/tweetwire/server/source/streamtest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -140,18 +141,23 @@ func Fatal(t *testing.T, l *Live, want ...string) error {
 	return err
 }
 
-// NoSecrets fails the test if any of secrets appears in what the source
-// said (its log at debug level, the errors of its states) or in err.
+// NoSecrets fails the test if any of secrets appears, in any of the forms
+// a service may quote it back in (secret.Forms: as sent, percent- or
+// base64-encoded), in what the source said (its log at debug level, the
+// errors of its states) or in err.
 func NoSecrets(t *testing.T, l *Live, err error, secrets ...string) {
 	t.Helper()
 	texts := l.Said()
 	if err != nil {
 		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
 	}
-	for _, secret := range secrets {
-		for _, text := range texts {
-			if strings.Contains(text, secret) {
-				t.Errorf("%q appears in %q", secret, text)
+	for _, s := range secrets {
+		forms := append([]string{s}, secret.Forms(s)...)
+		for _, form := range forms {
+			for _, text := range texts {
+				if strings.Contains(text, form) {
+					t.Errorf("%q (a form of a secret) appears in %q", form, text)
+				}
 			}
 		}
 	}
