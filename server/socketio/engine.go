@@ -194,6 +194,8 @@ func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) *session {
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		taken:  make(chan struct{}),
+
+		upgraded: make(chan struct{}),
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -284,6 +286,14 @@ func (e *engine) close() {
 	}
 }
 
+// upgradeSettle is how long a poll that comes during an upgrade waits
+// for it to complete.
+const upgradeSettle = 100 * time.Millisecond
+
+// closeLinger is how long a polling session that the client closed stays
+// findable for the poll that was on its way.
+const closeLinger = time.Second
+
 // session is one Engine.IO connection, on polling or on WebSocket.
 type session struct {
 	e      *engine
@@ -314,8 +324,11 @@ type session struct {
 	lastPacket byte
 	// awaitingPong: EIO 4 sent a PING and waits for its PONG.
 	awaitingPong bool
+	pongDeadline time.Time
 	heartbeat    *time.Timer
 
+	// upgraded is closed when the session moves to WebSocket.
+	upgraded chan struct{}
 	// taken is closed (and replaced) each time the queue is emptied, by
 	// a poll or by the upgrade.
 	taken chan struct{}
@@ -411,12 +424,21 @@ func (s *session) close(reason string, last byte) {
 	s.closed = true
 	s.lastPacket = last
 	ws, probe := s.ws, s.probe
+	// A polling client that sends CLOSE often has its poll on the way
+	// (engine.io-client sends both at once): the poll that arrives just
+	// after the CLOSE still gets its NOOP, rather than 400 for a session
+	// that is already gone.
+	linger := last == eioNoop && ws == nil && !s.polling
 	if s.heartbeat != nil {
 		s.heartbeat.Stop()
 	}
 	close(s.done)
 	s.mu.Unlock()
-	s.e.remove(s)
+	if linger {
+		time.AfterFunc(closeLinger, func() { s.e.remove(s) })
+	} else {
+		s.e.remove(s)
+	}
 	if ws != nil {
 		ws.close(websocket.CloseNormalClosure, reason)
 	}
@@ -454,6 +476,7 @@ func (s *session) beat() {
 		return
 	}
 	s.awaitingPong = true
+	s.pongDeadline = time.Now().Add(s.e.cfg.pingTimeout)
 	s.heartbeat.Reset(s.e.cfg.pingTimeout)
 	s.mu.Unlock()
 	if err := s.send(packet{typ: eioPing}); err != nil && !errors.Is(err, errSessionClosed) {
@@ -507,9 +530,30 @@ func (s *session) handle(p packet) bool {
 // poll answers a GET with what is queued, waiting for something to come.
 func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if s.upgrading && !s.polling {
+		// A poll sent while the client had its UPGRADE on the way:
+		// let the UPGRADE land first, briefly, and refuse the poll as
+		// Node's server (whose one loop reads the WebSocket first) does.
+		// A poll already waiting ends with NOOP at once instead.
+		s.mu.Unlock()
+		select {
+		case <-s.upgraded:
+		case <-s.done:
+		case <-time.After(upgradeSettle):
+		}
+		s.mu.Lock()
+	}
 	if s.ws != nil {
 		s.mu.Unlock()
 		httpError(w, http.StatusBadRequest, errBadRequest, "The session is on WebSocket now.")
+		return
+	}
+	if s.awaitingPong && time.Now().After(s.pongDeadline) {
+		// The timer is due but has not run yet (timers and requests
+		// race here, unlike in Node's one loop): the session is over.
+		s.mu.Unlock()
+		s.close("ping timeout", eioClose)
+		httpError(w, http.StatusBadRequest, errSessionUnknown, "Session ID unknown.")
 		return
 	}
 	if s.polling {
@@ -550,7 +594,11 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 	}
 	s.polling = false
+	closed := s.closed
 	s.mu.Unlock()
+	if closed {
+		s.e.remove(s)
+	}
 	if err := s.writePayload(w, pkts); err != nil {
 		s.close("poll write failed: "+err.Error(), eioClose)
 	}
@@ -578,9 +626,9 @@ func (s *session) writePayload(w http.ResponseWriter, pkts []packet) error {
 // post reads a payload the client sent.
 func (s *session) post(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.ws != nil {
+	if s.ws != nil || s.closed {
 		s.mu.Unlock()
-		httpError(w, http.StatusBadRequest, errBadRequest, "The session is on WebSocket now.")
+		httpError(w, http.StatusBadRequest, errBadRequest, "The session is closed or on WebSocket now.")
 		return
 	}
 	if s.posting {
@@ -642,7 +690,10 @@ func (s *session) upgradeWS(w http.ResponseWriter, r *http.Request) {
 	s.claimed = !busy
 	s.mu.Unlock()
 	if busy {
-		httpError(w, http.StatusBadRequest, errBadRequest, "The session is already on WebSocket or upgrading.")
+		// As Node's server does: accepted, then closed at once.
+		if c, err := s.e.upgrader.Upgrade(w, r, nil); err == nil {
+			newWSConn(c, s.e.cfg).close(websocket.ClosePolicyViolation, "the session is already on WebSocket or upgrading")
+		}
 		return
 	}
 	c, err := s.e.upgrader.Upgrade(w, r, nil)
@@ -698,6 +749,7 @@ func (s *session) upgrade(ws *wsConn) {
 		return // close has closed the probe
 	}
 	s.probe, s.upgrading, s.ws = nil, false, ws
+	close(s.upgraded)
 	// Flushed under the lock, so that whatever send runs next finds the
 	// WebSocket and goes after these.
 	queued := s.queue

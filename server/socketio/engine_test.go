@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/tweetwire/tweetwire/server/hub"
 )
 
@@ -193,3 +195,144 @@ func TestOriginRefused(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A Socket.IO 5 client over Engine.IO 4 on WebSocket: the handshake with
+// maxPayload, CONNECT with auth (resuming after `since`) answered with a
+// socket id, the backlog and posts, server pings, a refused namespace,
+// and a malformed packet closing the connection.
+func TestWebSocketV4(t *testing.T) {
+	h := hub.New(hub.Config{Backlog: 5, History: 10})
+	for _, id := range []string{"a", "b", "c"} {
+		_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: id, Data: []byte(`{"id":"` + id + `"}`)})
+	}
+	srv, _ := testServer(t, Config{Hub: h, PingInterval: 200 * time.Millisecond, PingTimeout: 500 * time.Millisecond, MaxPayload: 1000})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	read := func() string {
+		t.Helper()
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) == "2" { // a ping: answer it and read on
+				_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+				continue
+			}
+			return string(b)
+		}
+	}
+	send := func(p string) {
+		t.Helper()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var open map[string]any
+	if b := read(); b[0] != '0' || json.Unmarshal([]byte(b[1:]), &open) != nil || open["maxPayload"] != float64(1000) || open["pingInterval"] != float64(200) {
+		t.Fatalf("handshake %q", b)
+	}
+	send(`40{"since":"a"}`)
+	var connect struct{ SID string }
+	if b := read(); !strings.HasPrefix(b, "40{") || json.Unmarshal([]byte(b[2:]), &connect) != nil || len(connect.SID) < 22 {
+		t.Fatalf("CONNECT answered %q", b)
+	}
+	if got, want := read(), `42["backlog",[{"id":"b"},{"id":"c"}]]`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	time.Sleep(500 * time.Millisecond) // pings come and are answered
+	_ = h.Publish(context.Background(), &hub.Message{Event: hub.EventTweet, ID: "d", Data: []byte(`{"text":"🎉 Жж"}`)})
+	if got, want := read(), `42["tweet",{"text":"🎉 Жж"}]`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	send(`42["hello",1]`) // dropped
+	send(`40/admin,`)
+	if got, want := read(), `44/admin,{"message":"Invalid namespace"}`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	send(`42{}`)
+	if _, b, err := ws.ReadMessage(); err == nil {
+		t.Fatalf("after a malformed packet the connection is open: got %q", b)
+	}
+}
+
+// maxPayload is enforced on both transports with a clear close.
+func TestMaxPayload(t *testing.T) {
+	srv, _ := testServer(t, Config{MaxPayload: 100})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, _ = ws.ReadMessage()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`42["x","`+strings.Repeat("é", 100)+`"]`))
+	_, _, err = ws.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Fatalf("after a message past maxPayload: %v, want close 1009", err)
+	}
+
+	_, _, body := get(t, srv.URL+"/socket.io/?EIO=4&transport=polling")
+	var open struct{ SID string }
+	_ = json.Unmarshal([]byte(body[1:]), &open)
+	sid := srv.URL + "/socket.io/?EIO=4&transport=polling&sid=" + open.SID
+	if code, _ := post(t, sid, "text/plain;charset=UTF-8", `42["x","`+strings.Repeat("a", 100)+`"]`); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("POST past maxPayload: %d, want 413", code)
+	}
+	if code, _, _ := get(t, sid); code != 400 {
+		t.Fatalf("poll after an oversized POST: %d, want 400", code)
+	}
+}
+
+// Engine.IO 4 polling: server pings, the client's PONG keeps the session,
+// binary packets travel in base64, and the upgrade to WebSocket.
+func TestPollingV4PingAndUpgrade(t *testing.T) {
+	srv, _ := testServer(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
+	_, ctype, body := get(t, srv.URL+"/socket.io/?EIO=4&transport=polling")
+	var open struct{ SID string }
+	if ctype != "text/plain; charset=UTF-8" || json.Unmarshal([]byte(body[1:]), &open) != nil {
+		t.Fatalf("handshake %s %q", ctype, body)
+	}
+	sid := srv.URL + "/socket.io/?EIO=4&transport=polling&sid=" + open.SID
+	for range 3 {
+		if _, _, got := get(t, sid); got != "2" {
+			t.Fatalf("poll %q, want a ping", got)
+		}
+		if code, _ := post(t, sid, "text/plain;charset=UTF-8", "3"); code != 200 {
+			t.Fatalf("pong: %d", code)
+		}
+	}
+	if code, _ := post(t, sid, "text/plain;charset=UTF-8", "40\x1e3"); code != 200 {
+		t.Fatalf("CONNECT: %d", code)
+	}
+	if _, _, got := get(t, sid); !strings.HasPrefix(got, `40{"sid":"`) || !strings.Contains(got, "\x1e"+`42["backlog",[]]`) {
+		t.Fatalf("poll %q, want CONNECT's answer and the backlog", got)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(strings.Replace(sid, "http", "ws", 1), "polling", "websocket", 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
+	if _, b, err := ws.ReadMessage(); err != nil || string(b) != "3probe" {
+		t.Fatalf("probe answered %q, %v", b, err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("5"))
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) == "2" {
+			break // the session's pings now come over the WebSocket
+		}
+	}
+	if code, _, _ := get(t, sid); code != 400 {
+		t.Fatalf("poll after the upgrade: %d, want 400", code)
+	}
+}
