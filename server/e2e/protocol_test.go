@@ -108,3 +108,70 @@ func TestPollingClientReceivesNonASCIIPosts(t *testing.T) {
 	c := startClients(t, srv.URL, "--transports", "polling", "--clients", "2", "--no-reconnect")
 	checkWorldPosts(t, c, 2, ids, texts)
 }
+
+// The client matrix: socket.io-client 2.5.0 (Engine.IO 3), 3.1.3 and
+// 4.8.1 (Engine.IO 4), each over WebSocket only, polling only and the
+// default upgrade, receive every post full of emoji, accents, Cyrillic,
+// CJK and RTL text exactly once, in order, from the backlog and live;
+// then each generation resumes with `since` (query for 2.x, auth for
+// later clients) and gets exactly the posts after it.
+func TestClientMatrixReceivesEveryPostOnce(t *testing.T) {
+	t.Parallel()
+	file, ids, texts := writeWorldReplay(t, 60)
+	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "30", "--backlog", "1000")
+	versions := []string{"v2", "v3", "v4"}
+	procs := map[string]*clients{}
+	for _, v := range versions {
+		for _, tr := range []string{"websocket", "polling", "default"} {
+			procs[v+" "+tr] = startClients(t, srv.URL, "--client", v, "--transports", tr, "--no-reconnect")
+		}
+	}
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	for name, c := range procs {
+		t.Run(name, func(t *testing.T) {
+			checkWorldPosts(t, c, 1, ids, texts)
+			evs := c.snapshot()
+			if n := countEvents(evs, "backlog"); n != 1 {
+				t.Errorf("%d backlog events, want 1", n)
+			}
+			wantUpgrade := 0
+			if strings.HasSuffix(name, "default") {
+				wantUpgrade = 1
+			}
+			if n := countEvents(evs, "upgrade"); n != wantUpgrade {
+				t.Errorf("%d upgrades to websocket, want %d", n, wantUpgrade)
+			}
+		})
+	}
+	for _, v := range versions {
+		t.Run(v+" since", func(t *testing.T) {
+			c := startClients(t, srv.URL, "--client", v, "--since", ids[40], "--no-reconnect")
+			checkWorldPosts(t, c, 1, ids[41:], texts)
+		})
+	}
+}
+
+// A foreign Origin is refused on both transports for both generations;
+// an allowed one connects.
+func TestForeignOriginRefusedForEveryClient(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--source", "demo", "--demo-rate", "5", "--allowed-origins", "https://wall.example.org")
+	for _, v := range []string{"v2", "v4"} {
+		for _, tr := range []string{"websocket", "polling"} {
+			for origin, allowed := range map[string]bool{"https://evil.example": false, "https://wall.example.org": true} {
+				t.Run(fmt.Sprintf("%s %s %s", v, tr, origin), func(t *testing.T) {
+					c := startClients(t, srv.URL, "--client", v, "--transports", tr, "--origin", origin, "--no-reconnect")
+					evs := c.waitUntil("connect or connect_error", 20*time.Second, func(evs []clientEvent) bool {
+						return countEvents(evs, "backlog") > 0 || countEvents(evs, "connect_error") > 0
+					})
+					if got := countEvents(evs, "backlog") > 0; got != allowed {
+						t.Errorf("backlog received = %v, want %v: %s", got, allowed, tail(evs, 10))
+					}
+					if !allowed && countEvents(evs, "connect_error") == 0 {
+						t.Errorf("no connect_error for a refused origin: %s", tail(evs, 10))
+					}
+				})
+			}
+		}
+	}
+}
