@@ -324,6 +324,7 @@ type session struct {
 	lastPacket byte
 	// awaitingPong: EIO 4 sent a PING and waits for its PONG.
 	awaitingPong bool
+	pingAt       time.Time // when the next PING is due
 	pongDeadline time.Time
 	heartbeat    *time.Timer
 
@@ -460,7 +461,21 @@ func (s *session) startHeartbeat() {
 		})
 		return
 	}
+	s.pingAt = time.Now().Add(s.e.cfg.pingInterval)
 	s.heartbeat = time.AfterFunc(s.e.cfg.pingInterval, s.beat)
+}
+
+// overdue reports, with mu held, whether an EIO 4 session's PONG is late
+// by the clock, whether or not the timer has run yet: it is measured from
+// when the PING was due, not from when the timer got to send it.
+func (s *session) overdue(now time.Time) bool {
+	if s.eio != 4 || s.heartbeat == nil {
+		return false
+	}
+	if s.awaitingPong {
+		return now.After(s.pongDeadline)
+	}
+	return now.After(s.pingAt.Add(s.e.cfg.pingTimeout))
 }
 
 // beat is the EIO 4 timer: send a PING, or time out waiting for its PONG.
@@ -476,8 +491,8 @@ func (s *session) beat() {
 		return
 	}
 	s.awaitingPong = true
-	s.pongDeadline = time.Now().Add(s.e.cfg.pingTimeout)
-	s.heartbeat.Reset(s.e.cfg.pingTimeout)
+	s.pongDeadline = s.pingAt.Add(s.e.cfg.pingTimeout)
+	s.heartbeat.Reset(time.Until(s.pongDeadline))
 	s.mu.Unlock()
 	if err := s.send(packet{typ: eioPing}); err != nil && !errors.Is(err, errSessionClosed) {
 		s.close("ping write failed: "+err.Error(), eioClose)
@@ -497,6 +512,7 @@ func (s *session) alive(p packet) {
 	}
 	if p.typ == eioPong && s.awaitingPong {
 		s.awaitingPong = false
+		s.pingAt = time.Now().Add(s.e.cfg.pingInterval)
 		s.heartbeat.Reset(s.e.cfg.pingInterval)
 	}
 }
@@ -530,11 +546,12 @@ func (s *session) handle(p packet) bool {
 // poll answers a GET with what is queued, waiting for something to come.
 func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.upgrading && !s.polling {
-		// A poll sent while the client had its UPGRADE on the way:
-		// let the UPGRADE land first, briefly, and refuse the poll as
-		// Node's server (whose one loop reads the WebSocket first) does.
-		// A poll already waiting ends with NOOP at once instead.
+	if s.claimed && !s.polling {
+		// A poll sent after the client opened its WebSocket, maybe
+		// with PING probe and UPGRADE on their way: let them land first,
+		// briefly, and refuse the poll as Node's server (whose one loop
+		// reads the WebSocket first) does. A poll already waiting when
+		// the probe comes ends with NOOP at once instead.
 		s.mu.Unlock()
 		select {
 		case <-s.upgraded:
@@ -548,7 +565,7 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, errBadRequest, "The session is on WebSocket now.")
 		return
 	}
-	if s.awaitingPong && time.Now().After(s.pongDeadline) {
+	if s.overdue(time.Now()) {
 		// The timer is due but has not run yet (timers and requests
 		// race here, unlike in Node's one loop): the session is over.
 		s.mu.Unlock()
