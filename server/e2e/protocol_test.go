@@ -61,7 +61,7 @@ func writeWorldReplay(t *testing.T, n int) (string, []string, map[string]string)
 // with its text intact, and never lost its connection.
 func checkWorldPosts(t *testing.T, c *clients, clients int, ids []string, texts map[string]string) {
 	t.Helper()
-	evs := c.waitUntil(fmt.Sprintf("all %d posts on %d clients", len(ids), clients), 60*time.Second, func(evs []clientEvent) bool {
+	c.waitUntil(fmt.Sprintf("all %d posts on %d clients", len(ids), clients), 60*time.Second, func(evs []clientEvent) bool {
 		got := received(evs)
 		for i := range clients {
 			if len(got[i]) < len(ids) {
@@ -71,7 +71,7 @@ func checkWorldPosts(t *testing.T, c *clients, clients int, ids []string, texts 
 		return true
 	})
 	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
-	evs = c.snapshot()
+	evs := c.snapshot()
 	for client, got := range received(evs) {
 		if strings.Join(got, ",") != strings.Join(ids, ",") {
 			t.Errorf("client %d got %d ids, not the %d replayed ones once each in order; first difference at %d", client, len(got), len(ids), firstDiff(got, ids))

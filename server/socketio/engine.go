@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,7 +48,6 @@ type engineConfig struct {
 type engine struct {
 	cfg      engineConfig
 	h        sessionHandler
-	log      *slog.Logger
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex
@@ -57,11 +55,10 @@ type engine struct {
 	closed   bool
 }
 
-func newEngine(cfg engineConfig, h sessionHandler, log *slog.Logger) *engine {
+func newEngine(cfg engineConfig, h sessionHandler) *engine {
 	return &engine{
 		cfg: cfg,
 		h:   h,
-		log: log,
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  512,
 			WriteBufferSize: 4096,
@@ -189,7 +186,6 @@ func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) *session {
 		eio:    eio,
 		b64:    eio == 3 && q.Get("b64") != "",
 		query:  q,
-		header: r.Header,
 		remote: r.RemoteAddr,
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -301,7 +297,6 @@ type session struct {
 	eio    int
 	b64    bool // EIO 3 polling client that wants text payloads
 	query  url.Values
-	header http.Header
 	remote string
 	// data is the handler's, set in open.
 	data any

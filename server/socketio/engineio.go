@@ -18,7 +18,7 @@ func (c *EngineConn) Send(data []byte, binary bool) error {
 func NewEngine(cfg Config, onMessage func(c *EngineConn, data []byte, binary bool)) http.Handler {
 	cfg.Handler = nil
 	s := New(cfg) // for its defaults and its origin check
-	s.engine = newEngine(s.engine.cfg, bareHandler(onMessage), s.log)
+	s.engine = newEngine(s.engine.cfg, bareHandler(onMessage))
 	return s
 }
 

@@ -113,7 +113,7 @@ func New(cfg Config) *Server {
 		maxPayload:     cfg.MaxPayload,
 		upgradeTimeout: 10 * time.Second,
 		writeTimeout:   cfg.PingInterval + cfg.PingTimeout,
-	}, s, cfg.Logger)
+	}, s)
 	return s
 }
 

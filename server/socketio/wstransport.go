@@ -21,9 +21,8 @@ import (
 // started a goroutine and a timer per frame written, 17% of the server's
 // CPU at 1,000 clients × 100 posts/s, and kept 16 KB per idle connection.)
 type wsConn struct {
-	c          *websocket.Conn
-	maxPayload int
-	timeout    time.Duration
+	c       *websocket.Conn
+	timeout time.Duration
 
 	// writeMu serialises writes: gorilla's own and the shared frames
 	// written straight to the TCP connection must not interleave.
@@ -40,7 +39,7 @@ func newWSConn(c *websocket.Conn, cfg engineConfig) *wsConn {
 	// Past maxPayload gorilla closes the connection with 1009, "message
 	// too big", which is what Node's server does as well.
 	c.SetReadLimit(int64(cfg.maxPayload))
-	return &wsConn{c: c, maxPayload: cfg.maxPayload, timeout: cfg.writeTimeout}
+	return &wsConn{c: c, timeout: cfg.writeTimeout}
 }
 
 // deadline keeps a write deadline at least half the write timeout ahead,
