@@ -156,7 +156,7 @@ func TestClientMatrixReceivesEveryPostOnce(t *testing.T) {
 func TestForeignOriginRefusedForEveryClient(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--source", "demo", "--demo-rate", "5", "--allowed-origins", "https://wall.example.org")
-	for _, v := range []string{"v2", "v4"} {
+	for _, v := range []string{"v2", "v3", "v4"} {
 		for _, tr := range []string{"websocket", "polling"} {
 			for origin, allowed := range map[string]bool{"https://evil.example": false, "https://wall.example.org": true} {
 				t.Run(fmt.Sprintf("%s %s %s", v, tr, origin), func(t *testing.T) {
