@@ -113,9 +113,12 @@ func (h suiteHandler) Connected(s *socketio.Socket) {
 const connectedDelay = 5 * time.Millisecond
 
 func (h suiteHandler) Event(s *socketio.Socket, e socketio.Event) {
+	if s.Namespace() != "/" {
+		return // the suite's /custom only emits "auth"
+	}
 	var err error
 	switch {
-	case e.Name == "message" && s.Namespace() == "/":
+	case e.Name == "message":
 		err = s.Emit("message-back", e.Args, e.Attachments)
 	case e.Name == "message-with-ack" && e.Ack != nil:
 		err = e.Ack(e.Args, e.Attachments)
