@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// sioclient.mjs: N real socket.io-client 2.5.0 clients (Engine.IO v3) for the
-// Go integration tests. Everything that happens is printed as one JSON object
+// sioclient.mjs: N real socket.io-client clients for the Go integration
+// tests: 2.5.0 (Engine.IO 3, the default), 3.1.x or 4.8.x (Engine.IO 4),
+// chosen with --client v2|v3|v4. Everything that happens is printed as one JSON object
 // per line on stdout:
 //
 //   {"client":0,"event":"connect","transport":"polling"}
@@ -17,17 +18,17 @@
 // Usage:
 //   node sioclient.mjs --url http://127.0.0.1:PORT [--clients N]
 //     [--transports websocket|polling|default] [--since ID] [--origin ORIGIN]
-//     [--no-reconnect] [--max-ms MS]
+//     [--no-reconnect] [--max-ms MS] [--client v2|v3|v4]
 //
 // It runs until stdin closes, SIGTERM/SIGINT, or --max-ms (default 120000)
 // passes; then it disconnects every client, prints the exit line and exits 0.
 // When stdin is /dev/null (Go's exec.Cmd with a nil Stdin) it is not watched,
 // since it would close at once. Like the web page, each client remembers the
-// newest post id it saw and reconnects with ?since=<that id>.
+// newest post id it saw and reconnects with ?since=<that id> (v2) or with
+// auth {since: <that id>} in its CONNECT (v3, v4).
 
 import { fstatSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import io from "socket.io-client";
 
 function out(obj) {
   // stdout is a pipe when spawned by the tests: writes to pipes are
@@ -40,7 +41,7 @@ function usage(msg) {
     `sioclient: ${msg}\n` +
       "usage: node sioclient.mjs --url http://127.0.0.1:PORT [--clients N] " +
       "[--transports websocket|polling|default] [--since ID] [--origin ORIGIN] " +
-      "[--no-reconnect] [--max-ms MS]\n",
+      "[--no-reconnect] [--max-ms MS] [--client v2|v3|v4]\n",
   );
   process.exit(2);
 }
@@ -56,6 +57,7 @@ try {
       origin: { type: "string" },
       "no-reconnect": { type: "boolean", default: false },
       "max-ms": { type: "string", default: "120000" },
+      client: { type: "string", default: "v2" },
     },
     strict: true,
     allowPositionals: false,
@@ -76,6 +78,13 @@ const transports = {
 }[args.transports];
 if (args.transports !== "default" && !transports) usage(`unknown --transports ${args.transports}`);
 
+// The three generations are installed side by side under npm aliases.
+const clientPackage = { v2: "socket.io-client", v3: "socket.io-client-v3", v4: "socket.io-client-v4" }[args.client];
+if (!clientPackage) usage(`unknown --client ${args.client}`);
+const v2 = args.client === "v2";
+const mod = await import(clientPackage);
+const io = v2 ? mod.default : (mod.io ?? mod.default);
+
 function errorText(err) {
   if (err === undefined || err === null) return "";
   if (typeof err === "string") return err;
@@ -93,8 +102,11 @@ function startClient(i) {
     forceNew: true, // one Manager (and one Engine.IO connection) per client
     reconnection: !args["no-reconnect"],
     reconnectionAttempts: Infinity,
-    query: lastId ? { since: lastId } : {},
+    query: v2 && lastId ? { since: lastId } : {},
   };
+  // v3 and later send auth in every CONNECT; a function is asked again
+  // on each reconnection, so it resumes after the newest post seen.
+  if (!v2) opts.auth = (cb) => cb(lastId ? { since: lastId } : {});
   if (transports) opts.transports = transports;
   if (args.origin) {
     // engine.io-client 3.x in Node sends extraHeaders on both transports: the
@@ -125,13 +137,18 @@ function startClient(i) {
     else if (d !== undefined && d !== null) line.description = errorText(d.message ?? d);
     out(line);
   });
-  socket.on("connect_timeout", () => out({ client: i, event: "connect_error", error: "timeout" }));
-  socket.on("error", (err) => out({ client: i, event: "error", error: errorText(err) }));
   socket.on("disconnect", (reason) => out({ client: i, event: "disconnect", reason: String(reason) }));
-  socket.on("reconnect_attempt", (attempt) => {
-    manager.opts.query = lastId ? { since: lastId } : {};
-    out({ client: i, event: "reconnect_attempt", attempt, since: lastId });
-  });
+  if (v2) {
+    socket.on("connect_timeout", () => out({ client: i, event: "connect_error", error: "timeout" }));
+    socket.on("error", (err) => out({ client: i, event: "error", error: errorText(err) }));
+    socket.on("reconnect_attempt", (attempt) => {
+      manager.opts.query = lastId ? { since: lastId } : {};
+      out({ client: i, event: "reconnect_attempt", attempt, since: lastId });
+    });
+  } else {
+    // From 3.x the manager, not the socket, reports reconnection.
+    manager.on("reconnect_attempt", (attempt) => out({ client: i, event: "reconnect_attempt", attempt, since: lastId }));
+  }
 
   socket.on("backlog", (data) => {
     if (Array.isArray(data) && data.length > 0) {

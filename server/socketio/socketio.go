@@ -1,81 +1,92 @@
-// Package socketio connects Socket.IO clients (socket.io-client 2.x,
-// Engine.IO v3) to the hub.
+// Package socketio connects Socket.IO clients of every generation to the
+// hub on /socket.io/: socket.io-client 2.x (Engine.IO 3, Socket.IO 4) and
+// 3.x/4.x (Engine.IO 4, Socket.IO 5), chosen per request by the EIO query
+// parameter as Node's server does with allowEIO3.
 //
-// Engine.IO — the handshake, long polling, heartbeats and the upgrade to
-// WebSocket — is googollee/go-socket.io's engineio package. The Socket.IO
-// layer on top is ours, because the library's cost per connection is in
-// it: three goroutines per connection (reader, writer, error loop) joined
-// by unbuffered channels, a room per connection, and an Emit that encodes
-// its arguments again for every connection. Its room broadcast also holds
-// a lock while it writes to each connection, so one dead polling client
-// stalled every broadcast for a minute. Tweetwire needs little of that
-// layer: clients only listen (they send nothing but pings), so the server
-// says CONNECT on the root namespace, refuses other namespaces, and writes
-// the hub's pre-encoded posts as EVENT packets.
+// All of it is ours; nothing of googollee/go-socket.io is left.
 //
-// A connection holds one goroutine, its reader. Its writer exists only
-// while the client has posts waiting: the hub wakes it, it writes all that
-// is queued — on WebSocket as ready-made frames shared by every client, in
-// one system call — and exits.
+//   - Engine.IO (engine.go, payload.go, wstransport.go): the handshake,
+//     long polling, heartbeats and the upgrade to WebSocket.
+//     go-socket.io's engineio speaks only Engine.IO 3, and gets even that
+//     wrong where it matters to us: its text payloads count lengths in
+//     UTF-8 bytes where the protocol counts UTF-16 code units, so every
+//     Node.js 2.x client on polling failed on the first emoji; its
+//     session ids are a counter; its WebSocket transport started a
+//     goroutine and a timer per frame written; and its upgrade raced
+//     (a client saw "transport close" right after upgrading). Fixing
+//     that meant replacing the transports, and with them there was
+//     little left worth keeping.
+//   - Socket.IO (this file, packet.go): go-socket.io's layer costs three
+//     goroutines per connection and encodes an Emit again for every
+//     connection. Tweetwire's clients only listen: the server answers
+//     CONNECT on the root namespace, refuses other namespaces, drops
+//     client events, and writes the hub's pre-encoded posts as EVENT
+//     packets. Client events, acks, binary attachments and other
+//     namespaces are served only when Config.Handler is set (the
+//     conformance server in server/tools/conformance does).
+//
+// A connection holds one goroutine, its reader (on polling, none: the
+// HTTP requests carry it). Its writer exists only while the client has
+// posts waiting: the hub wakes it, it writes all that is queued — on
+// WebSocket as ready-made frames shared by every client, in one system
+// call — and exits.
 package socketio
 
 import (
-	"bytes"
 	"context"
-	"io"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/googollee/go-socket.io/engineio"
-	"github.com/googollee/go-socket.io/engineio/session"
-	"github.com/googollee/go-socket.io/engineio/transport"
-	"github.com/googollee/go-socket.io/engineio/transport/polling"
-
 	"github.com/tweetwire/tweetwire/server/hub"
 )
 
-// Config wires a Server. Zero durations mean "use the default".
+// Config wires a Server. Zero values mean "use the default".
 type Config struct {
+	// Hub feeds the root namespace. It may be nil only with a Handler.
 	Hub *hub.Hub
-	// CheckOrigin decides whether a browser's Origin may connect. A
-	// request without an Origin header (not a browser) is always allowed.
+	// CheckOrigin decides whether a browser's Origin may connect, on
+	// both transports and both protocol generations. A request without
+	// an Origin header (not a browser) is always allowed.
 	CheckOrigin func(origin string, r *http.Request) bool
 	// PingInterval and PingTimeout are Engine.IO's heartbeat (default 25 s
 	// and 60 s).
 	PingInterval time.Duration
 	PingTimeout  time.Duration
+	// MaxPayload is the largest POST body or WebSocket message a client
+	// may send (default 64 KiB: Tweetwire's clients send nothing but
+	// pings and CONNECT). Past it, the session is closed.
+	MaxPayload int
+	// ConnectTimeout is how long a Socket.IO 5 client has after the
+	// Engine.IO handshake to send CONNECT (default 45 s).
+	ConnectTimeout time.Duration
 	// OnWrite, when set, is called after each message is written to a
 	// client (the fan-out latency metric).
 	OnWrite func(m *hub.Message)
+	// Handler, when set, serves every namespace and the clients' events
+	// instead of the hub; the product leaves it nil.
+	Handler Handler
 	Logger  *slog.Logger
 }
 
 // Server is an http.Handler for /socket.io/.
 type Server struct {
 	cfg    Config
-	engine *engineio.Server
+	engine *engine
 	log    *slog.Logger
 
 	mu    sync.Mutex
-	conns map[string]*conn // by session id
+	conns map[*session]*conn
 }
 
-var _ http.Handler = (*Server)(nil)
+var (
+	_ http.Handler   = (*Server)(nil)
+	_ sessionHandler = (*Server)(nil)
+)
 
-// conn is one client: its Engine.IO session and its hub subscription.
-type conn struct {
-	s      *Server
-	sess   engineio.Conn
-	client *hub.Client
-	// ws is the session's WebSocket once it has one (a session never
-	// leaves WebSocket). Only drains use it, one at a time: the hub starts
-	// a drain only after the last one found the queue empty.
-	ws *wsConn
-}
-
-// New returns a Server; call Run to start accepting connections.
+// New returns a Server; call Run to serve connections.
 func New(cfg Config) *Server {
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 25 * time.Second
@@ -83,24 +94,26 @@ func New(cfg Config) *Server {
 	if cfg.PingTimeout <= 0 {
 		cfg.PingTimeout = 60 * time.Second
 	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = 64 << 10
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 45 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = func(string, *http.Request) bool { return false }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[string]*conn)}
-	// The transports' own check decides only whether CORS headers (and
-	// the WebSocket handshake) are granted; ServeHTTP refuses first.
-	check := func(r *http.Request) bool { return s.allowed(r) }
-	s.engine = engineio.NewServer(&engineio.Options{
-		PingInterval: cfg.PingInterval,
-		PingTimeout:  cfg.PingTimeout,
-		Transports: []transport.Transport{
-			pollingTransport{&polling.Transport{Client: &http.Client{Timeout: time.Minute}, CheckOrigin: check}},
-			newWSTransport(check),
-		},
-	})
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*session]*conn)}
+	s.engine = newEngine(engineConfig{
+		pingInterval:   cfg.PingInterval,
+		pingTimeout:    cfg.PingTimeout,
+		maxPayload:     cfg.MaxPayload,
+		upgradeTimeout: 10 * time.Second,
+		writeTimeout:   cfg.PingInterval + cfg.PingTimeout,
+	}, s)
 	return s
 }
 
@@ -109,8 +122,8 @@ func (s *Server) allowed(r *http.Request) bool {
 	return origin == "" || s.cfg.CheckOrigin(origin, r)
 }
 
-// ServeHTTP refuses a disallowed Origin on both transports before the
-// library sees the request.
+// ServeHTTP refuses a disallowed Origin on both transports before
+// anything else.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.allowed(r) {
 		http.Error(w, "origin not allowed: add it with --allowed-origins", http.StatusForbidden)
@@ -119,28 +132,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.engine.ServeHTTP(w, r)
 }
 
-// Run accepts connections until ctx is done, then closes every connection.
+// Run serves until ctx is done, then closes every connection.
 func (s *Server) Run(ctx context.Context) error {
-	go func() {
-		<-ctx.Done()
-		_ = s.engine.Close() // ends Accept below
-	}()
-	for {
-		sess, err := s.engine.Accept()
-		if err != nil {
-			break
-		}
-		go s.serve(sess)
-	}
-	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		_ = c.sess.Close()
-	}
+	<-ctx.Done()
+	s.engine.close()
 	return nil
 }
 
@@ -148,102 +143,249 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Clients() map[string]int {
 	out := map[string]int{"websocket": 0, "polling": 0}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	conns := make([]*conn, 0, len(s.conns))
 	for _, c := range s.conns {
-		// The session's URL is that of its current transport, so it
-		// follows an upgrade from polling to websocket.
-		u := c.sess.URL()
-		out[u.Query().Get("transport")]++
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		out[c.sess.transport()]++
 	}
 	return out
 }
 
-// Socket.IO v2 packet types (socket.io-parser 3.x).
-const (
-	packetConnect    = '0'
-	packetDisconnect = '1'
-	packetError      = '4'
-)
+// conn is one client: its Engine.IO session, its sockets (one per
+// namespace it joined) and, in the product, its hub subscription.
+type conn struct {
+	s    *Server
+	sess *session
 
-// maxClientPacket is the largest WebSocket message a client may send
-// (gorilla closes the connection past it): clients send nothing larger
-// than a namespace CONNECT.
-const maxClientPacket = 4 << 10
+	// mu guards what the session's reader and its closing share.
+	mu      sync.Mutex
+	sockets map[string]*Socket
+	client  *hub.Client
+	closed  bool
+	// connectTimer closes a Socket.IO 5 session that never sends CONNECT.
+	connectTimer *time.Timer
 
-// serve runs one connection: it says CONNECT, subscribes the client to
-// the hub, starts its first drain and then reads until the session ends.
-func (s *Server) serve(sess engineio.Conn) {
-	c := &conn{s: s, sess: sess}
-	defer c.close()
-	if err := writePacket(sess, []byte{packetConnect}); err != nil {
-		s.log.Debug("socket.io connect failed", "sid", sess.ID(), "err", err)
+	// pending is a binary packet waiting for its attachments; only the
+	// session's reader touches it.
+	pending     *sioPacket
+	attachments [][]byte
+}
+
+func (s *Server) open(sess *session) {
+	c := &conn{s: s, sess: sess, sockets: make(map[string]*Socket)}
+	sess.data = c
+	s.mu.Lock()
+	s.conns[sess] = c
+	s.mu.Unlock()
+	if sess.eio == 3 {
+		// Socket.IO 4 servers connect the root namespace unasked.
+		c.connect("/", nil)
 		return
 	}
-	u := sess.URL()
-	c.client = s.cfg.Hub.Subscribe(u.Query().Get("since"), c.wake, func() {
-		s.log.Info("dropped slow client", "sid", sess.ID(), "remote", sess.RemoteAddr().String())
-		_ = sess.Close()
+	c.mu.Lock()
+	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
+		c.mu.Lock()
+		n := len(c.sockets)
+		c.mu.Unlock()
+		if n == 0 {
+			sess.close("no CONNECT within the connect timeout", eioClose)
+		}
 	})
+	c.mu.Unlock()
+}
+
+func (s *Server) closed(sess *session, reason string) {
+	s.log.Debug("disconnected", "sid", sess.id, "reason", reason)
 	s.mu.Lock()
-	s.conns[sess.ID()] = c
+	c := s.conns[sess]
+	delete(s.conns, sess)
 	s.mu.Unlock()
-	go c.drain(true)
-	for {
-		ft, r, err := sess.NextReader()
-		if err != nil {
-			s.log.Debug("disconnected", "sid", sess.ID(), "reason", err)
-			return
-		}
-		// The start of a packet tells its type and namespace; Close
-		// discards the rest.
-		var buf [64]byte
-		n, _ := io.ReadFull(r, buf[:])
-		_ = r.Close()
-		if ft == session.BINARY || n == 0 {
-			continue
-		}
-		if !c.handle(buf[:n]) {
-			return
-		}
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.closed = true
+	client := c.client
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
+	c.mu.Unlock()
+	if client != nil {
+		s.cfg.Hub.Unsubscribe(client)
 	}
 }
 
-// handle answers a packet from the client; false ends the connection.
-// Clients only listen, so events and acks are read and dropped.
-func (c *conn) handle(p []byte) bool {
-	typ, rest := p[0], p[1:]
-	nsp := "/"
-	if len(rest) > 0 && rest[0] == '/' {
-		end := bytes.IndexByte(rest, ',')
-		if end < 0 {
-			end = len(rest)
-		}
-		nsp = string(rest[:end])
+// message reads one Socket.IO packet (or one binary attachment of the
+// packet before it); a malformed packet closes the connection.
+func (s *Server) message(sess *session, p packet) {
+	c, _ := sess.data.(*conn)
+	if c == nil {
+		return
 	}
-	switch {
-	case typ == packetDisconnect && nsp == "/":
-		return false
-	case typ == packetConnect && nsp != "/":
-		// What socket.io 2.x answers for a namespace it does not serve;
-		// the client emits it as an "error" event.
-		msg := append([]byte{packetError}, nsp...)
-		msg = append(msg, `,"Invalid namespace"`...)
-		if err := writePacket(c.sess, msg); err != nil {
-			return false
+	if p.binary {
+		if c.pending == nil {
+			// Unasked-for attachments: the product drops client
+			// events, and with them their attachments.
+			if s.cfg.Handler != nil {
+				sess.close("binary data without a packet", eioClose)
+			}
+			return
 		}
+		c.attachments = append(c.attachments, p.data)
+		if len(c.attachments) == c.pending.attachments {
+			sp, att := *c.pending, c.attachments
+			c.pending, c.attachments = nil, nil
+			c.dispatch(sp, att)
+		}
+		return
+	}
+	if c.pending != nil {
+		sess.close("a packet came before the attachments of the last one", eioClose)
+		return
+	}
+	sp, err := parsePacket(p.data)
+	if err != nil {
+		sess.close(err.Error(), eioClose)
+		return
+	}
+	if sp.attachments > 0 {
+		c.pending = &sp
+		return
+	}
+	c.dispatch(sp, nil)
+}
+
+// dispatch acts on a whole packet.
+func (c *conn) dispatch(sp sioPacket, att [][]byte) {
+	switch sp.typ {
+	case sioConnect:
+		c.connect(sp.nsp, sp.data)
+	case sioDisconnect:
+		c.disconnect(sp.nsp)
+	case sioEvent, sioBinaryEvent, sioAck, sioBinaryAck:
+		h := c.s.cfg.Handler
+		c.mu.Lock()
+		sock := c.sockets[sp.nsp]
+		c.mu.Unlock()
+		if h == nil || sock == nil || sp.typ == sioAck || sp.typ == sioBinaryAck {
+			// The product's clients emit nothing it uses, and
+			// acks would answer emits with acks, which no one asks.
+			return
+		}
+		var args []json.RawMessage
+		_ = json.Unmarshal(sp.data, &args) // parsePacket checked it
+		var name string
+		if json.Unmarshal(args[0], &name) != nil {
+			name = string(args[0]) // a number, which parsePacket allows
+		}
+		e := Event{Name: name, Args: args[1:], Attachments: att}
+		if sp.id >= 0 {
+			id := sp.id
+			e.Ack = func(args []json.RawMessage, att [][]byte) error {
+				return sock.write(sioAck, id, nil, args, att)
+			}
+		}
+		h.Event(sock, e)
+	}
+}
+
+// connect joins the client to a namespace and answers it.
+func (c *conn) connect(nsp string, auth json.RawMessage) {
+	sess := c.sess
+	h := c.s.cfg.Handler
+	known := nsp == "/"
+	if h != nil {
+		known = h.Namespace(nsp)
+	}
+	if !known {
+		// socket.io 2.x sends the message as a JSON string, 3.x and
+		// later as an object.
+		msg := `"Invalid namespace"`
+		if sess.eio == 4 {
+			msg = `{"message":"Invalid namespace"}`
+		}
+		b := appendPacketHeader(nil, sioConnectError, 0, nsp, -1)
+		c.send(append(b, msg...))
+		return
+	}
+	c.mu.Lock()
+	if c.closed || c.sockets[nsp] != nil {
+		c.mu.Unlock()
+		return
+	}
+	sock := &Socket{c: c, nsp: nsp, id: newID(), Auth: auth}
+	c.sockets[nsp] = sock
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
+	c.mu.Unlock()
+	b := appendPacketHeader(nil, sioConnect, 0, nsp, -1)
+	if sess.eio == 4 {
+		b = append(b, `{"sid":"`...)
+		b = append(b, sock.id...)
+		b = append(b, `"}`...)
+	}
+	if !c.send(b) {
+		return
+	}
+	if h != nil {
+		h.Connected(sock)
+		return
+	}
+	// The product's feed. A client resumes after the newest post it has
+	// seen: socket.io-client 2.x says so in the query, later clients in
+	// the CONNECT's auth payload (or the query, as the page does).
+	since := sess.query.Get("since")
+	var a struct {
+		Since string `json:"since"`
+	}
+	if json.Unmarshal(auth, &a) == nil && a.Since != "" {
+		since = a.Since
+	}
+	client := c.s.cfg.Hub.Subscribe(since, c.wake, func() {
+		c.s.log.Info("dropped slow client", "sid", sess.id, "remote", sess.remote)
+		sess.close("slow client", eioClose)
+	})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.s.cfg.Hub.Unsubscribe(client)
+		return
+	}
+	c.client = client
+	c.mu.Unlock()
+	go c.drain(true)
+}
+
+// disconnect leaves a namespace. A 2.x client leaving the root namespace
+// is leaving for good; later clients may still join again.
+func (c *conn) disconnect(nsp string) {
+	c.mu.Lock()
+	delete(c.sockets, nsp)
+	var client *hub.Client
+	if nsp == "/" {
+		client, c.client = c.client, nil
+	}
+	c.mu.Unlock()
+	if client != nil {
+		c.s.cfg.Hub.Unsubscribe(client)
+	}
+	if nsp == "/" && c.sess.eio == 3 {
+		c.sess.close("client namespace disconnect", eioClose)
+	}
+}
+
+// send writes one Socket.IO packet; false when the session is gone.
+func (c *conn) send(b []byte) bool {
+	if err := c.sess.send(packet{typ: eioMessage, data: b}); err != nil {
+		c.s.log.Debug("write failed; closing the connection", "sid", c.sess.id, "err", err)
+		c.sess.close("write failed", eioClose)
+		return false
 	}
 	return true
-}
-
-func (c *conn) close() {
-	_ = c.sess.Close()
-	c.s.engine.Remove(c.sess.ID())
-	c.s.mu.Lock()
-	delete(c.s.conns, c.sess.ID())
-	c.s.mu.Unlock()
-	if c.client != nil {
-		c.s.cfg.Hub.Unsubscribe(c.client)
-	}
 }
 
 // wake starts a drain; the hub calls it with its lock held.
@@ -251,25 +393,29 @@ func (c *conn) wake() { go c.drain(false) }
 
 // drain writes the backlog (on the first drain) and then everything
 // queued, until the queue is empty. On a write error it closes the
-// session; the reader then ends the connection.
+// session.
 func (c *conn) drain(first bool) {
+	c.mu.Lock()
+	client := c.client
+	c.mu.Unlock()
+	if client == nil {
+		return
+	}
 	if first {
-		if err := writeEvent(c.sess, hub.KindBacklog, hub.JSONArray(c.client.Backlog)); err != nil {
-			c.s.log.Debug("backlog write failed; closing the connection", "sid", c.sess.ID(), "err", err)
-			_ = c.sess.Close()
+		if !c.send(eventPacket(hub.KindBacklog, hub.JSONArray(client.Backlog))) {
 			return
 		}
-		c.client.Backlog = nil
+		client.Backlog = nil
 	}
 	var small [8]*hub.Message
 	for {
-		batch, ok := c.client.Take(small[:0])
+		batch, ok := client.Take(small[:0])
 		if !ok {
 			return
 		}
 		if err := c.write(batch); err != nil {
-			c.s.log.Debug("write failed; closing the connection", "sid", c.sess.ID(), "err", err)
-			_ = c.sess.Close()
+			c.s.log.Debug("write failed; closing the connection", "sid", c.sess.id, "err", err)
+			c.sess.close("write failed", eioClose)
 			return
 		}
 		if c.s.cfg.OnWrite != nil {
@@ -282,49 +428,39 @@ func (c *conn) drain(first bool) {
 }
 
 // write sends a batch: on WebSocket as shared ready-made frames in one
-// system call, on polling packet by packet into the session's payload
-// (which the next poll carries whole).
+// system call, on polling as packets into the session's queue, their
+// bytes shared with the WebSocket frames.
 func (c *conn) write(batch []*hub.Message) error {
-	// The session shows its transport only through its addresses; until
-	// it is on WebSocket, look again each batch: an upgrade may have come.
-	if c.ws == nil {
-		c.ws = wsConnOf(c.sess.RemoteAddr())
+	if ws := c.sess.webSocket(); ws != nil {
+		return ws.writeFrames(batch)
 	}
-	if c.ws != nil {
-		return c.ws.writeFrames(batch)
+	pkts := make([]packet, len(batch))
+	for i, m := range batch {
+		pkts[i] = packet{typ: eioMessage, data: eventBody(m)}
 	}
-	for _, m := range batch {
-		if err := writeEvent(c.sess, m.Kind, m.Data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.sess.sendWait(pkts...)
 }
 
-// frameWriter is an Engine.IO session: its NextWriter serialises writers,
-// so a drain and the session's own pongs never interleave frames.
-type frameWriter interface {
-	NextWriter(session.FrameType) (io.WriteCloser, error)
+// eventBody is the Socket.IO EVENT packet inside m's shared WebSocket
+// frame: the frame without its header and Engine.IO type.
+func eventBody(m *hub.Message) []byte {
+	f := m.Wire(wsFrame)
+	switch f[1] & 0x7f {
+	case 126:
+		return f[4+1:]
+	case 127:
+		return f[10+1:]
+	}
+	return f[2+1:]
 }
 
-// writePacket writes one Socket.IO packet as an Engine.IO MESSAGE.
-func writePacket(fw frameWriter, parts ...[]byte) error {
-	w, err := fw.NextWriter(session.TEXT)
-	if err != nil {
-		return err
-	}
-	for _, p := range parts {
-		if _, err := w.Write(p); err != nil {
-			_ = w.Close()
-			return err
-		}
-	}
-	return w.Close()
-}
-
-// writeEvent writes one Socket.IO EVENT packet, `2["<event>",<data>]`, on
-// the root namespace.
-func writeEvent(fw frameWriter, event string, data []byte) error {
-	// Event names are constants without characters JSON would escape.
-	return writePacket(fw, []byte(`2["`), []byte(event), []byte(`",`), data, []byte(`]`))
+// eventPacket is the Socket.IO EVENT `2["<event>",<data>]` on the root
+// namespace. Event names are constants without characters JSON escapes.
+func eventPacket(event string, data []byte) []byte {
+	b := make([]byte, 0, len(`2["",]`)+len(event)+len(data))
+	b = append(b, `2["`...)
+	b = append(b, event...)
+	b = append(b, `",`...)
+	b = append(b, data...)
+	return append(b, ']')
 }

@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,48 +12,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/googollee/go-socket.io/engineio/session"
 	"github.com/gorilla/websocket"
 
 	"github.com/tweetwire/tweetwire/server/hub"
 )
 
-type bufWriter struct{ frames []string }
-
-type frame struct {
-	b *bytes.Buffer
-	w *bufWriter
-}
-
-func (f frame) Write(p []byte) (int, error) { return f.b.Write(p) }
-func (f frame) Close() error                { f.w.frames = append(f.w.frames, f.b.String()); return nil }
-
-func (w *bufWriter) NextWriter(session.FrameType) (io.WriteCloser, error) {
-	return frame{&bytes.Buffer{}, w}, nil
-}
-
-// The frames we write by hand must be what socket.io-client 2.x parses: a
+// The packets we write by hand must be what socket.io-client parses: a
 // Socket.IO EVENT packet whose payload is the JSON array [event, data].
 func TestFramesAreSocketIOEvents(t *testing.T) {
-	w := &bufWriter{}
 	backlog := hub.JSONArray([]*hub.Message{{Data: []byte(`{"id":"a"}`)}, {Data: []byte(`{"id":"b"}`)}})
-	if err := writeEvent(w, hub.KindBacklog, backlog); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeEvent(w, hub.KindBacklog, hub.JSONArray(nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeEvent(w, hub.KindTweet, []byte(`{"id":"c","text":"\u003cb\u003e"}`)); err != nil {
-		t.Fatal(err)
+	got := []string{
+		string(eventPacket(hub.KindBacklog, backlog)),
+		string(eventPacket(hub.KindBacklog, hub.JSONArray(nil))),
+		string(eventBody(&hub.Message{Kind: hub.KindTweet, Data: []byte(`{"id":"c","text":"\u003cb\u003e"}`)})),
 	}
 	want := []string{`2["backlog",[{"id":"a"},{"id":"b"}]]`, `2["backlog",[]]`, `2["tweet",{"id":"c","text":"\u003cb\u003e"}]`}
-	for i, f := range w.frames {
+	for i, f := range got {
 		if f != want[i] {
-			t.Errorf("frame %d = %s, want %s", i, f, want[i])
+			t.Errorf("packet %d = %s, want %s", i, f, want[i])
 		}
 		var arr []json.RawMessage
 		if err := json.Unmarshal([]byte(f[1:]), &arr); err != nil || len(arr) != 2 {
-			t.Errorf("frame %d payload is not a two-element JSON array: %v", i, err)
+			t.Errorf("packet %d payload is not a two-element JSON array: %v", i, err)
+		}
+	}
+	// The polling body shares the WebSocket frame's bytes at every length
+	// encoding.
+	for _, size := range []int{0, 118, 119, 65526, 65527, 70000} {
+		m := &hub.Message{Kind: hub.KindTweet, Data: []byte(`"` + strings.Repeat("x", size) + `"`)}
+		if got, want := string(eventBody(m)), `2["tweet",`+string(m.Data)+`]`; got != want {
+			t.Errorf("eventBody of %d bytes: %d bytes, want %d", size, len(got), len(want))
 		}
 	}
 }
@@ -64,14 +51,14 @@ func TestFramesAreSocketIOEvents(t *testing.T) {
 // 16-bit, 64-bit), several in one write, and must honour the deadline.
 func TestWSFramesReachAWebSocketClient(t *testing.T) {
 	accepted := make(chan *wsConn, 1)
-	tr := newWSTransport(func(*http.Request) bool { return true })
+	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := tr.Accept(w, r)
+		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			t.Error(err)
 			return
 		}
-		accepted <- c.(*wsConn)
+		accepted <- newWSConn(c, engineConfig{maxPayload: 1 << 10, writeTimeout: 10 * time.Second})
 	}))
 	defer srv.Close()
 	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
@@ -80,14 +67,11 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 	}
 	defer client.Close()
 	c := <-accepted
-	defer c.Close()
+	defer c.close(websocket.CloseNormalClosure, "")
 	var batch []*hub.Message
 	for _, size := range []int{0, 110, 118, 119, 500, 65526, 65527, 70000} {
 		data := []byte(`"` + strings.Repeat("x", size) + `"`)
 		batch = append(batch, &hub.Message{Kind: hub.KindTweet, ID: strconv.Itoa(size), Data: data})
-	}
-	if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
 	}
 	go func() {
 		if err := c.writeFrames(batch); err != nil {
@@ -104,9 +88,9 @@ func TestWSFramesReachAWebSocketClient(t *testing.T) {
 		}
 	}
 	// A client that stopped reading: the write gives up at the deadline.
-	if err := c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
+	c.writeMu.Lock()
+	c.timeout, c.applied = 200*time.Millisecond, time.Time{}
+	c.writeMu.Unlock()
 	big := []*hub.Message{{Kind: hub.KindTweet, ID: "big", Data: []byte(`"` + strings.Repeat("y", 64<<20) + `"`)}}
 	if err := c.writeFrames(big); err == nil {
 		t.Fatal("a 64 MB write to a client that reads nothing succeeded")
@@ -170,7 +154,7 @@ func TestSocketIOSession(t *testing.T) {
 		t.Fatalf("after the client's DISCONNECT the session is still open: got %q", b)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for h.Clients() != 0 && time.Now().Before(deadline) {
+	for (h.Clients() != 0 || s.Clients()["websocket"] != 0) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if h.Clients() != 0 || s.Clients()["websocket"] != 0 {
