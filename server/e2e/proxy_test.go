@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -72,8 +75,9 @@ func startHAProxy(t *testing.T, cfg string) {
 }
 
 // Behind the compose file's own HAProxy, two nodes on one Redis and one
-// database: clients that keep no cookies (Node.js) stay with the node that
-// holds their Engine.IO session on long polling, and get every post once.
+// database: clients of every generation that keep no cookies (Node.js)
+// stay with the node that holds their Engine.IO session on long polling,
+// and get every post once; so does the page in Chromium without WebSocket.
 func TestBehindTheComposeProxy(t *testing.T) {
 	t.Parallel()
 	redisAddr := freePort(t)
@@ -104,26 +108,46 @@ func TestBehindTheComposeProxy(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	c := startClients(t, "http://"+proxy, "--transports", "polling", "--clients", "3")
-	c.waitUntil("every post on every client", 60*time.Second, func(evs []clientEvent) bool {
-		got := received(evs)
-		for i := range 3 {
-			if len(got[i]) < len(ids) {
-				return false
+	generations := map[string]*clients{}
+	for _, v := range []string{"v2", "v3", "v4"} {
+		generations[v] = startClients(t, "http://"+proxy, "--client", v, "--transports", "polling", "--clients", "2")
+	}
+	for v, c := range generations {
+		t.Run(v, func(t *testing.T) {
+			c.waitUntil("every post on every client", 60*time.Second, func(evs []clientEvent) bool {
+				got := received(evs)
+				return len(got[0]) >= len(ids) && len(got[1]) >= len(ids)
+			})
+			time.Sleep(500 * time.Millisecond)
+			evs := c.snapshot()
+			for i := range 2 {
+				got := slices.Clone(received(evs)[i])
+				slices.Sort(got)
+				if strings.Join(got, ",") != strings.Join(ids, ",") {
+					t.Errorf("client %d got %d posts, want all %d once each", i, len(got), len(ids))
+				}
 			}
+			if n := countEvents(evs, "connect"); n != 2 {
+				t.Errorf("%d connects for 2 clients: a session was lost between the nodes and the client reconnected", n)
+			}
+		})
+	}
+	t.Run("the page without WebSocket", func(t *testing.T) {
+		out, err := exec.Command("node", filepath.Join(nodeModules(t), "page-check.mjs"), "--url", "http://"+proxy+"/",
+			"--no-websocket", "--expect-state", "long polling", "--expect", fmt.Sprint(len(ids)), "--timeout-ms", "60000").Output()
+		if err != nil {
+			t.Fatalf("page-check through the proxy: %v\n%s", err, out)
 		}
-		return true
+		var res struct {
+			Posts     int
+			Transport string
+		}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			_ = json.Unmarshal(sc.Bytes(), &res)
+		}
+		if res.Posts != len(ids) || res.Transport != "polling" {
+			t.Errorf("the page shows %d posts on %q, want %d on polling", res.Posts, res.Transport, len(ids))
+		}
 	})
-	time.Sleep(500 * time.Millisecond)
-	evs := c.snapshot()
-	for i := range 3 {
-		got := slices.Clone(received(evs)[i])
-		slices.Sort(got)
-		if strings.Join(got, ",") != strings.Join(ids, ",") {
-			t.Errorf("client %d got %d posts, want all %d once each", i, len(got), len(ids))
-		}
-	}
-	if n := countEvents(evs, "connect"); n != 3 {
-		t.Errorf("%d connects for 3 clients: a session was lost between the nodes and the client reconnected", n)
-	}
 }
