@@ -375,3 +375,68 @@ func TestSinceQueryV4(t *testing.T) {
 		t.Fatalf("polls %q, want the backlog after b", all)
 	}
 }
+
+// Session ids are credentials: another client cannot find, close, read or
+// take over a session by guessing its id, on either generation and either
+// transport. (go-socket.io counted: "1", "2", "3"; anyone could POST a
+// close to 1–400, or upgrade a victim's sid to their own WebSocket.)
+func TestSessionsCannotBeTakenOver(t *testing.T) {
+	// The victim does not answer pings while the attacker tries: a long
+	// heartbeat keeps its session alive for the whole test.
+	srv, _ := testServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute})
+	seen := map[string]bool{}
+	victims := map[string]string{} // eio -> sid
+	for i := range 200 {
+		eio := []string{"3", "4"}[i%2]
+		_, _, body := get(t, srv.URL+"/socket.io/?EIO="+eio+"&transport=polling")
+		_, rest, _ := strings.Cut(body, `"sid":"`)
+		sid, _, _ := strings.Cut(rest, `"`)
+		if len(sid) != 22 || strings.Trim(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			t.Fatalf("session id %q is not 128 random bits, URL-safe", sid)
+		}
+		if seen[sid] {
+			t.Fatalf("session id %q given twice", sid)
+		}
+		seen[sid] = true
+		victims[eio] = sid
+	}
+	for eio, victim := range victims {
+		base := srv.URL + "/socket.io/?EIO=" + eio + "&transport="
+		// The victim connects (an EIO 4 client sends CONNECT itself) and
+		// takes its backlog.
+		if eio == "4" {
+			post(t, base+"polling&sid="+victim, "text/plain;charset=UTF-8", "40")
+		}
+		pollUntil(t, base+"polling&sid="+victim, "backlog")
+		// The attacker tries the ids a counter would have given, and
+		// ids near the victim's.
+		guesses := []string{victim[:21], victim + "A", strings.ToUpper(victim), strings.ToLower(victim)}
+		for i := range 50 {
+			guesses = append(guesses, strconv.Itoa(i))
+		}
+		for _, g := range guesses {
+			if g == victim {
+				continue
+			}
+			if code, body := post(t, base+"polling&sid="+g, "text/plain;charset=UTF-8", "1:1"); code != 400 || !strings.Contains(body, `"code":1`) {
+				t.Fatalf("EIO %s: a close POSTed to a guessed id %q got %d %q, want 400 Session ID unknown", eio, g, code, body)
+			}
+			if code, _, _ := get(t, base+"polling&sid="+g); code != 400 {
+				t.Fatalf("EIO %s: a poll of a guessed id %q got %d, want 400", eio, g, code)
+			}
+			ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket&sid="+g, nil)
+			if err == nil {
+				ws.Close()
+				t.Fatalf("EIO %s: a WebSocket took over the guessed id %q", eio, g)
+			}
+			if resp != nil && resp.StatusCode != 400 {
+				t.Fatalf("EIO %s: a WebSocket upgrade of a guessed id %q got %d, want 400", eio, g, resp.StatusCode)
+			}
+		}
+		// The victim's session is untouched: its own ping is taken.
+		ping := map[string]string{"3": "1:2", "4": "3"}[eio] // EIO 3 pings, EIO 4 pongs
+		if code, body := post(t, base+"polling&sid="+victim, "text/plain;charset=UTF-8", ping); code != 200 {
+			t.Fatalf("EIO %s: the victim's session is gone after the attempts: %d %q", eio, code, body)
+		}
+	}
+}
