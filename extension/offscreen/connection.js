@@ -1,5 +1,5 @@
 // Connection keeps one Socket.IO connection to the server open for as long
-// as the offscreen document lives. socket.io-client 2.5.0 is loaded by a
+// as the offscreen document lives. socket.io-client 4.8.x is loaded by a
 // classic <script> in offscreen.html and found as globalThis.io.
 
 // Backoff between attempts: 1 s doubling to 15 s, ±50 % jitter so that a
@@ -41,21 +41,20 @@ export class Connection {
       reconnectionDelayMax: RECONNECT.delayMax,
       randomizationFactor: RECONNECT.jitter,
       timeout: 10000,
-      // The server allows our origin by name; no cookies are needed.
+      // The server allows our origin by name; no cookies are needed (this is
+      // also 4.x's default).
       withCredentials: false,
-      query: this.query(),
+      // Asked again for every CONNECT (the first, each reconnection and a
+      // retry after the server closed us), so every connection asks for what
+      // it missed.
+      auth: (cb) => cb(this.auth()),
     });
     this.socket = socket;
     const manager = socket.io;
     const status = (state, extra = {}) => this.h.onStatus({ state, server: url, ...extra });
     status("connecting");
 
-    // The manager reads opts.query each time it opens a new engine, so
-    // refreshing it here makes every reconnection ask for what it missed.
-    manager.on("reconnect_attempt", (attempt) => {
-      manager.opts.query = this.query();
-      status("reconnecting", { attempt });
-    });
+    manager.on("reconnect_attempt", (attempt) => status("reconnecting", { attempt }));
     socket.on("connect", () => {
       this.retries = 0;
       const engine = manager.engine;
@@ -90,12 +89,12 @@ export class Connection {
     const wait = base * (1 - RECONNECT.jitter + Math.random() * 2 * RECONNECT.jitter);
     this.retryTimer = setTimeout(() => {
       if (this.socket !== socket) return;
-      socket.io.opts.query = this.query();
       socket.connect();
     }, wait);
   }
 
-  query() {
+  /** auth is the CONNECT payload: {since} once a post was seen. */
+  auth() {
     const since = this.h.since();
     return since ? { since } : {};
   }

@@ -1,4 +1,4 @@
-// The fallback event wall: a socket.io 2.x client that shows posts newest
+// The fallback event wall: a socket.io-client 4.x page that shows posts newest
 // first. Everything in a post is untrusted, so the DOM is built with
 // createElement and textContent only, and URLs are checked before use.
 
@@ -16,8 +16,8 @@ const shown = new Map();
 // Every id ever added (insertion ordered, trimmed to MAX_SEEN). A post that
 // was pruned or deleted is not added again when a later backlog repeats it.
 const seen = new Set();
-// The newest post id received, sent as `since` on reconnect so the server's
-// backlog covers exactly what was missed.
+// The newest post id received, sent as `since` (in the CONNECT's auth) on
+// reconnect so the server's backlog covers exactly what was missed.
 let lastId = "";
 
 function setState(text, transport = "") {
@@ -202,15 +202,16 @@ function connect() {
   }
 
   // Default transports: long polling first, then an upgrade to WebSocket when
-  // the browser and the network allow it.
-  const socket = window.io({ query: {}, reconnection: true, reconnectionAttempts: Infinity });
+  // the browser and the network allow it (a browser without WebSocket stays
+  // on polling: the upgrade probe fails and the client keeps what it has).
+  const socket = window.io({
+    reconnection: true,
+    reconnectionAttempts: Infinity,
+    // Asked again for every CONNECT, so each (re)connection resumes after the
+    // newest post seen and the server's backlog covers exactly what was missed.
+    auth: (cb) => cb(lastId ? { since: lastId } : {}),
+  });
   const manager = socket.io;
-
-  // The manager builds a new engine from opts.query on every attempt, so this
-  // is where `since` goes.
-  const withSince = () => {
-    manager.opts.query = lastId ? { since: lastId } : {};
-  };
 
   const showTransport = () => {
     const name = manager.engine && manager.engine.transport ? manager.engine.transport.name : "";
@@ -223,19 +224,15 @@ function connect() {
       if (socket.connected) showTransport();
     });
   });
+  manager.on("reconnect_attempt", () => setState("reconnecting"));
 
   socket.on("connect", showTransport);
-  socket.on("reconnect_attempt", () => {
-    withSince();
-    setState("reconnecting");
-  });
   socket.on("disconnect", (reason) => {
     if (reason === "io server disconnect") {
       // The server closed this client on purpose (for example it fell behind);
       // socket.io does not retry that by itself, so come back a bit later.
       setState("disconnected");
       setTimeout(() => {
-        withSince();
         setState("connecting");
         socket.connect();
       }, SERVER_DISCONNECT_RETRY_MS);
