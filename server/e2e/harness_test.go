@@ -1,6 +1,6 @@
 // Package e2e runs the real Tweetwire application on loopback and drives
-// it with real clients: socket.io-client 2.5.0 under Node and Chromium
-// through Playwright (both installed by scripts/prepare). Each server is
+// it with real clients: socket.io-client 2.5.0, 3.1.3 and 4.8.4 under Node,
+// and Chromium through Playwright (all installed by scripts/prepare). Each server is
 // built in-process from its command line, as server/cmd/tweetwire builds
 // it (cli.ParseConfig, then app.New); a test that must kill a server
 // without a word runs it in a child process of this test binary instead
