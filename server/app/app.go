@@ -83,6 +83,11 @@ type Config struct {
 	// IdleTimeout closes a keep-alive connection that sends no request
 	// for this long (default 60 s).
 	IdleTimeout time.Duration
+	// MaxPendingSessions and MaxPendingPerAddress cap the Socket.IO
+	// handshakes not yet come back to (see socketio.Config; 0: its
+	// defaults).
+	MaxPendingSessions   int
+	MaxPendingPerAddress int
 
 	// Bench serves the benchmark endpoints (never on a public server).
 	Bench bool
@@ -262,7 +267,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 				a.metrics.FanOut(msg.Ingested)
 			}
 		},
-		Logger: log.With("component", "socketio"),
+		MaxPending:           cfg.MaxPendingSessions,
+		MaxPendingPerAddress: cfg.MaxPendingPerAddress,
+		Logger:               log.With("component", "socketio"),
 	}
 	if cfg.SocketIO != nil {
 		a.sio = cfg.SocketIO(sioConfig)
@@ -276,6 +283,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Lost:        func() uint64 { return a.write.writer.Health().Lost },
 		Reconnects:  func() uint64 { return a.pipeline.Health().Reconnects },
 		LeaseHolder: a.runner.Lease.Holding,
+		Pending:     a.pendingSessions,
 	})
 	var handler http.Handler = web.Handler(web.Config{
 		SocketIO: a.sio,
@@ -365,6 +373,16 @@ func (a *App) benchHandler() http.Handler {
 			return n
 		},
 	})
+}
+
+// pendingSessions counts the handshakes not yet come back to, where the
+// Socket.IO server keeps that count (server/socketio does; the benchmarks'
+// other library does not).
+func (a *App) pendingSessions() int {
+	if p, ok := a.sio.(interface{ Pending() int }); ok {
+		return p.Pending()
+	}
+	return 0
 }
 
 // Addr is the address the server listens on.

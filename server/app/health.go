@@ -15,9 +15,11 @@ type Health struct {
 	Source  ingest.Health  `json:"source"`
 	Clients map[string]int `json:"clients"`
 	// Dropped counts clients dropped for overflowing their queue.
-	Dropped uint64      `json:"dropped"`
-	Event   string      `json:"event"`
-	Store   StoreHealth `json:"store"`
+	Dropped uint64 `json:"dropped"`
+	// PendingSessions counts the handshakes not yet come back to.
+	PendingSessions int         `json:"pending_sessions"`
+	Event           string      `json:"event"`
+	Store           StoreHealth `json:"store"`
 	// Cluster is set with several nodes.
 	Cluster *ClusterHealth `json:"cluster,omitempty"`
 }
@@ -43,12 +45,13 @@ func (h Health) Healthy() bool { return h.Status == "ok" }
 // Health reports every part's state now.
 func (a *App) Health() Health {
 	h := Health{
-		Source:  a.pipeline.Health(),
-		Clients: a.sio.Clients(),
-		Dropped: a.hub.Dropped(),
-		Event:   a.event.Name,
-		Store:   StoreHealth{Database: a.db.Kind, Writes: a.write.writer.Health()},
-		Status:  "ok",
+		Source:          a.pipeline.Health(),
+		Clients:         a.sio.Clients(),
+		Dropped:         a.hub.Dropped(),
+		PendingSessions: a.pendingSessions(),
+		Event:           a.event.Name,
+		Store:           StoreHealth{Database: a.db.Kind, Writes: a.write.writer.Health()},
+		Status:          "ok",
 	}
 	if a.rdb != nil {
 		h.Cluster = &ClusterHealth{Node: a.cfg.NodeID, LeaseHolder: a.runner.Lease.Holding()}

@@ -152,6 +152,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&a.LeaseTTL, "lease-ttl", 5*time.Second, "with --redis-url: how long a dead node keeps the source before another takes over")
 	fs.StringVar(&a.NodeID, "node-id", defaultNodeID(), "with --redis-url: this server's name among the nodes")
 	fs.IntVar(&a.MaxConnections, "max-connections", 0, "connections open at once; past it new ones wait (0: the file limit less 256)")
+	fs.IntVar(&a.MaxPendingSessions, "max-pending-sessions", 10000, "Socket.IO handshakes not yet come back to, in all; past it a handshake gets 503")
+	fs.IntVar(&a.MaxPendingPerAddress, "max-pending-per-address", 1000, "the same, from one client address (behind a proxy, every client shares its address)")
 	fs.BoolVar(&a.Bench, "bench", false, "benchmark mode: POST /bench/publish and GET /bench/stats, as the reference server offers (never on a public server)")
 	builders := map[string]buildSource{}
 	for _, k := range sourceKinds {
@@ -213,6 +215,9 @@ func (c Config) validate(backlog int) error {
 	}
 	if backlog < 0 || backlog > 10000 {
 		return fmt.Errorf("--backlog %d is out of range: give 0 to 10000 posts", backlog)
+	}
+	if a.MaxPendingSessions < 1 || a.MaxPendingPerAddress < 1 {
+		return fmt.Errorf("--max-pending-sessions %d and --max-pending-per-address %d must be at least 1", a.MaxPendingSessions, a.MaxPendingPerAddress)
 	}
 	if a.MaxConnections < 0 {
 		return fmt.Errorf("--max-connections %d is negative: give a number of connections, or 0 for the default", a.MaxConnections)

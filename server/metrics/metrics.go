@@ -26,6 +26,8 @@ type Sources struct {
 	Reconnects func() uint64
 	// LeaseHolder reports whether this node consumes the source.
 	LeaseHolder func() bool
+	// Pending counts the Socket.IO handshakes not yet come back to.
+	Pending func() int
 }
 
 // Metrics holds the registry and the instruments that are driven by hooks.
@@ -66,6 +68,11 @@ func (m *Metrics) Watch(src Sources) {
 				Name: "tweetwire_clients", Help: "Connected clients by transport.", ConstLabels: prometheus.Labels{"transport": tr},
 			}, func() float64 { return float64(src.Clients()[tr]) }))
 		}
+	}
+	if src.Pending != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tweetwire_sessions_pending", Help: "Socket.IO handshakes whose client has not come back yet (capped; they end within the ping timeout).",
+		}, func() float64 { return float64(src.Pending()) }))
 	}
 	if src.Dropped != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

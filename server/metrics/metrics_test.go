@@ -20,6 +20,7 @@ func TestExposition(t *testing.T) {
 		Lost:        func() uint64 { return 9 },
 		Reconnects:  func() uint64 { return 4 },
 		LeaseHolder: func() bool { return true },
+		Pending:     func() int { return 6 },
 	})
 	m.Ingested("bluesky")
 	m.Ingested("bluesky")
@@ -37,6 +38,7 @@ func TestExposition(t *testing.T) {
 		`tweetwire_posts_lost_total 9`,
 		`tweetwire_source_reconnects_total 4`,
 		`tweetwire_lease_holder 1`,
+		`tweetwire_sessions_pending 6`,
 		`tweetwire_posts_ingested_total{source="bluesky"} 2`,
 		`tweetwire_posts_stored_total 2`,
 		`tweetwire_fanout_latency_seconds_count 1`,

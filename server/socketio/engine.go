@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,6 +40,10 @@ type engineConfig struct {
 	upgradeTimeout time.Duration
 	// writeTimeout bounds each write to a WebSocket.
 	writeTimeout time.Duration
+	// maxPending and maxPendingAddr cap the pending sessions (see
+	// session.pending), in all and per client address.
+	maxPending     int
+	maxPendingAddr int
 }
 
 // engine is an Engine.IO server for protocol versions 3 (socket.io-client
@@ -53,6 +58,9 @@ type engine struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
+	// pending counts the pending sessions, in all and by address.
+	pending   int
+	pendingBy map[string]int
 }
 
 func newEngine(cfg engineConfig, h sessionHandler) *engine {
@@ -67,7 +75,44 @@ func newEngine(cfg engineConfig, h sessionHandler) *engine {
 			// transports.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		sessions: make(map[string]*session),
+		sessions:  make(map[string]*session),
+		pendingBy: make(map[string]int),
+	}
+}
+
+// errTooManyPending refuses a handshake past the pending caps.
+var errTooManyPending = errors.New("too many sessions opened and not come back to")
+
+// addrOf is the client address a request came from, without the port.
+func addrOf(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// pendingCount is how many sessions are pending now.
+func (e *engine) pendingCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pending
+}
+
+// settle ends s's pending state: its client came back.
+func (e *engine) settle(s *session) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.settleLocked(s)
+}
+
+func (e *engine) settleLocked(s *session) {
+	if !s.pending {
+		return
+	}
+	s.pending = false
+	e.pending--
+	if e.pendingBy[s.addr]--; e.pendingBy[s.addr] <= 0 {
+		delete(e.pendingBy, s.addr)
 	}
 }
 
@@ -153,6 +198,7 @@ func (e *engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, errSessionUnknown, "Session ID unknown.")
 		return
 	}
+	e.settle(s)
 	if transport == "websocket" {
 		s.upgradeWS(w, r)
 		return
@@ -177,29 +223,40 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 }
 
 // newSession registers a session; nil once the engine is closed.
-func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) *session {
+func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) (*session, error) {
 	q := r.URL.Query()
 	s := &session{
-		e:      e,
-		ws:     ws,
-		id:     newID(),
-		eio:    eio,
-		b64:    eio == 3 && q.Get("b64") != "",
-		query:  q,
-		remote: r.RemoteAddr,
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		taken:  make(chan struct{}),
+		addr: addrOf(r),
+		// A polling session is pending until its client comes back
+		// with its id; a WebSocket one has its client on the line.
+		pending: ws == nil,
+		e:       e,
+		ws:      ws,
+		id:      newID(),
+		eio:     eio,
+		b64:     eio == 3 && q.Get("b64") != "",
+		query:   q,
+		remote:  r.RemoteAddr,
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		taken:   make(chan struct{}),
 
 		upgraded: make(chan struct{}),
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil
+		return nil, errSessionClosed
+	}
+	if s.pending {
+		if e.pending >= e.cfg.maxPending || e.pendingBy[s.addr] >= e.cfg.maxPendingAddr {
+			return nil, errTooManyPending
+		}
+		e.pending++
+		e.pendingBy[s.addr]++
 	}
 	e.sessions[s.id] = s
-	return s
+	return s, nil
 }
 
 // openPacket is the handshake. EIO 3 clients know no maxPayload.
@@ -225,11 +282,29 @@ func (e *engine) openPacket(s *session, upgrades []string) packet {
 }
 
 func (e *engine) openPolling(w http.ResponseWriter, r *http.Request, eio int) {
-	s := e.newSession(r, eio, nil)
-	if s == nil {
+	s, err := e.newSession(r, eio, nil)
+	if errors.Is(err, errTooManyPending) {
+		// Handshakes nobody comes back to (a flood, or a proxy's many
+		// clients at once): refuse more until some settle or expire.
+		w.Header().Set("Retry-After", "5")
+		httpError(w, http.StatusServiceUnavailable, errBadRequest, "Too many sessions opened and not come back to, from this address or in all: try again in a few seconds.")
+		return
+	}
+	if err != nil {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	// A client that does not come back within the ping timeout has
+	// abandoned the handshake: its session ends then, not after the
+	// whole heartbeat.
+	time.AfterFunc(e.cfg.pingTimeout, func() {
+		e.mu.Lock()
+		abandoned := s.pending
+		e.mu.Unlock()
+		if abandoned {
+			s.close("the client never came back after the handshake", eioClose)
+		}
+	})
 	s.startHeartbeat()
 	// Opened before the client learns its sid, so that no request of its
 	// can come first; what open sends waits in the queue for the first
@@ -246,8 +321,8 @@ func (e *engine) openWS(w http.ResponseWriter, r *http.Request, eio int) {
 		return // the upgrader has answered
 	}
 	ws := newWSConn(c, e.cfg)
-	s := e.newSession(r, eio, ws)
-	if s == nil {
+	s, err := e.newSession(r, eio, ws)
+	if err != nil {
 		ws.close(websocket.CloseGoingAway, "server shutting down")
 		return
 	}
@@ -264,6 +339,7 @@ func (e *engine) openWS(w http.ResponseWriter, r *http.Request, eio int) {
 
 func (e *engine) remove(s *session) {
 	e.mu.Lock()
+	e.settleLocked(s)
 	delete(e.sessions, s.id)
 	e.mu.Unlock()
 }
@@ -298,6 +374,10 @@ type session struct {
 	b64    bool // EIO 3 polling client that wants text payloads
 	query  url.Values
 	remote string
+	addr   string // the client's address, without the port
+	// pending: a polling session whose client has not come back since
+	// the handshake (guarded by the engine's mu).
+	pending bool
 	// data is the handler's, set in open.
 	data any
 

@@ -383,7 +383,7 @@ func TestSinceQueryV4(t *testing.T) {
 func TestSessionsCannotBeTakenOver(t *testing.T) {
 	// The victim does not answer pings while the attacker tries: a long
 	// heartbeat keeps its session alive for the whole test.
-	srv, _ := testServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute})
+	srv, _ := testServer(t, Config{PingInterval: time.Minute, PingTimeout: time.Minute, MaxPendingPerAddress: 1000})
 	seen := map[string]bool{}
 	victims := map[string]string{} // eio -> sid
 	for i := range 200 {
@@ -438,5 +438,71 @@ func TestSessionsCannotBeTakenOver(t *testing.T) {
 		if code, body := post(t, base+"polling&sid="+victim, "text/plain;charset=UTF-8", ping); code != 200 {
 			t.Fatalf("EIO %s: the victim's session is gone after the attempts: %d %q", eio, code, body)
 		}
+	}
+}
+
+// Handshakes nobody comes back to are counted, capped per address and in
+// all (503 past the cap), and end within the ping timeout; a client that
+// comes back is no longer pending. (40,000 abandoned handshakes took
+// go-socket.io to 512 MB and 40,026 goroutines while /healthz said 0
+// clients.)
+func TestPendingSessionsAreCappedAndExpire(t *testing.T) {
+	s := New(Config{Hub: hub.New(hub.Config{}), MaxPending: 5, MaxPendingPerAddress: 3,
+		PingInterval: time.Minute, PingTimeout: 400 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Run(ctx) }()
+	handshake := func(addr, eio string) (int, string) {
+		req := httptest.NewRequest("GET", "/socket.io/?EIO="+eio+"&transport=polling", nil)
+		req.RemoteAddr = addr + ":40000"
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		_, rest, _ := strings.Cut(rec.Body.String(), `"sid":"`)
+		sid, _, _ := strings.Cut(rest, `"`)
+		return rec.Code, sid
+	}
+	var sids []string
+	for i := range 3 {
+		code, sid := handshake("192.0.2.1", []string{"3", "4"}[i%2])
+		if code != 200 {
+			t.Fatalf("handshake %d from one address: %d", i, code)
+		}
+		sids = append(sids, sid)
+	}
+	if code, _ := handshake("192.0.2.1", "4"); code != http.StatusServiceUnavailable {
+		t.Fatalf("a fourth pending handshake from one address: %d, want 503", code)
+	}
+	for _, addr := range []string{"192.0.2.2", "2001:db8::1"} {
+		if code, _ := handshake(addr, "3"); code != 200 {
+			t.Fatalf("a handshake from another address %s: %d", addr, code)
+		}
+	}
+	if code, _ := handshake("192.0.2.3", "3"); code != http.StatusServiceUnavailable {
+		t.Fatalf("a sixth pending handshake in all: %d, want 503", code)
+	}
+	if n := s.Pending(); n != 5 {
+		t.Fatalf("Pending() = %d, want 5", n)
+	}
+	// The first client comes back: it is no longer pending, and outlives
+	// the abandoned ones.
+	req := httptest.NewRequest("POST", "/socket.io/?EIO=3&transport=polling&sid="+sids[0], strings.NewReader("1:2"))
+	req.RemoteAddr = "192.0.2.1:40000"
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 200 || s.Pending() != 4 {
+		t.Fatalf("a client that came back: %d, Pending() = %d, want 200 and 4", rec.Code, s.Pending())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Pending() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("abandoned handshakes still pending after the ping timeout: %d", s.Pending())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _ := handshake("192.0.2.1", "4"); code != 200 {
+		t.Fatalf("a handshake once the abandoned ones expired: %d", code)
+	}
+	if s.Clients()["polling"] < 1 {
+		t.Errorf("the client that came back was closed with the abandoned ones: %v", s.Clients())
 	}
 }

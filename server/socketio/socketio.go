@@ -62,6 +62,12 @@ type Config struct {
 	// ConnectTimeout is how long a Socket.IO 5 client has after the
 	// Engine.IO handshake to send CONNECT (default 45 s).
 	ConnectTimeout time.Duration
+	// MaxPending caps the polling sessions opened and not yet come back
+	// to (default 10,000), and MaxPendingPerAddress those of one client
+	// address (default 1,000): past either, a handshake gets 503. A pending
+	// session that is not come back to within PingTimeout ends.
+	MaxPending           int
+	MaxPendingPerAddress int
 	// OnWrite, when set, is called after each message is written to a
 	// client (the fan-out latency metric).
 	OnWrite func(m *hub.Message)
@@ -100,6 +106,12 @@ func New(cfg Config) *Server {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 45 * time.Second
 	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 10000
+	}
+	if cfg.MaxPendingPerAddress <= 0 {
+		cfg.MaxPendingPerAddress = 1000
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -113,9 +125,15 @@ func New(cfg Config) *Server {
 		maxPayload:     cfg.MaxPayload,
 		upgradeTimeout: 10 * time.Second,
 		writeTimeout:   cfg.PingInterval + cfg.PingTimeout,
+		maxPending:     cfg.MaxPending,
+		maxPendingAddr: cfg.MaxPendingPerAddress,
 	}, s)
 	return s
 }
+
+// Pending counts the polling sessions opened and not yet come back to:
+// handshakes a client may have abandoned.
+func (s *Server) Pending() int { return s.engine.pendingCount() }
 
 func (s *Server) allowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
