@@ -174,9 +174,17 @@ func TestBadRequests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 400 {
 			t.Errorf("%s: %d, want 400", tc.name, resp.StatusCode)
+		}
+		// A sentence that says what to give, never a Go formatting
+		// artefact (go-socket.io said "invalid transport: %!s(<nil>)"),
+		// and nothing of the request repeated.
+		var e struct{ Message string }
+		if json.Unmarshal(body, &e) != nil || e.Message == "" || strings.Contains(e.Message, "%!") || strings.Contains(e.Message, "abc") {
+			t.Errorf("%s: body %q, want a JSON message in words", tc.name, body)
 		}
 	}
 }
