@@ -59,9 +59,10 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	return nd.DialContext(ctx, network, addr)
 }
 
-// client is one simulated browser: socket.io-client 2.x on WebSocket or
-// on long polling. Only its own goroutine (run) touches lastSeq and the
-// connection, except for ping and stop, which take mu.
+// client is one simulated browser: socket.io-client 2.x (Engine.IO v3)
+// or 3.x/4.x (Engine.IO v4, Socket.IO v5) on WebSocket or on long
+// polling. Only its own goroutine (run) touches lastSeq and the
+// connection, except for ping and send, which take mu.
 type client struct {
 	env     *clientEnv
 	lastSeq int64 // the newest post this client holds; -1 for none
@@ -69,15 +70,16 @@ type client struct {
 	mu        sync.Mutex
 	ws        *websocket.Conn // nil on polling
 	sid       string          // polling session
-	pingEvery time.Duration   // 0 while not connected
+	pingEvery time.Duration   // 0 while not connected, and always on v4
 	lastPing  time.Time
-	pingPost  func() error // polling: POST a ping; nil on WebSocket
+	post      func(packet string) error // polling: POST a packet; nil on WebSocket
 }
 
 // clientEnv is what every client of one run shares.
 type clientEnv struct {
 	base    *url.URL // http://host:port
 	polling bool
+	eio     int // Engine.IO protocol: 3 or 4
 	tally   *tally
 	dialer  *dialer
 	wsDial  *websocket.Dialer
@@ -86,11 +88,12 @@ type clientEnv struct {
 	maxReconnects int
 }
 
-func newClientEnv(base *url.URL, polling bool, clients int, t *tally) *clientEnv {
+func newClientEnv(base *url.URL, polling bool, eio, clients int, t *tally) *clientEnv {
 	d := newDialer(8)
 	return &clientEnv{
 		base:    base,
 		polling: polling,
+		eio:     eio,
 		tally:   t,
 		dialer:  d,
 		wsDial: &websocket.Dialer{
@@ -109,12 +112,13 @@ func newClientEnv(base *url.URL, polling bool, clients int, t *tally) *clientEnv
 	}
 }
 
-// socketURL is the Engine.IO v3 endpoint, with since when resuming.
+// socketURL is the Engine.IO endpoint, with since when resuming (both
+// protocols take it in the query; v5 could also carry it in CONNECT).
 func (e *clientEnv) socketURL(scheme, transport, sid string, since int64) string {
 	u := *e.base
 	u.Scheme = scheme
 	u.Path = "/socket.io/"
-	q := url.Values{"EIO": {"3"}, "transport": {transport}}
+	q := url.Values{"EIO": {strconv.Itoa(e.eio)}, "transport": {transport}}
 	if sid != "" {
 		q.Set("sid", sid)
 	}
@@ -261,9 +265,27 @@ func (c *client) onPacket(t byte, data []byte, now time.Time, connect func()) er
 		}
 		c.mu.Lock()
 		c.sid = o.SID
-		c.pingEvery = time.Duration(o.PingInterval) * time.Millisecond * 4 / 5
+		if c.env.eio == 3 {
+			// v3: the client pings. v4: the server does.
+			c.pingEvery = time.Duration(o.PingInterval) * time.Millisecond * 4 / 5
+		}
 		c.lastPing = now
 		c.mu.Unlock()
+		if c.env.eio == 4 {
+			// Socket.IO v5 waits for the client's CONNECT; v2
+			// connected the root namespace on its own.
+			if err := c.send(string([]byte{eioMessage, sioConnect})); err != nil {
+				return fmt.Errorf("send CONNECT: %w", err)
+			}
+		}
+	case eioPing:
+		if c.env.eio == 4 {
+			// The server closes a client whose PONG is later than
+			// pingTimeout; answer at once, with the ping's data.
+			if err := c.send(string(eioPong) + string(data)); err != nil {
+				return fmt.Errorf("send PONG: %w", err)
+			}
+		}
 	case eioClose:
 		return errClosed
 	case eioMessage:
@@ -313,11 +335,28 @@ func (c *client) deliver(args []byte, now time.Time) {
 	})
 }
 
-// ping sends an Engine.IO ping if this client is connected and due; the
-// server closes a client that stays silent for pingInterval+pingTimeout.
+// send writes one packet: a WebSocket message, or a polling POST.
+func (c *client) send(packet string) error {
+	c.mu.Lock()
+	ws, post := c.ws, c.post
+	if ws != nil {
+		defer c.mu.Unlock()
+		_ = ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		return ws.WriteMessage(websocket.TextMessage, []byte(packet))
+	}
+	c.mu.Unlock()
+	if post == nil {
+		return errors.New("not connected")
+	}
+	return post(packet)
+}
+
+// ping sends an Engine.IO v3 ping if this client is connected and due;
+// the server closes a client that stays silent for
+// pingInterval+pingTimeout. (v4 clients only answer the server's pings.)
 func (c *client) ping(ctx context.Context, now time.Time) {
 	c.mu.Lock()
-	ws, post := c.ws, c.pingPost
+	ws, post := c.ws, c.post
 	if c.pingEvery == 0 || now.Sub(c.lastPing) < c.pingEvery {
 		c.mu.Unlock()
 		return
@@ -331,7 +370,7 @@ func (c *client) ping(ctx context.Context, now time.Time) {
 	}
 	c.mu.Unlock()
 	if post != nil && ctx.Err() == nil {
-		_ = post()
+		_ = post(string(eioPing))
 	}
 }
 
@@ -362,6 +401,9 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("poll: %s: %s", resp.Status, clip(bytes.TrimSpace(body)))
 		}
+		if c.env.eio == 4 {
+			return decodePayloadV4(body)
+		}
 		return decodePayload(body, resp.Header.Get("Content-Type"))
 	}
 	handle := func(packets []eioPacket) error {
@@ -373,6 +415,22 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 		}
 		return nil
 	}
+	// POSTs read the session id when they go out: the v4 CONNECT goes
+	// out while the handshake's open packet is handled.
+	c.mu.Lock()
+	c.post = func(packet string) error {
+		c.mu.Lock()
+		sid := c.sid
+		c.mu.Unlock()
+		return c.postPacket(ctx, sid, packet)
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.post = nil
+		c.pingEvery = 0
+		c.mu.Unlock()
+	}()
 	packets, err := get("")
 	if err == nil && (len(packets) == 0 || packets[0].Type != eioOpen) {
 		err = errors.New("handshake did not start with an open packet")
@@ -385,14 +443,7 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 	}
 	c.mu.Lock()
 	sid := c.sid
-	c.pingPost = func() error { return c.postPing(ctx, sid) }
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.pingPost = nil
-		c.pingEvery = 0
-		c.mu.Unlock()
-	}()
 	for ctx.Err() == nil {
 		packets, err := get(sid)
 		if err == nil {
@@ -408,10 +459,15 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 	return ctx.Err()
 }
 
-func (c *client) postPing(ctx context.Context, sid string) error {
+// postPacket POSTs one packet to a polling session.
+func (c *client) postPacket(ctx context.Context, sid, packet string) error {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.env.socketURL("http", "polling", sid, -1), bytes.NewReader(encodeTextPayload("2")))
+	body := encodeTextPayload(packet)
+	if c.env.eio == 4 {
+		body = encodePayloadV4(packet)
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.env.socketURL("http", "polling", sid, -1), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -420,6 +476,12 @@ func (c *client) postPing(ctx context.Context, sid string) error {
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	return resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err := resp.Body.Close(); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("post: %s: %s", resp.Status, clip(bytes.TrimSpace(msg)))
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,15 +22,16 @@ func benchPost(seq int64) string {
 
 const openPacket = `0{"sid":"s1","upgrades":[],"pingInterval":100,"pingTimeout":1000}`
 
-// runClient runs one client against srv until want deliveries arrived
-// and pinged holds (or 5 s passed), and returns its tally.
-func runClient(t *testing.T, srv *httptest.Server, polling bool, first, count, want int64, pinged func() bool) *tally {
+// runClient runs one client of Engine.IO protocol eio against srv until
+// want deliveries arrived and pinged holds (or 5 s passed), and returns
+// its tally.
+func runClient(t *testing.T, srv *httptest.Server, polling bool, eio int, first, count, want int64, pinged func() bool) *tally {
 	t.Helper()
 	base, _ := url.Parse(srv.URL)
 	tl := &tally{}
 	tl.first.Store(first)
 	tl.count.Store(count)
-	env := newClientEnv(base, polling, 1, tl)
+	env := newClientEnv(base, polling, eio, 1, tl)
 	env.dialer = newDialer(0) // the test server listens on 127.0.0.1 only
 	env.wsDial.NetDialContext = env.dialer.DialContext
 	env.http.Transport.(*http.Transport).DialContext = env.dialer.DialContext
@@ -89,7 +91,7 @@ func TestWebSocketClientReconnectsWithSince(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	tl := runClient(t, srv, false, 10, 3, 3, func() bool { return pings.Load() > 0 })
+	tl := runClient(t, srv, false, 3, 10, 3, 3, func() bool { return pings.Load() > 0 })
 	if got := tl.delivered.Load(); got != 3 {
 		t.Fatalf("delivered %d, want 3", got)
 	}
@@ -184,7 +186,7 @@ func TestPollingClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, pings := fakePolling(tc.encode, tc.contentType, posts)
 			defer srv.Close()
-			tl := runClient(t, srv, true, 0, 3, 3, func() bool { return pings.Load() > 0 })
+			tl := runClient(t, srv, true, 3, 0, 3, 3, func() bool { return pings.Load() > 0 })
 			if got := tl.delivered.Load(); got != 3 {
 				t.Fatalf("delivered %d, want 3", got)
 			}
@@ -195,5 +197,166 @@ func TestPollingClient(t *testing.T) {
 				t.Fatal("the client never pinged")
 			}
 		})
+	}
+}
+
+// nonASCIIPost is a bench post whose text is not ASCII: Engine.IO v4
+// payloads carry no lengths, so nothing may depend on counting them.
+func nonASCIIPost(seq int64) string {
+	return fmt.Sprintf(`{"id":"bench:%d","text":"Café 😀 日本語: «%d»","ts":"%d"}`, seq, seq, time.Now().UnixNano())
+}
+
+const openPacketV4 = `0{"sid":"s4","upgrades":[],"pingInterval":100,"pingTimeout":1000,"maxPayload":1000000}`
+
+// TestWebSocketClientV4 plays a Socket.IO v5 server: it connects the
+// client only after its CONNECT, pings, and sends posts only after the
+// PONG, so a client that skips either receives nothing.
+func TestWebSocketClientV4(t *testing.T) {
+	var clientPings, pongs atomic.Int32
+	var connectMsg atomic.Value
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("EIO") != "4" || r.URL.Query().Get("transport") != "websocket" {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		send := func(s string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(s)) }
+		send(openPacketV4)
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		connectMsg.Store(string(msg))
+		if string(msg) != "40" {
+			send(`44{"message":"want CONNECT"}`)
+			return
+		}
+		send(`40{"sid":"sock1"}`)
+		send("2probe")
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			switch string(msg) {
+			case "3probe":
+				if pongs.Add(1) == 1 {
+					send(`42["backlog",[]]`)
+					send(`42["tweet",` + nonASCIIPost(0) + `]`)
+					send(`42["tweet",` + nonASCIIPost(1) + `]`)
+					send(`42["tweet",` + nonASCIIPost(2) + `]`)
+				}
+				send("2probe")
+			case "2":
+				clientPings.Add(1)
+			}
+		}
+	}))
+	defer srv.Close()
+
+	tl := runClient(t, srv, false, 4, 0, 3, 3, func() bool { return pongs.Load() > 1 })
+	if s, _ := connectMsg.Load().(string); s != "40" {
+		t.Fatalf("first message %q, want the CONNECT 40", s)
+	}
+	if got := tl.delivered.Load(); got != 3 {
+		t.Fatalf("delivered %d, want 3", got)
+	}
+	if tl.connected.Load() != 1 || tl.drops.Load() != 0 {
+		t.Fatalf("connected %d drops %d, want 1 and 0", tl.connected.Load(), tl.drops.Load())
+	}
+	if pongs.Load() < 2 {
+		t.Fatalf("%d pongs, want the client to answer every ping", pongs.Load())
+	}
+	if clientPings.Load() != 0 {
+		t.Fatalf("the client pinged %d times; v4 clients only answer", clientPings.Load())
+	}
+}
+
+// TestPollingClientV4 plays Engine.IO v4 long polling: the handshake
+// answers the open packet alone, the CONNECT and PONGs come as POSTs, and
+// payloads are joined by \x1e without lengths.
+func TestPollingClientV4(t *testing.T) {
+	var mu sync.Mutex
+	var queue []string
+	var pongs, clientPings atomic.Int32
+	var badPost atomic.Value
+	push := func(ps ...string) { mu.Lock(); queue = append(queue, ps...); mu.Unlock() }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("EIO") != "4" || q.Get("transport") != "polling" {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if q.Get("sid") != "s4" {
+				http.Error(w, "unknown sid", http.StatusBadRequest)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			ps, err := decodePayloadV4(body)
+			if err != nil {
+				badPost.Store(err.Error())
+			}
+			for _, p := range ps {
+				switch s := string(p.Type) + string(p.Data); s {
+				case "40":
+					push(`40{"sid":"sock1"}`, "2")
+				case "3":
+					if pongs.Add(1) == 1 {
+						push(`42["backlog",[]]`, `42["tweet",`+nonASCIIPost(0)+`]`, `42["tweet",`+nonASCIIPost(1)+`]`)
+						push(`42["tweet",` + nonASCIIPost(2) + `]`)
+					}
+					push("2")
+				case "2":
+					clientPings.Add(1)
+				default:
+					badPost.Store("unexpected packet " + s)
+				}
+			}
+			_, _ = w.Write([]byte("ok"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		if q.Get("sid") == "" {
+			_, _ = w.Write([]byte(openPacketV4))
+			return
+		}
+		mu.Lock()
+		batch := queue
+		queue = nil
+		mu.Unlock()
+		if len(batch) == 0 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			_, _ = w.Write([]byte("6"))
+			return
+		}
+		_, _ = w.Write(encodePayloadV4(batch...))
+	}))
+	defer srv.Close()
+
+	tl := runClient(t, srv, true, 4, 0, 3, 3, func() bool { return pongs.Load() > 1 })
+	if s, _ := badPost.Load().(string); s != "" {
+		t.Fatalf("a POST the server could not take: %s", s)
+	}
+	if got := tl.delivered.Load(); got != 3 {
+		t.Fatalf("delivered %d, want 3", got)
+	}
+	if tl.connected.Load() != 1 || tl.drops.Load() != 0 {
+		t.Fatalf("connected %d drops %d, want 1 and 0", tl.connected.Load(), tl.drops.Load())
+	}
+	if pongs.Load() < 2 {
+		t.Fatalf("%d pongs, want the client to answer every ping", pongs.Load())
+	}
+	if clientPings.Load() != 0 {
+		t.Fatalf("the client pinged %d times; v4 clients only answer", clientPings.Load())
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// Engine.IO v3 packet types, as the digit that starts a text packet.
+// Engine.IO packet types, as the digit that starts a text packet; the
+// same in v3 and v4 (v4 only reverses who pings).
 const (
 	eioOpen    = '0'
 	eioClose   = '1'
@@ -20,7 +21,8 @@ const (
 	eioNoop    = '6'
 )
 
-// Socket.IO v2 packet types, the digit after an Engine.IO MESSAGE.
+// Socket.IO packet types, the digit after an Engine.IO MESSAGE; the same
+// in v2 (over Engine.IO v3) and v5 (over v4), where 4 is CONNECT_ERROR.
 const (
 	sioConnect    = '0'
 	sioDisconnect = '1'
@@ -151,6 +153,42 @@ func encodeTextPayload(packets ...string) []byte {
 		}
 		b = strconv.AppendInt(b, int64(n), 10)
 		b = append(b, ':')
+		b = append(b, p...)
+	}
+	return b
+}
+
+// recordSeparator ends each packet but the last of an Engine.IO v4
+// polling payload. JSON escapes it, so it never occurs inside a text
+// packet, and base64 has no use for it either.
+const recordSeparator = '\x1e'
+
+// decodePayloadV4 splits the body of an Engine.IO v4 polling response
+// into packets: no lengths, text packets joined by \x1e. A binary packet
+// arrives as `b<base64>`; its type stays 'b', which the client ignores
+// (bench posts are JSON).
+func decodePayloadV4(body []byte) ([]eioPacket, error) {
+	if len(body) == 0 {
+		return nil, nil
+	}
+	var out []eioPacket
+	for p := range bytes.SplitSeq(body, []byte{recordSeparator}) {
+		if len(p) == 0 {
+			return out, errors.New("v4 payload: an empty packet")
+		}
+		out = append(out, eioPacket{Type: p[0], Data: p[1:]})
+	}
+	return out, nil
+}
+
+// encodePayloadV4 frames text packets (each with its type digit) for an
+// Engine.IO v4 polling POST.
+func encodePayloadV4(packets ...string) []byte {
+	var b []byte
+	for i, p := range packets {
+		if i > 0 {
+			b = append(b, recordSeparator)
+		}
 		b = append(b, p...)
 	}
 	return b

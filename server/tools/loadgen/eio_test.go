@@ -202,3 +202,63 @@ func TestScanPosts(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodePayloadV4(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []eioPacket
+		err  string
+	}{
+		{name: "open alone, as the handshake answers",
+			body: `0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`,
+			want: packets(`0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)},
+		{name: "connect, ping and two events",
+			body: "40{\"sid\":\"x\"}\x1e2\x1e42[\"tweet\",1]\x1e42[\"tweet\",2]",
+			want: packets(`40{"sid":"x"}`, "2", `42["tweet",1]`, `42["tweet",2]`)},
+		// No lengths to count: non-ASCII text and colons pass as they are.
+		{name: "non-ASCII", body: "42[\"tweet\",{\"text\":\"é😀 日本語: ok\"}]\x1e6",
+			want: packets(`42["tweet",{"text":"é😀 日本語: ok"}]`, "6")},
+		{name: "a binary packet keeps its b", body: "bAQID\x1e6", want: packets("bAQID", "6")},
+		{name: "empty packet in the middle", body: "6\x1e\x1e6", err: "empty packet"},
+		{name: "trailing separator", body: "6\x1e", err: "empty packet"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := decodePayloadV4([]byte(tc.body))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got, err := decodePayloadV4(nil); got != nil || err != nil {
+		t.Fatalf("empty body: got %q, %v; want nothing", got, err)
+	}
+}
+
+func TestEncodePayloadV4RoundTrips(t *testing.T) {
+	in := []string{"40", `42["é😀"]`, "3"}
+	body := encodePayloadV4(in...)
+	if want := "40\x1e42[\"é😀\"]\x1e3"; string(body) != want {
+		t.Fatalf("encoded %q, want %q", body, want)
+	}
+	got, err := decodePayloadV4(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := packets(in...); !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip: got %q, want %q", got, want)
+	}
+	if got := encodePayloadV4("40"); string(got) != "40" {
+		t.Fatalf("one packet: %q, want no separator", got)
+	}
+}

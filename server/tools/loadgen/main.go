@@ -1,5 +1,6 @@
 // Command loadgen is the fan-out benchmark: it opens many Socket.IO v2
-// (Engine.IO v3) clients on WebSocket or long polling against each server
+// (Engine.IO v3, socket.io-client 2.x) or v5 (Engine.IO v4,
+// socket.io-client 3.x/4.x) clients on WebSocket or long polling against each server
 // under test, asks the server to publish posts at a fixed rate through its
 // bench endpoints, and measures what arrives. It prints a Markdown table on
 // stdout and progress on stderr. Run it through scripts/bench:
@@ -55,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		extURL      = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")
 		extPID      = fs.Int("pid", 0, "process id of the --url server, for its CPU and memory")
 		extName     = fs.String("name", "external", "the --url server's name in the table")
-		quick       = fs.Bool("quick", false, "a smoke test of a few seconds: 50 clients at 20 posts/s, 10 polling clients; fail if a post is missing")
+		quick       = fs.Bool("quick", false, "a smoke test of a few seconds: 50 clients at 20 posts/s on Engine.IO v3 and v4, 10 polling clients; fail if a post is missing")
 		only        = fs.String("scenarios", "", "comma-separated scenario names to run (default: all)")
 		custom      scenario
 		runs        = fs.Int("runs", 2, "runs per scenario and server; the table shows medians (1 with --quick)")
@@ -82,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&custom.Rate, "rate", 100, "...with --clients: posts per second (0: as fast as possible)")
 	fs.IntVar(&custom.Count, "count", 1000, "...with --clients: posts in all (0: idle, for memory)")
 	fs.BoolVar(&custom.Polling, "polling", false, "...with --clients: on long polling instead of WebSocket")
+	fs.IntVar(&custom.EIO, "eio", 3, "...with --clients: the Engine.IO protocol, 3 (socket.io-client 2.x) or 4 (3.x and 4.x)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: loadgen [flags]\n\nscenarios: %s\nquick: %s\n\n", names(fullScenarios), names(quickScenarios))
 		fs.PrintDefaults()
@@ -116,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "loadgen: --url needs an http://host:port address and --pid its process id")
 			return 2
 		}
-		kinds = append(kinds, serverKind{Name: *extName, Polling: true, external: u, pid: *extPID})
+		kinds = append(kinds, serverKind{Name: *extName, Polling: true, EIO4: true, external: u, pid: *extPID})
 	}
 	if len(kinds) == 0 {
 		fmt.Fprintln(stderr, "loadgen: no server to measure: give --tweetwire, --twzs, --node-dir, --wsref, --twprof or --url")
@@ -140,8 +142,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if custom.Clients > 0 {
-		if *only != "" || custom.Rate < 0 || custom.Count < 0 {
-			fmt.Fprintln(stderr, "loadgen: --clients runs one scenario of its own: drop --scenarios, and give a --rate and --count of 0 or more")
+		if *only != "" || custom.Rate < 0 || custom.Count < 0 || (custom.EIO != 3 && custom.EIO != 4) {
+			fmt.Fprintln(stderr, "loadgen: --clients runs one scenario of its own: drop --scenarios, and give a --rate and --count of 0 or more and an --eio of 3 or 4")
 			return 2
 		}
 		custom.Name = "custom"
@@ -186,10 +188,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	began := time.Now()
 	var results []result
 	var skipped []string
+	// notServed lists the scenarios a server cannot take, once each, for
+	// the report.
+	var notServed []string
 	for _, sc := range scenarios {
+		for _, k := range kinds {
+			if why := k.serves(sc); why != "" {
+				notServed = append(notServed, fmt.Sprintf("%s on %s (it %s)", sc.Name, k.Name, why))
+			}
+		}
 		for r := 1; r <= *runs; r++ {
 			for _, k := range kinds {
-				if sc.Polling && !k.Polling {
+				if k.serves(sc) != "" {
 					continue
 				}
 				if ctx.Err() != nil || time.Until(deadline) < estimate(sc, cfg) {
@@ -208,6 +218,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s. Each cell is the median of %d run(s) on a fresh server (with two runs, their mean); \"delivered\" is the worst run's. Latency is publish to client (the post's ts); server CPU and peak RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
 		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs)
 	fmt.Fprint(stdout, markdown(summarize(results), scenarios))
+	if len(notServed) > 0 {
+		fmt.Fprintf(stdout, "\nNot run, the server cannot serve these clients: %s.\n", strings.Join(notServed, ", "))
+	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(stdout, "\nSkipped (--max-minutes %g): %s\n", *maxMinutes, strings.Join(skipped, ", "))
 	}

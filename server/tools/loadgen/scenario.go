@@ -14,6 +14,9 @@ type scenario struct {
 	Name    string
 	Clients int
 	Polling bool
+	// EIO is the Engine.IO protocol the clients speak: 3 (socket.io-client
+	// 2.x) or 4 (3.x and 4.x, Socket.IO v5).
+	EIO int
 	// Rate posts per second, Count in all; Count 0 makes an idle
 	// scenario, which holds the clients for Idle and measures memory.
 	Rate  float64
@@ -35,6 +38,7 @@ func (s scenario) describe() string {
 	if s.Polling {
 		tr = "polling"
 	}
+	tr += fmt.Sprintf(", EIO %d", s.EIO)
 	if s.Count == 0 {
 		return fmt.Sprintf("%s clients idle (%s)", commas(int64(s.Clients)), tr)
 	}
@@ -47,18 +51,28 @@ func (s scenario) describe() string {
 // The scenarios. Each publishes for about 15 s: long enough for a
 // backlog to show in the latency, short enough that twice every scenario
 // on three servers stays well within 40 minutes.
+// The protocol is a dimension: names without a 4 are Engine.IO v3
+// (socket.io-client 2.x), names with one are v4 (socket.io-client 3.x
+// and 4.x), the same load otherwise.
 var fullScenarios = []scenario{
-	{Name: "ws-1000x100", Clients: 1000, Rate: 100, Count: 1500},
-	{Name: "ws-5000x20", Clients: 5000, Rate: 20, Count: 300},
-	{Name: "ws-10000x10", Clients: 10000, Rate: 10, Count: 150},
-	{Name: "idle-10000", Clients: 10000, Idle: 10 * time.Second},
-	{Name: "polling-200x10", Clients: 200, Polling: true, Rate: 10, Count: 150},
+	{Name: "ws-1000x100", Clients: 1000, EIO: 3, Rate: 100, Count: 1500},
+	{Name: "ws-5000x20", Clients: 5000, EIO: 3, Rate: 20, Count: 300},
+	{Name: "ws-10000x10", Clients: 10000, EIO: 3, Rate: 10, Count: 150},
+	{Name: "idle-10000", Clients: 10000, EIO: 3, Idle: 10 * time.Second},
+	{Name: "polling-200x10", Clients: 200, Polling: true, EIO: 3, Rate: 10, Count: 150},
+	{Name: "ws4-1000x100", Clients: 1000, EIO: 4, Rate: 100, Count: 1500},
+	{Name: "ws4-5000x20", Clients: 5000, EIO: 4, Rate: 20, Count: 300},
+	{Name: "ws4-10000x10", Clients: 10000, EIO: 4, Rate: 10, Count: 150},
+	{Name: "idle4-10000", Clients: 10000, EIO: 4, Idle: 10 * time.Second},
+	{Name: "polling4-200x10", Clients: 200, Polling: true, EIO: 4, Rate: 10, Count: 150},
 }
 
-// quickScenarios prove that the harness works end to end in seconds.
+// quickScenarios prove that the harness works end to end in seconds, on
+// both protocols.
 var quickScenarios = []scenario{
-	{Name: "quick-ws-50x20", Clients: 50, Rate: 20, Count: 100},
-	{Name: "quick-polling-10x10", Clients: 10, Polling: true, Rate: 10, Count: 30},
+	{Name: "quick-ws-50x20", Clients: 50, EIO: 3, Rate: 20, Count: 100},
+	{Name: "quick-polling-10x10", Clients: 10, Polling: true, EIO: 3, Rate: 10, Count: 30},
+	{Name: "quick-ws4-50x20", Clients: 50, EIO: 4, Rate: 20, Count: 100},
 }
 
 // result is one run of one scenario on one server.
@@ -123,7 +137,7 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 	}
 
 	t := &tally{}
-	env := newClientEnv(srv.base, sc.Polling, sc.Clients, t)
+	env := newClientEnv(srv.base, sc.Polling, sc.EIO, sc.Clients, t)
 	defer env.http.CloseIdleConnections()
 	cctx, stopClients := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -189,7 +203,8 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 	}
 
 	// Pings keep the clients alive through long runs: Engine.IO v3
-	// clients ping, and servers close silent ones.
+	// clients ping, and servers close silent ones. (v4 clients answer
+	// the server's pings as they read; the pinger leaves them alone.)
 	wg.Go(func() { pinger(cctx, clients) })
 
 	// Wait until the server counts the clients, then let it settle and

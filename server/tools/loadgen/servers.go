@@ -24,6 +24,9 @@ type serverKind struct {
 	// Polling says whether it serves Engine.IO long polling; the polling
 	// scenario skips those that do not.
 	Polling bool
+	// EIO4 says whether it serves Engine.IO v4 (Socket.IO v5) clients;
+	// every server here serves v3.
+	EIO4 bool
 	// PProf says whether it serves /debug/pprof/, for --cpuprofile.
 	PProf bool
 	// command builds the command line for port, with dir a fresh
@@ -44,7 +47,7 @@ type serverKind struct {
 const warmupLine = `{"created_at":"Thu Apr 25 09:02:13 +0000 2019","id_str":"1","text":"bench warm-up","user":{"screen_name":"bench","name":"Bench"}}` + "\n"
 
 func tweetwireKind(name, bin string, pprof bool) serverKind {
-	return serverKind{Name: name, Polling: true, PProf: pprof, bin: bin, command: func(port int, dir string) (*exec.Cmd, error) {
+	return serverKind{Name: name, Polling: true, EIO4: true, PProf: pprof, bin: bin, command: func(port int, dir string) (*exec.Cmd, error) {
 		replay := filepath.Join(dir, "replay.jsonl")
 		if err := os.WriteFile(replay, []byte(warmupLine), 0o644); err != nil {
 			return nil, err
@@ -69,25 +72,39 @@ const twzsName = "tweetwire-zishang520"
 
 // twzsKind is Tweetwire's fan-out path on zishang520/socket.io v3: the
 // twprof binary (server/tools/loadgen/twprof) with --socketio zishang520,
-// with /debug/pprof.
+// with /debug/pprof. The library is a port of socket.io 4: v4 is its own
+// protocol, v3 it serves through AllowEIO3.
 func twzsKind(bin string) serverKind {
-	return serverKind{Name: twzsName, Polling: true, PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
+	return serverKind{Name: twzsName, Polling: true, EIO4: true, PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
 		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--socketio", "zishang520"), nil
 	}}
 }
 
 func nodeKind(dir string) serverKind {
-	return serverKind{Name: "node", Polling: true, dir: dir, command: func(port int, _ string) (*exec.Cmd, error) {
+	return serverKind{Name: "node", Polling: true, EIO4: true, dir: dir, command: func(port int, _ string) (*exec.Cmd, error) {
 		cmd := exec.Command("node", "server.js", "--port", strconv.Itoa(port))
 		cmd.Dir = dir
 		return cmd, nil
 	}}
 }
 
+// wsrefKind is the gorilla limit. It answers only ?EIO=3&transport=websocket:
+// no polling, no v4.
 func wsrefKind(bin string) serverKind {
 	return serverKind{Name: "wsref", PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
 		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--pprof"), nil
 	}}
+}
+
+// serves says why k cannot serve sc's clients, or "" when it can.
+func (k serverKind) serves(sc scenario) string {
+	switch {
+	case sc.Polling && !k.Polling:
+		return "serves no long polling"
+	case sc.EIO == 4 && !k.EIO4:
+		return "serves no Engine.IO v4"
+	}
+	return ""
 }
 
 // running is a started server.
