@@ -297,7 +297,7 @@ func versionNote(k serverKind) string {
 	case k.Name == twzsName:
 		return " (zishang520/socket.io " + depVersion(k.bin, "github.com/zishang520/socket.io/servers/socket/v3") + ")"
 	case strings.HasPrefix(k.Name, "tweetwire"):
-		return " (go-socket.io " + depVersion(k.bin, "github.com/googollee/go-socket.io") + ")"
+		return " (its own Engine.IO 3 and 4, gorilla/websocket " + depVersion(k.bin, "github.com/gorilla/websocket") + ")"
 	}
 	return ""
 }

@@ -3,7 +3,7 @@
 // Go port of the Node.js server, with AllowEIO3 for our v2 clients.
 //
 // It exists for the library comparison of issue #6: the same hub behind the
-// same seam as server/socketio (googollee/go-socket.io), so that the load
+// same seam as server/socketio (Tweetwire's own Engine.IO), so that the load
 // generator measures the two libraries on the same scenarios. The product
 // binary does not use it; server/tools/loadgen/twprof --socketio zishang520 does.
 //
