@@ -15,13 +15,39 @@ func packets(ps ...string) []eioPacket {
 	return out
 }
 
+// decodeCase is one payload to decode: the packets it holds, or a part of
+// the error it must give.
+type decodeCase struct {
+	name string
+	body string
+	want []eioPacket
+	err  string
+}
+
+// runDecodeCases runs decode on each case's body, one subtest a case.
+func runDecodeCases(t *testing.T, tests []decodeCase, decode func([]byte) ([]eioPacket, error)) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := decode([]byte(tc.body))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestDecodeTextPayload(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-		want []eioPacket
-		err  string
-	}{
+	tests := []decodeCase{
 		{name: "one packet", body: "1:6", want: packets("6")},
 		{name: "open and connect, as the Node.js server sends them",
 			body: `69:0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}2:40`,
@@ -37,23 +63,7 @@ func TestDecodeTextPayload(t *testing.T) {
 		{name: "truncated", body: `10:42["a"]`, err: "fewer left"},
 		{name: "length ends inside a surrogate pair", body: `3:42😀`, err: "fewer left"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodeTextPayload([]byte(tc.body))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
+	runDecodeCases(t, tests, decodeTextPayload)
 }
 
 // binaryFrame builds one packet of the binary payload encoding.
@@ -67,12 +77,7 @@ func binaryFrame(marker byte, data string) string {
 
 func TestDecodeBinaryPayload(t *testing.T) {
 	long := `42["tweet",` + strings.Repeat("x", 300) + `]` // a three-digit length
-	tests := []struct {
-		name string
-		body string
-		want []eioPacket
-		err  string
-	}{
+	tests := []decodeCase{
 		{name: "noop, as go-socket.io sends it", body: "\x00\x01\xff6", want: packets("6")},
 		{name: "open, connect and an event, as go-socket.io sends them",
 			body: binaryFrame(0, `0{"sid":"1"}`) + binaryFrame(0, "40") + binaryFrame(0, long),
@@ -86,23 +91,7 @@ func TestDecodeBinaryPayload(t *testing.T) {
 		{name: "digit out of range", body: "\x00\x0a\xff6", err: "length digits"},
 		{name: "truncated", body: "\x00\x05\xff6", err: "5 bytes announced"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodeBinaryPayload([]byte(tc.body))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
+	runDecodeCases(t, tests, decodeBinaryPayload)
 }
 
 func TestDecodePayloadPicksTheEncoding(t *testing.T) {
@@ -204,12 +193,7 @@ func TestScanPosts(t *testing.T) {
 }
 
 func TestDecodePayloadV4(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-		want []eioPacket
-		err  string
-	}{
+	tests := []decodeCase{
 		{name: "open alone, as the handshake answers",
 			body: `0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`,
 			want: packets(`0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)},
@@ -223,23 +207,7 @@ func TestDecodePayloadV4(t *testing.T) {
 		{name: "empty packet in the middle", body: "6\x1e\x1e6", err: "empty packet"},
 		{name: "trailing separator", body: "6\x1e", err: "empty packet"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodePayloadV4([]byte(tc.body))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
+	runDecodeCases(t, tests, decodePayloadV4)
 	if got, err := decodePayloadV4(nil); got != nil || err != nil {
 		t.Fatalf("empty body: got %q, %v; want nothing", got, err)
 	}
