@@ -144,6 +144,10 @@ func classify(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err):
+		// The database answered too slowly, which is not the same as
+		// being down: say what took too long, not where to find it.
+		return fmt.Errorf("%s: %w: %w", op, tweet.Errorf(tweet.EUNAVAILABLE, "the database took too long to %s: it may be busy with a large event; try again in a moment", op), err)
 	case unavailable(err):
 		return fmt.Errorf("%s: %w: %w", op, errUnavailable, err)
 	case invalid(err):

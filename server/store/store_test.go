@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +162,26 @@ func idsOf(ps []tweet.Tweet) []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// A read that runs out of time says what took too long, and does not send
+// the operator to --mongo-uri (the database answered; it was slow).
+func TestTimeoutSaysWhatTookTooLong(t *testing.T) {
+	db := openDB(t)
+	for _, p := range tweettest.Posts(20, 7) {
+		if err := db.Save(ctxT(t), "Café 🎉", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	_, err := db.Recent(ctx, "Café 🎉", 50, "")
+	if tweet.ErrorCode(err) != tweet.EUNAVAILABLE {
+		t.Fatalf("Recent past its deadline: %v, want EUNAVAILABLE", err)
+	}
+	msg := tweet.ErrorMessage(err)
+	if !strings.Contains(msg, "took too long to read recent posts") || strings.Contains(msg, "--mongo-uri") {
+		t.Errorf("message %q, want what took too long, and no --mongo-uri", msg)
+	}
 }

@@ -41,6 +41,12 @@ type APIConfig struct {
 	// being recomputed (default 2s): the stats page polls, and several
 	// open pages must not each cost a round of aggregations.
 	StatsTTL time.Duration
+	// MaxReads bounds the pages of posts read from the store at once
+	// (default 4): a deep page of a big event is a scan, and a few in
+	// parallel must not take every core. A request that finds no room
+	// within ReadWait (default 5 s) gets 503.
+	MaxReads int
+	ReadWait time.Duration
 	// Timeout bounds one request's work on the store (default 30s: the
 	// statistics of a big event take seconds on the embedded database).
 	Timeout time.Duration
@@ -69,7 +75,13 @@ func RegisterAPI(mux *http.ServeMux, cfg APIConfig) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &api{cfg: cfg, stats: map[string]cachedStats{}}
+	if cfg.MaxReads <= 0 {
+		cfg.MaxReads = 4
+	}
+	if cfg.ReadWait <= 0 {
+		cfg.ReadWait = 5 * time.Second
+	}
+	a := &api{cfg: cfg, stats: map[string]cachedStats{}, reads: make(chan struct{}, cfg.MaxReads)}
 	mux.HandleFunc("GET /api/tweets", a.tweets)
 	mux.HandleFunc("GET /api/stats", a.statsHandler)
 	mux.HandleFunc("GET /api/events", a.events)
@@ -85,7 +97,12 @@ type api struct {
 	// for one computation instead of each starting their own.
 	statsMu sync.Mutex
 	stats   map[string]cachedStats
+	// reads holds a place for each page being read from the store.
+	reads chan struct{}
 }
+
+// errBusy answers a read that found no room among MaxReads.
+var errBusy = tweet.Errorf(tweet.EUNAVAILABLE, "the server is busy reading other pages of posts: try again in a moment")
 
 type cachedStats struct {
 	s     tweet.Stats
@@ -139,7 +156,20 @@ func (a *api) tweets(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	wait := time.NewTimer(a.cfg.ReadWait)
+	select {
+	case a.reads <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		a.fail(w, r, errBusy)
+		return
+	case <-ctx.Done():
+		wait.Stop()
+		a.fail(w, r, errBusy)
+		return
+	}
 	posts, err := a.cfg.Store.Recent(ctx, event, limit, before)
+	<-a.reads
 	if err != nil {
 		a.fail(w, r, err)
 		return

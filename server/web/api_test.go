@@ -344,3 +344,45 @@ func TestStatsPage(t *testing.T) {
 		t.Error("stats.js parses HTML; untrusted text must go in with textContent")
 	}
 }
+
+// slowStore holds every Recent until release is closed.
+type slowStore struct {
+	tweet.Store
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s slowStore) Recent(ctx context.Context, event string, limit int, before string) ([]tweet.Tweet, error) {
+	s.started <- struct{}{}
+	<-s.release
+	return s.Store.Recent(ctx, event, limit, before)
+}
+
+// Pages read at once are bounded: past MaxReads a request waits ReadWait,
+// then gets 503 saying why, instead of piling another scan on the cores.
+func TestReadsAreBounded(t *testing.T) {
+	db := slowStore{Store: fixture(t, 30), started: make(chan struct{}, 10), release: make(chan struct{})}
+	srv := serve(t, web.APIConfig{Store: db, Event: "conf", MaxReads: 2, ReadWait: 300 * time.Millisecond})
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			var p page
+			done <- get(t, srv.URL+"/api/tweets?limit=5", &p)
+		}()
+	}
+	<-db.started
+	<-db.started
+	var p page
+	if code := get(t, srv.URL+"/api/tweets?limit=5", &p); code != http.StatusServiceUnavailable || !strings.Contains(p.Error, "busy") {
+		t.Fatalf("a third read while two run: %d %q, want 503 saying the server is busy", code, p.Error)
+	}
+	close(db.release)
+	for range 2 {
+		if code := <-done; code != 200 {
+			t.Errorf("a read that had room: %d", code)
+		}
+	}
+	if code := get(t, srv.URL+"/api/tweets?limit=5", &p); code != 200 || len(p.Tweets) != 5 {
+		t.Errorf("a read once the others finished: %d with %d posts", code, len(p.Tweets))
+	}
+}
