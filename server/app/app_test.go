@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -388,5 +389,40 @@ func TestStateChangesNeedTheAdminToken(t *testing.T) {
 	}
 	if code := end(a.Addr().String(), token); code != http.StatusOK {
 		t.Fatalf("POST with the token: %d, want 200", code)
+	}
+}
+
+// Closing the listener wakes an Accept that waits at the cap, so a full
+// server still shuts down.
+func TestLimitListenerCloseWakesAWaitingAccept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLimitListener(ln, 1, slog.New(slog.DiscardHandler))
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	held, err := l.Accept() // takes the only place
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		waiting <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the second Accept waits for a place
+	_ = l.Close()
+	select {
+	case err := <-waiting:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Accept still waits for a place after Close")
 	}
 }

@@ -17,13 +17,23 @@ type limitListener struct {
 	net.Listener
 	sem chan struct{}
 	log *slog.Logger
+	// done is closed by Close, so that an Accept waiting for a place
+	// returns instead of holding up the server's shutdown.
+	done      chan struct{}
+	closeOnce sync.Once
 
 	mu   sync.Mutex
 	full bool // the cap was reached and not yet left
 }
 
 func newLimitListener(ln net.Listener, max int, log *slog.Logger) *limitListener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, max), log: log}
+	return &limitListener{Listener: ln, sem: make(chan struct{}, max), log: log, done: make(chan struct{})}
+}
+
+// Close stops accepting, waking an Accept that waits for a place.
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -37,7 +47,11 @@ func (l *limitListener) Accept() (net.Conn, error) {
 				"max_connections", cap(l.sem))
 		}
 		l.mu.Unlock()
-		l.sem <- struct{}{}
+		select {
+		case l.sem <- struct{}{}:
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
 	}
 	c, err := l.Listener.Accept()
 	if err != nil {
