@@ -55,18 +55,7 @@ func runClient(t *testing.T, srv *httptest.Server, polling bool, eio int, first,
 func TestWebSocketClientReconnectsWithSince(t *testing.T) {
 	var conns, pings atomic.Int32
 	var since atomic.Value
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("EIO") != "3" || r.URL.Query().Get("transport") != "websocket" {
-			http.Error(w, "bad query", http.StatusBadRequest)
-			return
-		}
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		send := func(s string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(s)) }
+	srv := wsFake(t, "3", func(ws *websocket.Conn, r *http.Request, send func(string)) {
 		send(openPacket)
 		send("40")
 		if conns.Add(1) == 1 {
@@ -88,7 +77,7 @@ func TestWebSocketClientReconnectsWithSince(t *testing.T) {
 				send("3")
 			}
 		}
-	}))
+	})
 	defer srv.Close()
 
 	tl := runClient(t, srv, false, 3, 10, 3, 3, func() bool { return pings.Load() > 0 })
@@ -214,18 +203,7 @@ const openPacketV4 = `0{"sid":"s4","upgrades":[],"pingInterval":100,"pingTimeout
 func TestWebSocketClientV4(t *testing.T) {
 	var clientPings, pongs atomic.Int32
 	var connectMsg atomic.Value
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("EIO") != "4" || r.URL.Query().Get("transport") != "websocket" {
-			http.Error(w, "bad query", http.StatusBadRequest)
-			return
-		}
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		send := func(s string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(s)) }
+	srv := wsFake(t, "4", func(ws *websocket.Conn, r *http.Request, send func(string)) {
 		send(openPacketV4)
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
@@ -256,7 +234,7 @@ func TestWebSocketClientV4(t *testing.T) {
 				clientPings.Add(1)
 			}
 		}
-	}))
+	})
 	defer srv.Close()
 
 	tl := runClient(t, srv, false, 4, 0, 3, 3, func() bool { return pongs.Load() > 1 })
@@ -356,4 +334,25 @@ func checkV4Run(t *testing.T, tl *tally, pongs, clientPings int32) {
 	if clientPings != 0 {
 		t.Fatalf("the client pinged %d times; v4 clients only answer", clientPings)
 	}
+}
+
+// wsFake serves a scripted Engine.IO server on WebSocket: it refuses any
+// request but the protocol version eio asks for on the websocket
+// transport, upgrades, and hands serve the connection, the request and a
+// function that sends one text message. The caller closes the server.
+func wsFake(t *testing.T, eio string, serve func(ws *websocket.Conn, r *http.Request, send func(string))) *httptest.Server {
+	t.Helper()
+	up := websocket.Upgrader{}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("EIO") != eio || r.URL.Query().Get("transport") != "websocket" {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		serve(ws, r, func(s string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(s)) })
+	}))
 }
