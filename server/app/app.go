@@ -388,10 +388,6 @@ func (a *App) pendingSessions() int {
 // Addr is the address the server listens on.
 func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
-// Event is the event the server follows, as it was when the server
-// started.
-func (a *App) Event() tweet.Event { return a.event }
-
 // Run serves until ctx is done (it then returns nil; Close stops the
 // parts) or the server cannot go on (it returns why).
 func (a *App) Run(ctx context.Context) error {

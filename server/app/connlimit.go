@@ -71,9 +71,6 @@ func (l *limitListener) release() {
 	l.mu.Unlock()
 }
 
-// Open is how many connections are open now.
-func (l *limitListener) Open() int { return len(l.sem) }
-
 // limitConn gives its place back once, however often it is closed.
 type limitConn struct {
 	net.Conn

@@ -8,6 +8,7 @@ package secret
 import (
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -31,18 +32,8 @@ func Forms(s string) []string {
 	}
 	// Longest first, so that a padded form is replaced whole rather than
 	// leaving its padding behind the unpadded one.
-	out := forms[:0]
-	for _, f := range forms {
-		if !contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(forms)
 }
 
 // Scrub replaces every form of every secret in text with "[token]".
@@ -53,13 +44,4 @@ func Scrub(text string, secrets ...string) string {
 		}
 	}
 	return text
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
