@@ -1,17 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -523,155 +519,21 @@ func (p popupView) ids() []string {
 }
 
 // extension is a running extension-check.mjs: a browser with the extension.
-type extension struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	done   chan struct{}
-
-	mu      sync.Mutex
-	nextID  int
-	replies map[int]chan json.RawMessage
-	events  []string // lines that were not replies, for failure messages
-	nDialog int
-	fatal   string
-}
+// extension drives extension-check.mjs.
+type extension struct{ *driver }
 
 // startExtension starts the browser and waits until the extension's
 // service worker and offscreen document run.
 func startExtension(t *testing.T) *extension {
 	t.Helper()
-	dir := nodeModules(t)
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
-	}
 	if _, err := os.Stat(filepath.Join(repoRoot, "extension", "vendor", "socket.io.js")); err != nil {
 		t.Fatalf("extension/vendor/socket.io.js is missing: run scripts/prepare (%v)", err)
 	}
-	e := &extension{stderr: &syncBuffer{}, done: make(chan struct{}), replies: map[int]chan json.RawMessage{}}
-	e.cmd = exec.Command("node", filepath.Join(dir, "extension-check.mjs"), "--extension", filepath.Join(repoRoot, "extension"), "--max-ms", "300000")
-	e.cmd.Stderr = e.stderr
-	stdout, err := e.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	d, ready := startDriver(t, "extension-check.mjs", "--extension", filepath.Join(repoRoot, "extension"), "--max-ms", "300000")
+	if ready.ID != extensionID {
+		t.Fatalf("the extension loaded as %s, want %s: check the key in extension/manifest.json", ready.ID, extensionID)
 	}
-	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		defer close(e.done)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			e.handle(sc.Bytes(), ready)
-		}
-		_ = e.cmd.Wait()
-	}()
-	t.Cleanup(e.stop)
-	select {
-	case id := <-ready:
-		if id != extensionID {
-			t.Fatalf("the extension loaded as %s, want %s: check the key in extension/manifest.json", id, extensionID)
-		}
-	case <-e.done:
-		t.Fatalf("extension-check exited before the extension ran: %s\n%s\nstderr:\n%s", e.fatal, e.tail(), e.stderr)
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the extension did not start within 90 s\n%s\nstderr:\n%s", e.tail(), e.stderr)
-	}
-	return e
-}
-
-func (e *extension) handle(line []byte, ready chan<- string) {
-	var head struct {
-		Reply *int
-		Event string
-		ID    string
-		Error string
-	}
-	if json.Unmarshal(line, &head) != nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if head.Reply != nil {
-		if ch, ok := e.replies[*head.Reply]; ok {
-			ch <- append(json.RawMessage(nil), line...)
-			delete(e.replies, *head.Reply)
-		}
-		return
-	}
-	switch head.Event {
-	case "ready":
-		ready <- head.ID
-	case "dialog":
-		e.nDialog++
-	case "fatal":
-		e.fatal = head.Error
-	}
-	e.events = append(e.events, string(line))
-}
-
-func (e *extension) tail() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	evs := e.events
-	if len(evs) > 15 {
-		evs = evs[len(evs)-15:]
-	}
-	return "driver events:\n  " + strings.Join(evs, "\n  ")
-}
-
-func (e *extension) dialogs() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.nDialog
-}
-
-func (e *extension) stop() {
-	_ = e.stdin.Close()
-	select {
-	case <-e.done:
-	case <-time.After(20 * time.Second):
-		_ = e.cmd.Process.Kill()
-		<-e.done
-	}
-}
-
-// call runs one driver command and decodes its answer into out.
-func (e *extension) call(t *testing.T, cmd map[string]any, out any) {
-	t.Helper()
-	ch := make(chan json.RawMessage, 1)
-	e.mu.Lock()
-	e.nextID++
-	id := e.nextID
-	e.replies[id] = ch
-	e.mu.Unlock()
-	cmd["id"] = id
-	b, _ := json.Marshal(cmd)
-	if _, err := e.stdin.Write(append(b, '\n')); err != nil {
-		t.Fatalf("driver %s: %v", cmd["cmd"], err)
-	}
-	select {
-	case raw := <-ch:
-		var r struct{ Error string }
-		_ = json.Unmarshal(raw, &r)
-		if r.Error != "" {
-			t.Fatalf("driver %s: %s\n%s", cmd["cmd"], r.Error, e.tail())
-		}
-		if out != nil {
-			if err := json.Unmarshal(raw, out); err != nil {
-				t.Fatalf("driver %s answered %.300s: %v", cmd["cmd"], raw, err)
-			}
-		}
-	case <-e.done:
-		t.Fatalf("driver exited during %s: %s\n%s\nstderr:\n%s", cmd["cmd"], e.fatal, e.tail(), e.stderr)
-	case <-time.After(90 * time.Second):
-		t.Fatalf("driver did not answer %s within 90 s\n%s", cmd["cmd"], e.tail())
-	}
+	return &extension{d}
 }
 
 // settings writes chrome.storage.sync and chrome.storage.local.
