@@ -14,7 +14,7 @@ import (
 )
 
 // driver runs one of the browser drivers in scripts/js (extension-check.mjs,
-// admin-check.mjs): a Node process that prints {"event":"ready",...} once
+// pages-check.mjs): a Node process that prints {"event":"ready",...} once
 // its browser runs, then answers JSON commands read from stdin, one per
 // line, with {"reply":ID,...}; every other line it prints is an event kept
 // for failure messages.

@@ -87,7 +87,7 @@ func RegisterAPI(mux *http.ServeMux, cfg APIConfig) {
 	mux.HandleFunc("GET /api/events", a.events)
 	mux.HandleFunc("GET /api/event", a.event)
 	mux.HandleFunc("POST /api/event/end", a.endEvent)
-	mux.Handle("GET /stats", securityHeaders(http.HandlerFunc(statsPage)))
+	mux.Handle("GET /stats", securityHeaders(page("stats.html")))
 }
 
 type api struct {

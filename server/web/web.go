@@ -90,6 +90,7 @@ func Handler(cfg Config) http.Handler {
 		}
 		http.FileServerFS(static).ServeHTTP(w, r)
 	})
+	mux.Handle("GET /display", securityHeaders(page("display.html")))
 	// "/" without a method: a method pattern would conflict with the
 	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
 	mux.Handle("/", securityHeaders(readOnly(files(static))))

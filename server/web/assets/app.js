@@ -2,11 +2,11 @@
 // first, with the organiser's pinned posts above them. How one post looks is
 // post-view.js's business.
 
+import { connectLive } from "./live.js";
 import { renderPost, renderTime, str } from "./post-view.js";
 
 const MAX_POSTS = 200; // posts kept in the DOM
 const MAX_SEEN = 5000; // ids remembered for dedupe after they left the DOM
-const SERVER_DISCONNECT_RETRY_MS = 5000;
 
 const feed = document.getElementById("feed");
 const empty = document.getElementById("empty");
@@ -16,12 +16,10 @@ const pinned = document.getElementById("pinned");
 
 // id -> <article>, for the posts now in the DOM.
 const shown = new Map();
-// Every id ever added (insertion ordered, trimmed to MAX_SEEN). A post that
-// was pruned or deleted is not added again when a later backlog repeats it.
+// Every id added (insertion ordered, trimmed to MAX_SEEN). A post that was
+// pruned is not added again when a later backlog repeats it; a deleted one
+// is forgotten, so that it can come back if the organiser unhides it.
 const seen = new Set();
-// The newest post id received, sent as `since` (in the CONNECT's auth) on
-// reconnect so the server's backlog covers exactly what was missed.
-let lastId = "";
 
 function setState(text, transport = "") {
   stateEl.textContent = text;
@@ -43,7 +41,6 @@ const below = new Map();
 function addPost(post) {
   if (!post || typeof post !== "object" || post.id === undefined || post.id === null) return;
   const id = str(post.id);
-  lastId = id;
   if (seen.has(id)) return;
   remember(id);
   let next = feed.firstElementChild;
@@ -102,66 +99,20 @@ updateCount();
 
 // --- Connection ---------------------------------------------------------------
 
-function connect() {
-  if (typeof window.io !== "function") {
-    setState("disconnected");
-    empty.textContent = "Could not load the socket.io client (vendor/socket.io.js).";
-    return;
-  }
-
-  // Default transports: long polling first, then an upgrade to WebSocket when
-  // the browser and the network allow it (a browser without WebSocket stays
-  // on polling: the upgrade probe fails and the client keeps what it has).
-  const socket = window.io({
-    reconnection: true,
-    reconnectionAttempts: Infinity,
-    // Asked again for every CONNECT, so each (re)connection resumes after the
-    // newest post seen and the server's backlog covers exactly what was missed.
-    auth: (cb) => cb(lastId ? { since: lastId } : {}),
-  });
-  const manager = socket.io;
-
-  const showTransport = () => {
-    const name = manager.engine && manager.engine.transport ? manager.engine.transport.name : "";
-    setState(name === "websocket" ? "websocket" : "long polling", name);
-  };
-
-  // Each (re)connection has a fresh engine; watch it for the upgrade.
-  manager.on("open", () => {
-    manager.engine.on("upgrade", () => {
-      if (socket.connected) showTransport();
-    });
-  });
-  manager.on("reconnect_attempt", () => setState("reconnecting"));
-
-  socket.on("connect", showTransport);
-  socket.on("disconnect", (reason) => {
-    if (reason === "io server disconnect") {
-      // The server closed this client on purpose (for example it fell behind);
-      // socket.io does not retry that by itself, so come back a bit later.
-      setState("disconnected");
-      setTimeout(() => {
-        setState("connecting");
-        socket.connect();
-      }, SERVER_DISCONNECT_RETRY_MS);
-    } else {
-      setState("reconnecting");
-    }
-  });
-
-  socket.on("backlog", (posts) => {
-    if (Array.isArray(posts)) posts.forEach(addPost);
+const connected = connectLive({
+  state: setState,
+  backlog(posts) {
+    posts.forEach(addPost);
     updateCount();
-  });
-  socket.on("tweet", (post) => {
+  },
+  tweet(post) {
     addPost(post);
     updateCount();
-  });
-  socket.on("delete", (msg) => {
-    if (msg && msg.id !== undefined && msg.id !== null) removePost(msg.id);
+  },
+  remove(id) {
+    removePost(id);
     updateCount();
-  });
-  socket.on("pins", showPins);
-}
-
-connect();
+  },
+  pins: showPins,
+});
+if (!connected) empty.textContent = "Could not load the socket.io client (vendor/socket.io.js).";

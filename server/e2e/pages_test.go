@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// pages drives the server's pages in one browser (scripts/js/pages-check.mjs):
+// the wall, the moderation console and the display, each opened once and
+// read as a person would see it.
+type pages struct {
+	*driver
+	t *testing.T
+}
+
+func startPages(t *testing.T, base string) *pages {
+	d, _ := startDriver(t, "pages-check.mjs", "--base", base, "--max-ms", "400000")
+	return &pages{d, t}
+}
+
+// open loads path in the named page, at 1440x1000 unless a size is given.
+func (p *pages) open(page, path string, size ...int) {
+	p.t.Helper()
+	cmd := map[string]any{"cmd": "open", "page": page, "path": path}
+	if len(size) == 2 {
+		cmd["width"], cmd["height"] = size[0], size[1]
+	}
+	p.call(p.t, cmd, nil)
+}
+
+func (p *pages) read(page string, into any) {
+	p.t.Helper()
+	p.call(p.t, map[string]any{"cmd": "read", "page": page}, into)
+}
+
+// waitFor reads a page until ok accepts what it shows.
+func waitFor[V any](p *pages, page, what string, ok func(V) bool) V {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var v V
+		p.read(page, &v)
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the %s page never showed %s; it shows %+v\n%s", page, what, v, p.tail())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// screenshot saves the page as a PNG.
+func (p *pages) screenshot(page, path string) {
+	p.t.Helper()
+	p.call(p.t, map[string]any{"cmd": "screenshot", "page": page, "path": path}, nil)
+}
+
+// displayView is what it reads off the display.
+type displayView struct {
+	Spotlight      string
+	Recent         []string
+	More           string
+	State          string
+	EventName, CTA string
+	QR             string
+	Help           bool
+	Theme          string
+	Overflow       bool
+	FontPx         float64
+	Pinned         bool
+	PageErrors     []string
+	Dialogs        int
+}
+
+func (v displayView) String() string {
+	return fmt.Sprintf("spotlight %q, recent %v, more %q, state %q, header %q / %q, qr %q, overflow %v, font %.0fpx",
+		v.Spotlight, v.Recent, v.More, v.State, v.EventName, v.CTA, v.QR, v.Overflow, v.FontPx)
+}
+
+// modStatus is a v1.1 status by user, created id seconds after a fixed
+// instant, so that ids and times agree on the order.
+func modStatus(id int, user, name, text string) string {
+	b, _ := json.Marshal(map[string]any{
+		"id_str": fmt.Sprint(id), "id": id, "text": text, "lang": "und",
+		"created_at": time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC).Add(time.Duration(id) * time.Second).Format(time.RubyDate),
+		"user":       map[string]any{"screen_name": user, "name": name, "profile_image_url_https": "https://pbs.twimg.com/a.jpg"},
+		"entities":   map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
+	})
+	return string(b)
+}
