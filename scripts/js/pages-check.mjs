@@ -24,12 +24,17 @@
 //       admin -> {signedIn, notice, stream:[{id,state,actions}], queue:[id],
 //                 pins:[id], hidden:[id], blocks:[text], allow:[text],
 //                 audit:[text], premoderation, hideReposts}
-//       wall  -> {ids:[...], pinned:[...], texts:[...]}
+//       wall  -> {ids:[...], pinned:[...], texts:[...], title, eventName, terms,
+//                 count, countHref, newPosts, older, paused, scrollY}
 //       display -> {spotlight, recent:[...], more, state, eventName, cta, qr,
 //                   help, overflow: whether anything scrolls or sticks out
 //                   of the viewport, fontPx: the spotlight text's size}
 //   {"id":7,"cmd":"screenshot","page":"admin","path":"/tmp/x.png"}
-//   {"id":8,"cmd":"quit"}
+//   {"id":8,"cmd":"scroll","page":"wall","y":2000}             -> {scrollY}
+//   {"id":9,"cmd":"visibility","page":"wall","hidden":true}
+//       tells the page its tab is hidden (or visible again), as a browser
+//       does with visibilitychange: headless tabs are always visible
+//   {"id":10,"cmd":"quit"}
 //
 // Page errors, dialogs and console errors are printed as events and counted
 // in every "read" answer (pageErrors, dialogs).
@@ -135,10 +140,23 @@ function readAdmin() {
 }
 
 function readWall() {
+  const shown = (id) => {
+    const el = document.getElementById(id);
+    return el && !el.hidden ? el.textContent : "";
+  };
   return {
     ids: Array.from(document.querySelectorAll("#feed article.post"), (a) => a.dataset.id),
     pinned: Array.from(document.querySelectorAll("#pinned article.post"), (a) => a.dataset.id),
     texts: Array.from(document.querySelectorAll("#feed article.post .text"), (p) => p.textContent),
+    title: document.title,
+    eventName: shown("event-name"),
+    terms: shown("terms"),
+    count: shown("count"),
+    countHref: document.getElementById("count")?.getAttribute("href") ?? "",
+    newPosts: shown("new-posts"),
+    older: shown("older"),
+    paused: document.getElementById("pause")?.getAttribute("aria-pressed") === "true",
+    scrollY: window.scrollY,
   };
 }
 
@@ -197,6 +215,18 @@ async function handle(msg) {
       const view = await p.evaluate(reader);
       return { ...view, pageErrors: counters.pageErrors, dialogs: counters.dialogs };
     }
+    case "scroll":
+      await page(msg.page).evaluate((y) => window.scrollTo({ top: y, behavior: "instant" }), Number(msg.y) || 0);
+      return { scrollY: await page(msg.page).evaluate(() => window.scrollY) };
+    case "visibility":
+      // Headless Chromium keeps every tab visible; the page is told
+      // otherwise the way a browser tells it, with visibilitychange.
+      await page(msg.page).evaluate((hidden) => {
+        Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, msg.hidden === true || msg.hidden === "true");
+      return {};
     case "screenshot":
       await page(msg.page).screenshot({ path: msg.path, fullPage: true });
       return {};

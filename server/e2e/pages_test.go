@@ -30,6 +30,16 @@ func (p *pages) open(page, path string, size ...int) {
 	p.call(p.t, cmd, nil)
 }
 
+// do runs a command on a page; kv are its further fields, in pairs.
+func (p *pages) do(cmd string, page string, kv ...string) {
+	p.t.Helper()
+	m := map[string]any{"cmd": cmd, "page": page}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	p.call(p.t, m, nil)
+}
+
 func (p *pages) read(page string, into any) {
 	p.t.Helper()
 	p.call(p.t, map[string]any{"cmd": "read", "page": page}, into)
@@ -56,6 +66,24 @@ func waitFor[V any](p *pages, page, what string, ok func(V) bool) V {
 func (p *pages) screenshot(page, path string) {
 	p.t.Helper()
 	p.call(p.t, map[string]any{"cmd": "screenshot", "page": page, "path": path}, nil)
+}
+
+func (p *pages) wall() (v wallView) { p.t.Helper(); p.read("wall", &v); return v }
+
+func (p *pages) waitWall(what string, ok func(wallView) bool) wallView {
+	p.t.Helper()
+	return waitFor(p, "wall", what, ok)
+}
+
+// wallView is what it reads off the wall.
+type wallView struct {
+	IDs, Pinned, Texts                []string
+	Title, EventName, Terms           string
+	Count, CountHref, NewPosts, Older string
+	Paused                            bool
+	ScrollY                           float64
+	PageErrors                        []string
+	Dialogs                           int
 }
 
 // displayView is what it reads off the display.

@@ -1,18 +1,39 @@
-// The fallback event wall: a socket.io-client 4.x page that shows posts newest
-// first, with the organiser's pinned posts above them. How one post looks is
-// post-view.js's business.
+// The event wall: a socket.io-client 4.x page that shows posts newest first,
+// with the organiser's pinned posts above them. A reader who scrolled down,
+// or paused, is not pushed around: new posts wait behind a button. How one
+// post looks is post-view.js's business.
 
 import { connectLive } from "./live.js";
 import { renderPost, renderTime, str } from "./post-view.js";
 
-const MAX_POSTS = 200; // posts kept in the DOM
 const MAX_SEEN = 5000; // ids remembered for dedupe after they left the DOM
+const PAGE = 50; // posts per "Load older"
+const TOTAL_EVERY_MS = 20_000; // how often the true total is asked for
 
-const feed = document.getElementById("feed");
-const empty = document.getElementById("empty");
-const stateEl = document.getElementById("state");
-const countEl = document.getElementById("count");
-const pinned = document.getElementById("pinned");
+const $ = (id) => document.getElementById(id);
+const feed = $("feed");
+const empty = $("empty");
+const stateEl = $("state");
+const countEl = $("count");
+const pinned = $("pinned");
+const newButton = $("new-posts");
+const pauseButton = $("pause");
+const olderButton = $("older");
+
+// Posts kept in the DOM; "Load older" raises it by what it loads.
+let maxPosts = 200;
+// Posts that arrived while the reader was scrolled down or paused, oldest
+// first: shown when they click the button.
+let waiting = [];
+let paused = false;
+// Posts received while the tab was hidden, for its title.
+let unread = 0;
+let eventName = "";
+// The event's total from the server, and posts received since it was read.
+let total = null;
+let sinceTotal = 0;
+// Set once "Load older" came back with less than a page: nothing older.
+let noOlder = false;
 
 // id -> <article>, for the posts now in the DOM.
 const shown = new Map();
@@ -52,7 +73,7 @@ function addPost(post) {
   const article = renderPost(post);
   shown.set(id, article);
   feed.insertBefore(article, next);
-  while (shown.size > MAX_POSTS) {
+  while (shown.size > maxPosts) {
     const oldest = feed.lastElementChild;
     shown.delete(oldest.dataset.id);
     oldest.remove();
@@ -67,7 +88,7 @@ function removePost(id) {
   const article = shown.get(id);
   if (!article) return;
   below.set(id, article.nextElementSibling ? article.nextElementSibling.dataset.id : "");
-  if (below.size > MAX_POSTS) below.delete(below.keys().next().value);
+  if (below.size > maxPosts) below.delete(below.keys().next().value);
   shown.delete(id);
   article.remove();
 }
@@ -89,28 +110,173 @@ function showPins(posts) {
   pinned.hidden = articles.length === 0;
 }
 
+// --- Holding new posts ---------------------------------------------------------
+
+// holding says whether new posts should wait: the reader paused, or scrolled
+// away from the top, where a new post would move what they read.
+function holding() {
+  return paused || window.scrollY > feed.offsetTop;
+}
+
+function hold(post) {
+  const id = str(post.id);
+  if (seen.has(id) || waiting.some((p) => str(p.id) === id)) return;
+  waiting.push(post);
+  showWaiting();
+}
+
+function showWaiting() {
+  newButton.hidden = waiting.length === 0;
+  newButton.textContent = waiting.length === 1 ? "1 new post" : `${waiting.length} new posts`;
+}
+
+// release shows what waited, and takes the reader to it.
+function release(scroll) {
+  const posts = waiting;
+  waiting = [];
+  posts.forEach(addPost);
+  showWaiting();
+  updateCount();
+  if (scroll && posts.length > 0) window.scrollTo({ top: 0, behavior: "smooth" });
+}
+
+newButton.addEventListener("click", () => release(true));
+pauseButton.addEventListener("click", () => {
+  paused = !paused;
+  pauseButton.setAttribute("aria-pressed", String(paused));
+  pauseButton.textContent = paused ? "Resume" : "Pause";
+  pauseButton.title = paused ? "Show new posts as they come" : "Stop new posts from moving the page";
+  if (!paused && !holding()) release(false);
+});
+// Back at the top, unpaused: what waited comes in.
+window.addEventListener("scroll", () => {
+  if (waiting.length > 0 && !holding()) release(false);
+}, { passive: true });
+
+function receive(post) {
+  if (!post || typeof post !== "object" || post.id === undefined || post.id === null) return;
+  if (document.hidden && !seen.has(str(post.id))) unread++;
+  sinceTotal++;
+  if (holding()) hold(post);
+  else addPost(post);
+  updateCount();
+}
+
+// --- Older posts -------------------------------------------------------------------
+
+async function loadOlder() {
+  const last = feed.lastElementChild;
+  const params = new URLSearchParams({ limit: String(PAGE) });
+  if (last) params.set("before", last.dataset.id);
+  olderButton.disabled = true;
+  olderButton.textContent = "Loading…";
+  try {
+    const res = await fetch(`/api/tweets?${params}`, { cache: "no-store" });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new Error((body && body.error) || `the server answered ${res.status}`);
+    const posts = Array.isArray(body) ? body : Array.isArray(body?.tweets) ? body.tweets : [];
+    maxPosts += posts.length;
+    for (const post of posts) {
+      const id = str(post.id);
+      if (seen.has(id)) continue;
+      remember(id);
+      const article = renderPost(post);
+      shown.set(id, article);
+      feed.append(article);
+    }
+    noOlder = posts.length < PAGE;
+    olderButton.textContent = "Load older posts";
+  } catch (err) {
+    olderButton.textContent = "Could not load older posts; try again";
+    olderButton.title = String(err.message || err);
+  } finally {
+    olderButton.disabled = false;
+    updateCount();
+  }
+}
+olderButton.addEventListener("click", loadOlder);
+
+// --- Header ------------------------------------------------------------------------
+
+async function loadEvent() {
+  try {
+    const res = await fetch("/api/event", { cache: "no-store" });
+    if (!res.ok) return;
+    const ev = await res.json();
+    eventName = str(ev.name);
+    $("event-name").textContent = eventName || "Tweetwire";
+    const terms = Array.isArray(ev.terms) ? ev.terms.map(str).filter(Boolean) : [];
+    $("terms").textContent = terms.join(" · ");
+    $("terms").hidden = terms.length === 0;
+    if (eventName) countEl.href = `/stats?event=${encodeURIComponent(eventName)}`;
+    updateTitle();
+  } catch {
+    // The header keeps "Tweetwire"; the posts matter more.
+  }
+}
+
+async function loadTotal() {
+  if (document.hidden) return;
+  try {
+    const res = await fetch("/api/stats", { cache: "no-store" });
+    if (!res.ok) return;
+    const s = await res.json();
+    if (typeof s.total === "number") {
+      total = s.total;
+      sinceTotal = 0;
+      updateCount();
+    }
+  } catch {
+    // The count falls back to what this page holds.
+  }
+}
+
+const number = new Intl.NumberFormat();
+
+function updateTitle() {
+  const name = eventName ? `${eventName} · Tweetwire` : "Tweetwire";
+  document.title = unread > 0 ? `(${unread}) ${name}` : name;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) {
+    unread = 0;
+    updateTitle();
+    loadTotal();
+  }
+});
+
 function updateCount() {
-  empty.hidden = shown.size > 0;
-  countEl.textContent = shown.size === 1 ? "1 post" : `${shown.size} posts`;
+  empty.hidden = shown.size > 0 || waiting.length > 0;
+  // The event's true total when the server gave it (plus what came since),
+  // else what this page holds.
+  const n = total === null ? shown.size : Math.max(total + sinceTotal, shown.size);
+  countEl.textContent = n === 1 ? "1 post" : `${number.format(n)} posts`;
+  countEl.title = "Statistics of the event";
+  olderButton.hidden = noOlder || shown.size === 0;
+  updateTitle();
 }
 
 setInterval(() => feed.querySelectorAll("time.time[datetime]").forEach(renderTime), 30_000);
+setInterval(loadTotal, TOTAL_EVERY_MS);
 updateCount();
+loadEvent();
+loadTotal();
 
 // --- Connection ---------------------------------------------------------------
 
 const connected = connectLive({
   state: setState,
   backlog(posts) {
-    posts.forEach(addPost);
+    if (holding()) posts.forEach(hold);
+    else posts.forEach(addPost);
     updateCount();
   },
-  tweet(post) {
-    addPost(post);
-    updateCount();
-  },
+  tweet: receive,
   remove(id) {
     removePost(id);
+    waiting = waiting.filter((p) => str(p.id) !== id);
+    showWaiting();
     updateCount();
   },
   pins: showPins,

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tweetwire/tweetwire/server/source/twitter/twittertest"
+)
+
+// The wall in Chromium as an attendee reads it: the event's name, terms and
+// true total in the header; "Load older" pages back through the store; a
+// reader scrolled down or paused is not moved, new posts wait behind a
+// button; a hidden tab counts unread posts in its title.
+func TestWallInChromium(t *testing.T) {
+	t.Parallel()
+	fake := twittertest.NewServer(twitterCreds)
+	t.Cleanup(fake.Close)
+	srv := startServer(t, "--source", "twitter", "--track", "#GoConf,go conf", "--event", "GoConf 2026 · Zürich",
+		"--twitter-stream-url", fake.URL,
+		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
+		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
+		"--backlog", "20")
+	conn := accept(t, "the stream", srv, fake.Open)
+	stop := keepAlive(conn)
+	t.Cleanup(stop)
+
+	// 80 posts: the backlog brings the newest 20, the store holds all.
+	lines := make([]string, 0, 80)
+	for i := 1; i <= 80; i++ {
+		lines = append(lines, modStatus(i, fmt.Sprintf("gast%d", i%9), "Zoë «Gast»", fmt.Sprintf("Beitrag %d · مرحبا · 你好 · <i>%d</i> #GoConf", i, i)))
+	}
+	mustSend(t, conn, lines...)
+	// The page reads the total once, then every 20 s: let the store have
+	// them all first.
+	deadline := time.Now().Add(20 * time.Second)
+	for storedPosts(t, srv) != 80 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the store never held the 80 posts\n%s", srv.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	p := startPages(t, srv.URL)
+	p.open("wall", "/", 1024, 800)
+	v := p.waitWall("the backlog and the true total", func(v wallView) bool { return len(v.IDs) == 20 && v.Count == "80 posts" })
+	if v.EventName != "GoConf 2026 · Zürich" || v.Terms != "#GoConf · go conf" {
+		t.Errorf("header %q / %q", v.EventName, v.Terms)
+	}
+	if v.CountHref != "/stats?event=GoConf%202026%20%C2%B7%20Z%C3%BCrich" {
+		t.Errorf("the total links to %q, want the event's statistics", v.CountHref)
+	}
+	if v.Title != "GoConf 2026 · Zürich · Tweetwire" {
+		t.Errorf("title %q", v.Title)
+	}
+
+	t.Log("Load older pages back through /api/tweets, newest first, without gaps")
+	p.do("click", "wall", "selector", "#older")
+	v = p.waitWall("every post", func(v wallView) bool { return len(v.IDs) == 70 })
+	p.do("click", "wall", "selector", "#older")
+	v = p.waitWall("every post", func(v wallView) bool { return len(v.IDs) == 80 && v.Older == "" })
+	want := make([]string, 0, 80)
+	for i := 80; i >= 1; i-- {
+		want = append(want, fmt.Sprintf("twitter:%d", i))
+	}
+	if !slices.Equal(v.IDs, want) {
+		t.Errorf("after loading older posts the wall shows %v", v.IDs)
+	}
+
+	t.Log("scrolled down, new posts wait behind a button")
+	p.call(t, map[string]any{"cmd": "scroll", "page": "wall", "y": 3000}, nil)
+	mustSend(t, conn, modStatus(81, "kenji", "健二", "東京から #GoConf"), modStatus(82, "yael", "יעל", "שלום #GoConf"))
+	v = p.waitWall("the button", func(v wallView) bool { return v.NewPosts == "2 new posts" })
+	if v.IDs[0] != "twitter:80" {
+		t.Errorf("a new post moved the page of a reader scrolled down: first is %s", v.IDs[0])
+	}
+	if v.Count != "82 posts" {
+		t.Errorf("count %q while posts wait, want 82 posts", v.Count)
+	}
+	p.do("click", "wall", "selector", "#new-posts")
+	p.waitWall("the new posts on top", func(v wallView) bool {
+		return len(v.IDs) > 2 && v.IDs[0] == "twitter:82" && v.IDs[1] == "twitter:81" && v.NewPosts == ""
+	})
+
+	t.Log("paused, nothing moves until resumed")
+	p.call(t, map[string]any{"cmd": "scroll", "page": "wall", "y": 0}, nil)
+	p.do("click", "wall", "selector", "#pause")
+	mustSend(t, conn, modStatus(83, "ana", "Ana Løvås", "pausa ⏸ #GoConf"))
+	p.waitWall("the held post", func(v wallView) bool { return v.Paused && v.NewPosts == "1 new post" })
+	if v = p.wall(); v.IDs[0] != "twitter:82" {
+		t.Errorf("a paused wall took a new post: first is %s", v.IDs[0])
+	}
+	p.do("click", "wall", "selector", "#pause")
+	p.waitWall("the post after resuming", func(v wallView) bool { return !v.Paused && v.IDs[0] == "twitter:83" })
+
+	t.Log("a hidden tab counts unread posts in its title")
+	p.call(t, map[string]any{"cmd": "visibility", "page": "wall", "hidden": true}, nil)
+	mustSend(t, conn, modStatus(84, "a", "A", "eins #GoConf"), modStatus(85, "b", "B", "zwei #GoConf"), modStatus(86, "c", "C", "drei #GoConf"))
+	p.waitWall("(3) in the title", func(v wallView) bool { return v.Title == "(3) GoConf 2026 · Zürich · Tweetwire" })
+	p.call(t, map[string]any{"cmd": "visibility", "page": "wall", "hidden": false}, nil)
+	v = p.waitWall("the title reset", func(v wallView) bool { return v.Title == "GoConf 2026 · Zürich · Tweetwire" })
+	if len(v.PageErrors) != 0 || v.Dialogs != 0 {
+		t.Errorf("page errors %v, dialogs %d", v.PageErrors, v.Dialogs)
+	}
+}
+
+// storedPosts is the event's total in /api/stats.
+func storedPosts(t *testing.T, srv *server) int {
+	t.Helper()
+	resp, err := httpc.Get(srv.URL + "/api/stats")
+	if err != nil {
+		t.Fatalf("GET /api/stats: %v", err)
+	}
+	defer resp.Body.Close()
+	var s struct{ Total int }
+	_ = json.NewDecoder(resp.Body).Decode(&s)
+	return s.Total
+}
