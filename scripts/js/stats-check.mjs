@@ -2,8 +2,12 @@
 // stats-check.mjs: opens the stats page in Debian's Chromium and prints
 // what it shows as one JSON line, for the Go end-to-end tests:
 //
-//   node stats-check.mjs --url http://127.0.0.1:PORT/stats [--timeout-ms T]
-//   {"total":"30","authors":"7","retweets":"3","peak":"…","hashtags":"…","authorsChart":"…","timelineBars":N,"pageErrors":[]}
+//   node stats-check.mjs --url http://127.0.0.1:PORT/stats [--timeout-ms T] [--width PX]
+//   {"total":"30","authors":"7","retweets":"3","peak":"…","hashtags":"…","authorsChart":"…","timelineBars":N,
+//    "bucket":MINUTES,"ticks":["…"],"tickPx":N,"pageErrors":[]}
+//
+// --width sets the viewport's width (default 1280; 375 is a phone); tickPx
+// is the height the timeline's axis labels are drawn at, in CSS pixels.
 //
 // It waits until the figures are filled in; exit 1 on timeout.
 import { parseArgs } from "node:util";
@@ -13,6 +17,7 @@ const { values: args } = parseArgs({
   options: {
     url: { type: "string" },
     "timeout-ms": { type: "string", default: "30000" },
+    width: { type: "string", default: "1280" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
   },
 });
@@ -30,7 +35,7 @@ const browser = await chromium.launch({
 });
 let code = 0;
 try {
-  const page = await browser.newPage();
+  const page = await browser.newPage({ viewport: { width: Number.parseInt(args.width, 10) || 1280, height: 900 } });
   const pageErrors = [];
   page.on("pageerror", (err) => pageErrors.push(String(err?.message ?? err)));
   await page.goto(args.url, { waitUntil: "domcontentloaded", timeout: timeoutMs });
@@ -50,8 +55,11 @@ try {
       peak: text("peak"),
       hashtags: text("top-hashtags"),
       authorsChart: text("top-authors"),
-      // The timeline draws every non-empty minute as one subpath.
+      // The timeline draws every non-empty bucket as one subpath.
       timelineBars: (document.querySelector("#timeline path.bars")?.getAttribute("d")?.match(/M/g) ?? []).length,
+      bucket: Number(document.querySelector("#timeline svg")?.dataset.bucket ?? 0),
+      ticks: Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.textContent),
+      tickPx: Math.min(...Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.getBoundingClientRect().height)),
     };
   });
   process.stdout.write(JSON.stringify({ ...shown, pageErrors, timeout }) + "\n");

@@ -3,6 +3,8 @@
 // so every text goes in with textContent and every element is made with
 // createElementNS; nothing is ever parsed as HTML.
 
+import { axisFormat, bucketTimeline, sizeLabel } from "./timeline.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const REFRESH_MS = 5000; // while the event runs
 const RETRY_MS = 10000; // after a failed request
@@ -14,10 +16,18 @@ const eventName = params.get("event") || "";
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat();
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
-const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 let timer = 0;
+let lastTimeline = [];
+
+function drawTimeline() {
+  const box = $("timeline");
+  box.replaceChildren(timelineChart(lastTimeline, box.clientWidth));
+}
+
+// Drawn at its real width: redraw when that changes (a phone turned).
+new ResizeObserver(() => drawTimeline()).observe($("timeline"));
 
 function svg(name, attrs = {}, text) {
   const el = document.createElementNS(SVG, name);
@@ -44,49 +54,50 @@ function showError(message) {
 
 // --- Charts -----------------------------------------------------------------
 
-// timelineChart draws posts per minute as one bar per minute, all in a
-// single <path> so that a day-long event (1,440 bars) stays cheap, with the
-// peak minute marked.
-function timelineChart(timeline, peak) {
-  const W = 800, H = 220, left = 44, bottom = 22, top = 10;
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
+// timelineChart draws posts over time as bars in a single <path> (cheap at
+// any length), summed into buckets of a round size so that no bar is thinner
+// than a few pixels (timeline.js), with the busiest bucket marked. It is
+// drawn at the width it is shown at, so its text keeps its size on a phone.
+function timelineChart(timeline, width) {
+  const W = Math.max(300, Math.round(width) || 800);
+  const H = Math.round(Math.min(260, Math.max(180, W * 0.3)));
+  const left = 44, bottom = 24, top = 12;
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
   if (timeline.length === 0) return root;
+  const plotW = W - left - 6, plotH = H - bottom - top;
+  const { size, bars } = bucketTimeline(timeline, Math.max(12, Math.floor(plotW / 4)));
+  const first = bars[0].start;
+  const end = bars[bars.length - 1].start + size * 60000;
+  const peak = bars.reduce((p, b) => (b.count > p.count ? b : p), bars[0]);
   const max = Math.max(1, peak.count);
-  const first = new Date(timeline[0].minute);
-  const last = new Date(timeline[timeline.length - 1].minute);
-  root.append(svg("title", {}, `Posts per minute from ${dateTime.format(first)} to ${dateTime.format(last)}; ` +
-    `peak ${number.format(peak.count)} at ${clock.format(new Date(peak.minute))}`));
+  const fmt = axisFormat(first, end);
+  root.append(svg("title", {}, `Posts per ${sizeLabel(size)} from ${dateTime.format(new Date(first))} to ` +
+    `${dateTime.format(new Date(end))}; busiest ${number.format(peak.count)} from ${fmt.format(new Date(peak.start))}`));
 
-  const plotW = W - left - 4, plotH = H - bottom - top;
-  const step = plotW / timeline.length;
-  const barW = Math.max(step * 0.8, Math.min(step, 1));
+  const msPerPx = (end - first) / plotW;
+  const x = (t) => left + (t - first) / msPerPx;
+  const barW = Math.max(1, (size * 60000) / msPerPx - 1);
   let d = "";
-  let peakIndex = -1;
-  timeline.forEach((m, i) => {
-    if (m.minute === peak.minute) peakIndex = i;
-    if (m.count === 0) return;
-    const h = (m.count / max) * plotH;
-    d += `M${(left + i * step).toFixed(2)} ${(top + plotH - h).toFixed(2)}h${barW.toFixed(2)}v${h.toFixed(2)}h${(-barW).toFixed(2)}z`;
-  });
+  for (const b of bars) {
+    if (b.count === 0) continue;
+    const h = Math.max(1, (b.count / max) * plotH);
+    d += `M${x(b.start).toFixed(2)} ${(top + plotH - h).toFixed(2)}h${barW.toFixed(2)}v${h.toFixed(2)}h${(-barW).toFixed(2)}z`;
+  }
   root.append(svg("line", { class: "axis", x1: left, y1: top + plotH, x2: W, y2: top + plotH }));
   if (d) root.append(svg("path", { class: "bars", d }));
-  if (peakIndex >= 0) {
-    const h = (peak.count / max) * plotH;
-    root.append(svg("rect", {
-      class: "peak", x: (left + peakIndex * step).toFixed(2), y: (top + plotH - h).toFixed(2),
-      width: barW.toFixed(2), height: h.toFixed(2),
-    }));
-  }
-  // y axis: zero and the peak.
+  const h = (peak.count / max) * plotH;
+  root.append(svg("rect", { class: "peak", x: x(peak.start).toFixed(2), y: (top + plotH - h).toFixed(2), width: barW.toFixed(2), height: h.toFixed(2) }));
+  // y axis: zero and the peak, per bucket.
   root.append(svg("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "dominant-baseline": "middle" }, "0"));
   root.append(svg("text", { x: left - 6, y: top + 6, "text-anchor": "end", "dominant-baseline": "middle" }, number.format(max)));
-  // x axis: first, middle and last minute.
-  const ticks = timeline.length === 1 ? [0] : [0, Math.floor((timeline.length - 1) / 2), timeline.length - 1];
-  for (const i of [...new Set(ticks)]) {
-    const anchor = i === 0 ? "start" : i === timeline.length - 1 ? "end" : "middle";
-    const x = i === timeline.length - 1 && i !== 0 ? left + (i + 1) * step : left + i * step;
-    root.append(svg("text", { x: x.toFixed(2), y: H - 6, "text-anchor": anchor }, clock.format(new Date(timeline[i].minute))));
+  // x axis: as many evenly spaced instants as fit, each about 110 px wide.
+  const n = Math.max(2, Math.min(6, Math.floor(plotW / 110)));
+  for (let i = 0; i < n; i++) {
+    const t = first + ((end - first) * i) / (n - 1);
+    const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
+    root.append(svg("text", { class: "tick", x: x(t).toFixed(2), y: H - 6, "text-anchor": anchor }, fmt.format(new Date(t))));
   }
+  root.dataset.bucket = String(size);
   return root;
 }
 
@@ -128,13 +139,17 @@ function render(s) {
   $("authors").textContent = number.format(s.authors);
   $("retweets").textContent = s.total ? percent.format(s.retweet_share) : "–";
   $("peak").textContent = s.total ? number.format(s.peak.count) : "–";
-  $("peak-label").textContent = s.total ? `peak posts per minute (${clock.format(new Date(s.peak.minute))})` : "peak posts per minute";
+  const ends = s.timeline.length ? [Date.parse(s.timeline[0].minute), Date.parse(s.timeline[s.timeline.length - 1].minute)] : [0, 0];
+  $("peak-label").textContent = s.total
+    ? `peak posts per minute (${axisFormat(ends[0], ends[1]).format(new Date(s.peak.minute))})`
+    : "peak posts per minute";
   $("span").textContent = s.first && s.last
     ? `First post ${dateTime.format(new Date(s.first.created_at))} by @${s.first.user}; ` +
       `last ${dateTime.format(new Date(s.last.created_at))} by @${s.last.user}.`
     : "No posts yet.";
 
-  $("timeline").replaceChildren(timelineChart(s.timeline, s.peak));
+  lastTimeline = s.timeline;
+  drawTimeline();
   $("top-authors").replaceChildren(barChart(
     s.top_authors.map((a) => ({ label: `@${a.user} (${a.source})`, count: a.count })), "Top authors by posts"));
   $("top-hashtags").replaceChildren(barChart(
