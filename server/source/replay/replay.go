@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/source/internal/lines"
@@ -40,9 +42,55 @@ type Source struct {
 	cfg      Config
 	interval time.Duration // between posts; 0 means no pacing
 	log      *slog.Logger
+
+	// at is where a looping replay stands: the pass and the last line
+	// emitted in it. A restarted server resumes there (ResumeFrom), so
+	// that its passes go on with ids the store has not seen; from the
+	// start, pass 1 again would repeat every stored post, all dropped as
+	// duplicates, and the wall would show nothing new.
+	mu sync.Mutex
+	at position
 }
 
-var _ tweet.Source = (*Source)(nil)
+// position is where a looping replay stands.
+type position struct{ pass, line int }
+
+var (
+	_ tweet.Source    = (*Source)(nil)
+	_ tweet.Resumable = (*Source)(nil)
+)
+
+// Position is "<pass>:<line>", the last line emitted and its pass, for a
+// looping replay; "" without Loop (a replay played once starts over, and
+// downstream drops what it stored before) or before the first event.
+func (r *Source) Position() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.cfg.Loop || r.at.pass == 0 {
+		return ""
+	}
+	return strconv.Itoa(r.at.pass) + ":" + strconv.Itoa(r.at.line)
+}
+
+// ResumeFrom makes the next Run of a looping replay start after the line
+// and in the pass that Position gave; anything else is ignored.
+func (r *Source) ResumeFrom(pos string) {
+	a, b, ok := strings.Cut(pos, ":")
+	pass, err1 := strconv.Atoi(a)
+	line, err2 := strconv.Atoi(b)
+	if !r.cfg.Loop || !ok || err1 != nil || err2 != nil || pass < 1 || line < 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.at = position{pass: pass, line: line}
+}
+
+func (r *Source) setAt(pass, line int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.at = position{pass: pass, line: line}
+}
 
 // New checks cfg up front, so that a mistake is reported when the server
 // starts rather than as a source that fails once running: the file must
@@ -150,10 +198,25 @@ func (r *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	sink.SetState(tweet.StateRunning, nil)
 	p := &pacer{interval: r.interval}
 	defer p.stop()
-	for pass := 1; ; pass++ {
-		emitted, err := r.play(ctx, sink, p, pass)
+	r.mu.Lock()
+	start := r.at
+	r.mu.Unlock()
+	first := max(start.pass, 1)
+	if start.pass > 0 {
+		r.log.Info("replay: resuming where the last run stopped", "path", r.cfg.Path, "pass", start.pass, "after_line", start.line)
+	}
+	for pass := first; ; pass++ {
+		skip := 0
+		if pass == start.pass {
+			skip = start.line
+		}
+		emitted, err := r.play(ctx, sink, p, pass, skip)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if err == nil && emitted == 0 && skip > 0 {
+			// The last run had finished this pass: on to the next.
+			continue
 		}
 		if err == nil && emitted == 0 {
 			// The file was checked in New, so it changed since; looping
@@ -173,14 +236,15 @@ func (r *Source) Run(ctx context.Context, sink tweet.Sink) error {
 	}
 }
 
-// play makes one pass over the file and returns how many events it emitted.
+// play makes one pass over the file, after its first skip lines, and
+// returns how many events it emitted.
 //
 // Downstream drops an event whose id it has already seen, so from the
 // second pass on every id (of a post and of a delete alike) gets "~N"
 // appended, N being the pass: "twitter:123" plays as "twitter:123~2" the
 // second time and is shown again, and a delete in that pass retracts that
 // pass's copy. The URL still points at the original post.
-func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) (emitted int, err error) {
+func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass, skip int) (emitted int, err error) {
 	f, err := open(r.cfg.Path)
 	if err != nil {
 		return 0, err
@@ -206,6 +270,9 @@ func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) 
 		}
 		if err != nil {
 			return emitted, invalid("Path", err, "replay file %q could not be read past line %d: check the file and the disk", r.cfg.Path, lr.N())
+		}
+		if lr.N() <= skip {
+			continue // emitted by the run this one resumes
 		}
 		if tooLong {
 			r.log.Log(ctx, level, "replay: skipping a line longer than 1 MiB", "path", r.cfg.Path, "line", lr.N())
@@ -233,6 +300,7 @@ func (r *Source) play(ctx context.Context, sink tweet.Sink, p *pacer, pass int) 
 			// tweet.Sink promises an error only once ctx is done.
 			return emitted, fmt.Errorf("replay: the sink refused %s from line %d: %w", ev.ID, lr.N(), err)
 		}
+		r.setAt(pass, lr.N())
 		emitted++
 	}
 }

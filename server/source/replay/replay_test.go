@@ -490,3 +490,64 @@ func mustRemove(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// A looping replay on a restarted server goes on where the last run
+// stopped, in the same pass, so every post it plays is new to the store;
+// from the start it would replay pass 1, which the store already holds.
+func TestLoopResumesWhereItStopped(t *testing.T) {
+	log, _ := newLogger()
+	path := writeFile(t, status("1", "Grüße aus Zürich 👋"), status("2", "東京から"), status("3", "مرحبا"))
+	runUntil := func(r *replay.Source, n int) []string {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sink := &sourcetest.Sink{OnEmit: func(_ context.Context, got int) error {
+			if got == n {
+				cancel()
+			}
+			return nil
+		}}
+		if err := run(t, ctx, r, sink); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		events, _ := snapshot(sink)
+		return ids(events)[:n]
+	}
+
+	first := mustNew(t, replay.Config{Path: path, Loop: true}, log)
+	if first.Position() != "" {
+		t.Errorf("position before anything played: %q", first.Position())
+	}
+	got := runUntil(first, 4)
+	if fmt.Sprint(got) != "[twitter:1 twitter:2 twitter:3 twitter:1~2]" {
+		t.Fatalf("first run played %v", got)
+	}
+	pos := first.Position()
+	if pos != "2:1" {
+		t.Errorf("position after the first post of pass 2 = %q, want 2:1", pos)
+	}
+
+	second := mustNew(t, replay.Config{Path: path, Loop: true}, log)
+	second.ResumeFrom(pos)
+	got = runUntil(second, 4)
+	if want := "[twitter:2~2 twitter:3~2 twitter:1~3 twitter:2~3]"; fmt.Sprint(got) != want {
+		t.Errorf("the resumed run played %v, want %v", got, want)
+	}
+
+	// A pass the last run had finished is not played again.
+	third := mustNew(t, replay.Config{Path: path, Loop: true}, log)
+	third.ResumeFrom("3:3")
+	if got = runUntil(third, 1); fmt.Sprint(got) != "[twitter:1~4]" {
+		t.Errorf("resumed at the end of pass 3, played %v first, want twitter:1~4", got)
+	}
+
+	// Played once, a replay keeps no position: it starts over, and
+	// downstream drops what was stored.
+	once := mustNew(t, replay.Config{Path: path}, log)
+	once.ResumeFrom("2:1")
+	if err := run(t, context.Background(), once, &sourcetest.Sink{}); err != nil {
+		t.Fatal(err)
+	}
+	if once.Position() != "" {
+		t.Errorf("a replay without Loop has position %q", once.Position())
+	}
+}
