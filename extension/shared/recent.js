@@ -15,6 +15,9 @@ export const KEYS = Object.freeze({
   // string[]: ids already seen from this server, newest last, so a backlog
   // that repeats posts never notifies twice.
   seen: "tweetwire.seen",
+  // {[id]: id below it or ""}: posts deleted or hidden, with the post that
+  // was under each, so that one the organiser unhides goes back there.
+  removed: "tweetwire.removed",
 });
 
 export const LIMIT = 50;
