@@ -5,7 +5,7 @@
 // bench endpoints, and measures what arrives. It prints a Markdown table on
 // stdout and progress on stderr. Run it through scripts/bench:
 //
-//	scripts/bench fanout            # every scenario, twice per server (~35 min)
+//	scripts/bench fanout            # every scenario, three times per server, alternating
 //	scripts/bench --quick           # a few seconds: proves the harness works
 //
 // Each run starts a fresh server on a free loopback port and stops it
@@ -226,8 +226,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	fmt.Fprintf(stdout, "## Fan-out benchmark\n\n")
-	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s. Each cell is the median of %d run(s) on a fresh server (with two runs, their mean); \"delivered\" is the worst run's. Latency is publish to client (the post's ts); server CPU and peak RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
-		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs)
+	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s, each run on a fresh server, servers alternating (run 1 of each, then run 2 of each, ...). Each cell is the median of %d run(s) (of two, their mean), with the lowest and highest run in brackets; ratios are of medians; \"delivered\" is the worst run's. Clients: %d concurrent dialers, reads of at most %d bytes, socket.io-client's heartbeat; Tweetwire runs with --backlog %d (the Node.js reference has none). Latency is publish to client: from the post's ts, or on the load generator's clock in latency scenarios; server CPU and RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
+		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs, *dialers, *readBuffer, *backlog)
 	fmt.Fprint(stdout, markdown(summarize(results), scenarios))
 	if len(notServed) > 0 {
 		fmt.Fprintf(stdout, "\nNot run, the server cannot serve these clients: %s.\n", strings.Join(notServed, ", "))
@@ -278,7 +278,13 @@ func summary(r result) string {
 	if r.Err != "" {
 		return "failed: " + oneLine(r.Err)
 	}
-	s := fmt.Sprintf("%d/%d clients, %.1f KB per idle connection, peak RSS %s", r.Connected, r.Clients, r.IdleConn/1024, bytesIEC(float64(r.PeakRSS)))
+	s := fmt.Sprintf("%d/%d clients in %.1f s, %.1f KB per idle connection, RSS %s connected, peak RSS %s", r.Connected, r.Clients, r.Ramp, r.IdleConn/1024, bytesIEC(float64(r.RSS)), bytesIEC(float64(r.PeakRSS)))
+	if r.Limit != "" {
+		s += "; stopped short: " + r.Limit
+	}
+	if r.Timeouts > 0 {
+		s += fmt.Sprintf("; %d ping timeouts", r.Timeouts)
+	}
 	if r.Expected > 0 {
 		s += fmt.Sprintf("; %s/%s delivered (%d drops, %d dups), %s/s, p50 %s p99 %s max %s, server CPU %.1f s = %s deliveries/CPU-s; loadgen CPU %.1f s",
 			commas(r.Delivered), commas(r.Expected), r.Drops, r.Dups, rate(r.PerSecond), over(r.P50Over)+ms(r.P50), over(r.P99Over)+ms(r.P99), ms(r.Max), r.CPU, rate(r.PerCPU), r.LoadCPU)
