@@ -358,7 +358,9 @@ func checkV4Run(t *testing.T, tl *tally, pongs, clientPings int32) {
 // function that sends one text message. The caller closes the server.
 func wsFake(t *testing.T, eio string, serve func(ws *websocket.Conn, r *http.Request, send func(string))) *httptest.Server {
 	t.Helper()
-	up := websocket.Upgrader{}
+	// One frame a message, however long, as Node's ws and Tweetwire
+	// send them (gorilla's default 4 KiB write buffer would split it).
+	up := websocket.Upgrader{WriteBufferSize: 1 << 18}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("EIO") != eio || r.URL.Query().Get("transport") != "websocket" {
 			http.Error(w, "bad query", http.StatusBadRequest)

@@ -135,13 +135,13 @@ func (c readSizes) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// TestReadsUseTheConfiguredBuffer sends a 100 KB backlog message on
+// TestReadsUseTheConfiguredBuffer sends a 250 KB backlog message (one frame) on
 // WebSocket and on polling: no read from the socket may ask for more
 // than the client's read buffer, as a real client's small socket reads
 // never do, and the posts must still all arrive.
 func TestReadsUseTheConfiguredBuffer(t *testing.T) {
 	var posts []string
-	for i := range 300 {
+	for i := range 3000 {
 		posts = append(posts, benchPost(int64(i)))
 	}
 	backlog := `42["backlog",[` + strings.Join(posts, ",") + `]]`
@@ -167,9 +167,9 @@ func TestReadsUseTheConfiguredBuffer(t *testing.T) {
 				defer srv.Close()
 				var largest atomic.Int64
 				wrap := func(c net.Conn) net.Conn { return readSizes{c, &largest} }
-				tl := runClientWith(t, srv, polling, 3, clientOptions{ReadBuffer: size}, wrap, 0, 300, func(tl *tally) bool { return tl.delivered.Load() >= 300 })
-				if got := tl.delivered.Load(); got != 300 {
-					t.Fatalf("delivered %d of 300", got)
+				tl := runClientWith(t, srv, polling, 3, clientOptions{ReadBuffer: size}, wrap, 0, 3000, func(tl *tally) bool { return tl.delivered.Load() >= 3000 })
+				if got := tl.delivered.Load(); got != 3000 {
+					t.Fatalf("delivered %d of 3000", got)
 				}
 				if l := largest.Load(); l == 0 || l > int64(size) {
 					t.Fatalf("largest read %d bytes, want at most the %d-byte read buffer", l, size)
