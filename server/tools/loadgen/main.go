@@ -60,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		only       = fs.String("scenarios", "", "comma-separated scenario names to run (default: all)")
 		custom     scenario
 		runs       = fs.Int("runs", 3, "runs per scenario and server, alternating servers (T, N, T, N, ...); the table shows each server's median and min–max (1 with --quick)")
-		maxMinutes = fs.Float64("max-minutes", 40, "stop starting runs after this long")
+		maxMinutes = fs.Float64("max-minutes", 90, "stop starting runs after this long (every scenario, three runs on four servers, takes about an hour)")
 		rampRate   = fs.Float64("ramp-rate", 0, "new clients per second at most (0: as fast as the dialers connect them)")
 		dialers    = fs.Int("dialers", 32, "concurrent dialers: client handshakes in flight at once")
 		readBuffer = fs.Int("read-buffer", defaultReadBuffer, "bytes one read from a client's connection takes at most (a real client's socket reads small chunks)")
