@@ -31,13 +31,22 @@ type tally struct {
 	connected atomic.Int64 // clients whose Socket.IO connect arrived
 	drops     atomic.Int64 // disconnections after connecting
 	reconnect atomic.Int64 // successful reconnections
+	timeouts  atomic.Int64 // sessions the client closed for a ping timeout
+	// sent, when set, holds the load generator's own publish time (Unix
+	// nanos) of post first+i at i: latency is then measured on this
+	// program's clock, not on the ts the server wrote into the post.
+	sent []atomic.Int64
 }
 
 // dialer opens TCP connections from a rotating set of loopback source
-// addresses, 127.0.0.2 and up: one address has about 28,000 ephemeral
-// ports, and two runs of 10,000 clients with their TIME_WAITs can exhaust
-// them. Connecting to a server on 127.0.0.1 from 127.0.0.5 is ordinary
-// loopback on Linux.
+// addresses, 127.0.0.2 and up, round-robin (net.Dialer.LocalAddr). Binding
+// a source address reserves an ephemeral port on that address alone, so
+// each address gives the whole ip_local_port_range (about 28,000 ports):
+// 100,000 clients, or two runs of 10,000 with their TIME_WAITs, need
+// several. Connecting to a server on 127.0.0.1 from 127.0.0.5 is ordinary
+// loopback on Linux. 127.0.0.1 itself is left to everything else on the
+// machine (the servers' control requests, other programs' tests), whose
+// ephemeral ports a large run would otherwise take.
 type dialer struct {
 	sources []*net.TCPAddr
 	next    atomic.Uint64
@@ -67,12 +76,16 @@ type client struct {
 	env     *clientEnv
 	lastSeq int64 // the newest post this client holds; -1 for none
 
-	mu        sync.Mutex
-	ws        *websocket.Conn // nil on polling
-	sid       string          // polling session
-	pingEvery time.Duration   // 0 while not connected, and always on v4
-	lastPing  time.Time
-	post      func(packet string) error // polling: POST a packet; nil on WebSocket
+	// hb is the session's heartbeat, from its open packet on; end closes
+	// the session when the heartbeat expires. Both belong to run's
+	// goroutine.
+	hb  *heartbeat
+	end func()
+
+	mu   sync.Mutex
+	ws   *websocket.Conn           // nil on polling
+	sid  string                    // polling session
+	post func(packet string) error // polling: POST a packet; nil on WebSocket
 }
 
 // clientEnv is what every client of one run shares.
@@ -84,12 +97,41 @@ type clientEnv struct {
 	dialer  *dialer
 	wsDial  *websocket.Dialer
 	http    *http.Client
+	// readBuffer bounds every read from a connection, as a browser's or
+	// Node's socket reads a small chunk at a time.
+	readBuffer int
 	// maxReconnects bounds how often one client reconnects in a run.
 	maxReconnects int
 }
 
-func newClientEnv(base *url.URL, polling bool, eio, clients int, t *tally) *clientEnv {
-	d := newDialer(8)
+// clientOptions tunes the clients of a run; zero values mean the default.
+type clientOptions struct {
+	// ReadBuffer is the most one read from a connection takes (default
+	// 4 KiB, what the independent generator and a browser's socket use).
+	ReadBuffer int
+	// Sources is how many loopback source addresses the clients dial
+	// from, 127.0.0.2 and up (default 8).
+	Sources int
+}
+
+const (
+	defaultReadBuffer = 4 << 10
+	defaultSources    = 8
+)
+
+func (o clientOptions) withDefaults() clientOptions {
+	if o.ReadBuffer <= 0 {
+		o.ReadBuffer = defaultReadBuffer
+	}
+	if o.Sources <= 0 {
+		o.Sources = defaultSources
+	}
+	return o
+}
+
+func newClientEnv(base *url.URL, polling bool, eio, clients int, t *tally, opts clientOptions) *clientEnv {
+	opts = opts.withDefaults()
+	d := newDialer(opts.Sources)
 	return &clientEnv{
 		base:    base,
 		polling: polling,
@@ -99,7 +141,7 @@ func newClientEnv(base *url.URL, polling bool, eio, clients int, t *tally) *clie
 		wsDial: &websocket.Dialer{
 			NetDialContext:   d.DialContext,
 			HandshakeTimeout: 15 * time.Second,
-			ReadBufferSize:   4096,
+			ReadBufferSize:   opts.ReadBuffer,
 			WriteBufferSize:  256,
 		},
 		http: &http.Client{Transport: &http.Transport{
@@ -107,7 +149,10 @@ func newClientEnv(base *url.URL, polling bool, eio, clients int, t *tally) *clie
 			MaxIdleConnsPerHost: 2*clients + 16, // a GET and a POST each
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
+			ReadBufferSize:      opts.ReadBuffer,
+			WriteBufferSize:     opts.ReadBuffer,
 		}},
+		readBuffer:    opts.ReadBuffer,
 		maxReconnects: 10,
 	}
 }
@@ -133,10 +178,15 @@ func (e *clientEnv) socketURL(scheme, transport, sid string, since int64) string
 // errClosed is a close packet from the server.
 var errClosed = errors.New("server sent close")
 
+// errPingTimeout is the client giving up on a silent server, as
+// socket.io-client does ("ping timeout").
+var errPingTimeout = errors.New("ping timeout")
+
 // run connects and reads until ctx ends, reconnecting (with since, so the
 // server can send what was missed) after a disconnection. connected is
-// called once, after the first Socket.IO connect or the first failure.
-func (c *client) run(ctx context.Context, connected func(ok bool)) {
+// called once, after the first Socket.IO connect (with nil) or after the
+// first connection failed three times (with the last error).
+func (c *client) run(ctx context.Context, connected func(err error)) {
 	c.lastSeq = -1
 	first := true
 	reconnects := 0
@@ -145,7 +195,7 @@ func (c *client) run(ctx context.Context, connected func(ok bool)) {
 			c.env.tally.connected.Add(1)
 			if first {
 				first = false
-				connected(true)
+				connected(nil)
 			} else {
 				c.env.tally.reconnect.Add(1)
 			}
@@ -158,12 +208,15 @@ func (c *client) run(ctx context.Context, connected func(ok bool)) {
 			// count this client as not connected.
 			reconnects++
 			if reconnects >= 3 {
-				connected(false)
+				connected(err)
 				return
 			}
 		} else {
 			if err != nil && !errors.Is(err, errNeverConnected) {
 				c.env.tally.drops.Add(1)
+			}
+			if errors.Is(err, errPingTimeout) {
+				c.env.tally.timeouts.Add(1)
 			}
 			reconnects++
 			if reconnects > c.env.maxReconnects {
@@ -182,10 +235,22 @@ var errNeverConnected = errors.New("no Socket.IO connect")
 
 // session runs one connection until it fails or ctx ends.
 func (c *client) session(ctx context.Context, onConnect func()) error {
+	defer func() {
+		if c.hb != nil {
+			c.hb.stop()
+			c.hb = nil
+		}
+	}()
+	var err error
 	if c.env.polling {
-		return c.pollSession(ctx, onConnect)
+		err = c.pollSession(ctx, onConnect)
+	} else {
+		err = c.wsSession(ctx, onConnect)
 	}
-	return c.wsSession(ctx, onConnect)
+	if err != nil && c.hb != nil && c.hb.expired.Load() && ctx.Err() == nil {
+		return errPingTimeout
+	}
+	return err
 }
 
 func (c *client) wsSession(ctx context.Context, onConnect func()) error {
@@ -197,13 +262,13 @@ func (c *client) wsSession(ctx context.Context, onConnect func()) error {
 	c.ws = ws
 	c.mu.Unlock()
 	// Closing the connection is what ends a blocked read when the run
-	// is over.
-	stop := context.AfterFunc(ctx, func() { _ = ws.Close() })
+	// is over, or when the heartbeat expires.
+	c.end = func() { _ = ws.Close() }
+	stop := context.AfterFunc(ctx, c.end)
 	defer func() {
 		stop()
 		c.mu.Lock()
 		c.ws = nil
-		c.pingEvery = 0
 		c.mu.Unlock()
 		_ = ws.Close()
 	}()
@@ -218,7 +283,7 @@ func (c *client) wsSession(ctx context.Context, onConnect func()) error {
 			}
 			return err
 		}
-		buf, err = readAll(r, buf[:0])
+		buf, err = readAll(r, buf[:0], c.env.readBuffer)
 		if err != nil {
 			return err
 		}
@@ -237,13 +302,16 @@ func (c *client) wsSession(ctx context.Context, onConnect func()) error {
 }
 
 // readAll reads r into buf, growing it as needed (backlogs can be
-// megabytes); the caller reuses buf for the next message.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
+// megabytes); the caller reuses buf for the next message. No read asks
+// for more than chunk bytes: gorilla's reader (and net/http's) hands a
+// large read straight to the socket, past its own buffer, which a real
+// client with a small read buffer never does.
+func readAll(r io.Reader, buf []byte, chunk int) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, err := r.Read(buf[len(buf):min(cap(buf), len(buf)+chunk)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			return buf, nil
@@ -257,6 +325,9 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 // onPacket handles one Engine.IO packet; connect runs on the Socket.IO
 // connect packet.
 func (c *client) onPacket(t byte, data []byte, now time.Time, connect func()) error {
+	if c.hb != nil {
+		c.hb.received(t)
+	}
 	switch t {
 	case eioOpen:
 		var o openInfo
@@ -265,12 +336,10 @@ func (c *client) onPacket(t byte, data []byte, now time.Time, connect func()) er
 		}
 		c.mu.Lock()
 		c.sid = o.SID
-		if c.env.eio == 3 {
-			// v3: the client pings. v4: the server does.
-			c.pingEvery = time.Duration(o.PingInterval) * time.Millisecond * 4 / 5
-		}
-		c.lastPing = now
 		c.mu.Unlock()
+		if c.hb == nil {
+			c.hb = startHeartbeat(c.env.eio, o, c.send, c.end)
+		}
 		if c.env.eio == 4 {
 			// Socket.IO v5 waits for the client's CONNECT; v2
 			// connected the root namespace on its own.
@@ -328,6 +397,11 @@ func (c *client) deliver(args []byte, now time.Time) {
 			return
 		}
 		t.delivered.Add(1)
+		if i := seq - first; i < int64(len(t.sent)) {
+			if at := t.sent[i].Load(); at > 0 {
+				ts = at
+			}
+		}
 		t.hist.Record(now.Sub(time.Unix(0, ts)))
 		if n := now.UnixNano(); n > t.lastRecv.Load() {
 			t.lastRecv.Store(n) // racy max; a few µs off at worst
@@ -351,34 +425,12 @@ func (c *client) send(packet string) error {
 	return post(packet)
 }
 
-// ping sends an Engine.IO v3 ping if this client is connected and due;
-// the server closes a client that stays silent for
-// pingInterval+pingTimeout. (v4 clients only answer the server's pings.)
-func (c *client) ping(ctx context.Context, now time.Time) {
-	c.mu.Lock()
-	ws, post := c.ws, c.post
-	if c.pingEvery == 0 || now.Sub(c.lastPing) < c.pingEvery {
-		c.mu.Unlock()
-		return
-	}
-	c.lastPing = now
-	if ws != nil {
-		_ = ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		_ = ws.WriteMessage(websocket.TextMessage, []byte{eioPing})
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	if post != nil && ctx.Err() == nil {
-		_ = post(string(eioPing))
-	}
-}
-
 // pollSession runs one long-polling session: the handshake GET, then GETs
-// in a loop; pings go out as POSTs from the pinger.
+// in a loop; pings and pongs go out as POSTs.
 func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.end = cancel
 	connected := false
 	get := func(sid string) ([]eioPacket, error) {
 		// A poll is held open until there is something to send;
@@ -394,7 +446,7 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 			return nil, err
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		body, err := readAll(io.LimitReader(resp.Body, 64<<20), nil, c.env.readBuffer)
 		if err != nil {
 			return nil, err
 		}
@@ -428,7 +480,6 @@ func (c *client) pollSession(ctx context.Context, onConnect func()) error {
 	defer func() {
 		c.mu.Lock()
 		c.post = nil
-		c.pingEvery = 0
 		c.mu.Unlock()
 	}()
 	packets, err := get("")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,23 +28,38 @@ const openPacket = `0{"sid":"s1","upgrades":[],"pingInterval":100,"pingTimeout":
 // its tally.
 func runClient(t *testing.T, srv *httptest.Server, polling bool, eio int, first, count, want int64, pinged func() bool) *tally {
 	t.Helper()
+	return runClientWith(t, srv, polling, eio, clientOptions{}, nil, first, count, func(tl *tally) bool {
+		return tl.delivered.Load() >= want && pinged()
+	})
+}
+
+// runClientWith runs one client with opts, its connections wrapped by wrap
+// (if given), until done holds or 5 s passed.
+func runClientWith(t *testing.T, srv *httptest.Server, polling bool, eio int, opts clientOptions, wrap func(net.Conn) net.Conn, first, count int64, done func(*tally) bool) *tally {
+	t.Helper()
 	base, _ := url.Parse(srv.URL)
 	tl := &tally{}
 	tl.first.Store(first)
 	tl.count.Store(count)
-	env := newClientEnv(base, polling, eio, 1, tl)
+	env := newClientEnv(base, polling, eio, 1, tl, opts)
 	env.dialer = newDialer(0) // the test server listens on 127.0.0.1 only
-	env.wsDial.NetDialContext = env.dialer.DialContext
-	env.http.Transport.(*http.Transport).DialContext = env.dialer.DialContext
+	dial := env.dialer.DialContext
+	if wrap != nil {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := env.dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(c), nil
+		}
+	}
+	env.wsDial.NetDialContext = dial
+	env.http.Transport.(*http.Transport).DialContext = dial
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &client{env: env}
 	var wg sync.WaitGroup
-	wg.Go(func() { c.run(ctx, func(bool) {}) })
-	// The pinger reads the interval from a connected client, as after
-	// the ramp in a run.
-	waitUntil(ctx, 5*time.Second, func() bool { return tl.connected.Load() > 0 })
-	wg.Go(func() { pinger(ctx, []*client{c}) })
-	waitUntil(ctx, 5*time.Second, func() bool { return tl.delivered.Load() >= want && pinged() })
+	wg.Go(func() { c.run(ctx, func(error) {}) })
+	waitUntil(ctx, 5*time.Second, func() bool { return done(tl) })
 	cancel()
 	wg.Wait()
 	return tl
@@ -342,7 +358,9 @@ func checkV4Run(t *testing.T, tl *tally, pongs, clientPings int32) {
 // function that sends one text message. The caller closes the server.
 func wsFake(t *testing.T, eio string, serve func(ws *websocket.Conn, r *http.Request, send func(string))) *httptest.Server {
 	t.Helper()
-	up := websocket.Upgrader{}
+	// One frame a message, however long, as Node's ws and Tweetwire
+	// send them (gorilla's default 4 KiB write buffer would split it).
+	up := websocket.Upgrader{WriteBufferSize: 1 << 18}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("EIO") != eio || r.URL.Query().Get("transport") != "websocket" {
 			http.Error(w, "bad query", http.StatusBadRequest)

@@ -5,7 +5,7 @@
 // bench endpoints, and measures what arrives. It prints a Markdown table on
 // stdout and progress on stderr. Run it through scripts/bench:
 //
-//	scripts/bench fanout            # every scenario, twice per server (~35 min)
+//	scripts/bench fanout            # every scenario, three times per server, alternating
 //	scripts/bench --quick           # a few seconds: proves the harness works
 //
 // Each run starts a fresh server on a free loopback port and stops it
@@ -48,25 +48,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		tweetwires  []serverKind
-		twprof      = fs.String("twprof", "", "twprof binary: Tweetwire's fan-out path with /debug/pprof (server/tools/loadgen/twprof), as server \"tweetwire-core\"")
-		twzs        = fs.String("twzs", "", "twprof binary, run with --socketio zishang520: Tweetwire's fan-out path on zishang520/socket.io v3 with /debug/pprof (server/tools/loadgen/twprof), as server \""+twzsName+"\"")
-		nodeDir     = fs.String("node-dir", "", "folder with the Node.js reference server.js and its node_modules")
-		wsref       = fs.String("wsref", "", "wsref binary: the gorilla/websocket limit (server/tools/wsref)")
-		extURL      = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")
-		extPID      = fs.Int("pid", 0, "process id of the --url server, for its CPU and memory")
-		extName     = fs.String("name", "external", "the --url server's name in the table")
-		quick       = fs.Bool("quick", false, "a smoke test of a few seconds: 50 clients at 20 posts/s on Engine.IO v3 and v4, 10 polling clients; fail if a post is missing")
-		only        = fs.String("scenarios", "", "comma-separated scenario names to run (default: all)")
-		custom      scenario
-		runs        = fs.Int("runs", 2, "runs per scenario and server; the table shows medians (1 with --quick)")
-		maxMinutes  = fs.Float64("max-minutes", 40, "stop starting runs after this long")
-		rampRate    = fs.Float64("ramp-rate", 1000, "new clients per second")
-		rampWorkers = fs.Int("ramp-workers", 64, "client handshakes in flight at once")
-		drain       = fs.Duration("drain", 60*time.Second, "how long to wait for deliveries after the last post is due (at least the publishing time)")
-		settle      = fs.Duration("settle", 2*time.Second, "pause after connecting, before measuring memory per connection")
-		profDir     = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, "+twzsName+", wsref), taken in the first run of each scenario")
-		jsonOut     = fs.String("json", "", "also write every run's raw results to this file")
+		tweetwires []serverKind
+		twprof     = fs.String("twprof", "", "twprof binary: Tweetwire's fan-out path with /debug/pprof (server/tools/loadgen/twprof), as server \"tweetwire-core\"")
+		twzs       = fs.String("twzs", "", "twprof binary, run with --socketio zishang520: Tweetwire's fan-out path on zishang520/socket.io v3 with /debug/pprof (server/tools/loadgen/twprof), as server \""+twzsName+"\"")
+		nodeDir    = fs.String("node-dir", "", "folder with the Node.js reference server.js and its node_modules")
+		wsref      = fs.String("wsref", "", "wsref binary: the gorilla/websocket limit (server/tools/wsref)")
+		extURL     = fs.String("url", "", "an already running server to measure, e.g. http://127.0.0.1:8124 (with --pid)")
+		extPID     = fs.Int("pid", 0, "process id of the --url server, for its CPU and memory")
+		extName    = fs.String("name", "external", "the --url server's name in the table")
+		quick      = fs.Bool("quick", false, "a smoke test of a few seconds: 50 clients at 20 posts/s on Engine.IO v3 and v4, 10 polling clients; fail if a post is missing")
+		only       = fs.String("scenarios", "", "comma-separated scenario names to run (default: all)")
+		custom     scenario
+		runs       = fs.Int("runs", 3, "runs per scenario and server, alternating servers (T, N, T, N, ...); the table shows each server's median and min–max (1 with --quick)")
+		maxMinutes = fs.Float64("max-minutes", 90, "stop starting runs after this long (every scenario, three runs on four servers, takes about an hour)")
+		rampRate   = fs.Float64("ramp-rate", 0, "new clients per second at most (0: as fast as the dialers connect them)")
+		dialers    = fs.Int("dialers", 32, "concurrent dialers: client handshakes in flight at once")
+		readBuffer = fs.Int("read-buffer", defaultReadBuffer, "bytes one read from a client's connection takes at most (a real client's socket reads small chunks)")
+		sources    = fs.Int("source-addrs", defaultSources, "loopback source addresses the clients dial from, 127.0.0.2 and up, round-robin: each gives one ip_local_port_range of ports")
+		backlog    = fs.Int("backlog", 0, "posts a new client receives on connect, given to every Tweetwire server (--backlog); the Node.js reference and wsref have no backlog, so keep 0 to compare like with like")
+		drain      = fs.Duration("drain", 60*time.Second, "how long to wait for deliveries after the last post is due (at least the publishing time)")
+		settle     = fs.Duration("settle", 2*time.Second, "pause after connecting, before measuring memory per connection")
+		profDir    = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, "+twzsName+", wsref), taken in the first run of each scenario")
+		jsonOut    = fs.String("json", "", "also write every run's raw results to this file")
 	)
 	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server/cmd/tweetwire); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
@@ -76,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if name == "" || bin == "" || name == nodeName || name == limitName || name == twzsName {
 			return fmt.Errorf("give BIN or NAME=BIN, with a NAME other than %s, %s and %s", nodeName, limitName, twzsName)
 		}
-		tweetwires = append(tweetwires, tweetwireKind(name, bin, false))
+		tweetwires = append(tweetwires, tweetwireKind(name, bin, false, 0))
 		return nil
 	})
 	fs.IntVar(&custom.Clients, "clients", 0, "run one scenario of your own instead, \"custom\": this many clients...")
@@ -85,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&custom.Polling, "polling", false, "...with --clients: on long polling instead of WebSocket")
 	fs.IntVar(&custom.EIO, "eio", 3, "...with --clients: the Engine.IO protocol, 3 (socket.io-client 2.x) or 4 (3.x and 4.x)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: loadgen [flags]\n\nscenarios: %s\nquick: %s\n\n", names(fullScenarios), names(quickScenarios))
+		fmt.Fprintf(stderr, "usage: loadgen [flags]\n\nscenarios: %s\nonly when named: %s\nquick: %s\n\n", names(fullScenarios), names(scaleScenarios), names(quickScenarios))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -99,12 +102,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if *backlog < 0 || *backlog > 10000 {
+		fmt.Fprintln(stderr, "loadgen: --backlog takes 0 to 10000 posts, as the server's flag")
+		return 2
+	}
 	kinds := tweetwires
+	for i := range kinds {
+		kinds[i] = tweetwireKind(kinds[i].Name, kinds[i].bin, false, *backlog)
+	}
 	if *twprof != "" {
-		kinds = append(kinds, tweetwireKind("tweetwire-core", *twprof, true))
+		kinds = append(kinds, tweetwireKind("tweetwire-core", *twprof, true, *backlog))
 	}
 	if *twzs != "" {
-		kinds = append(kinds, twzsKind(*twzs))
+		kinds = append(kinds, twzsKind(*twzs, *backlog))
 	}
 	if *nodeDir != "" {
 		kinds = append(kinds, nodeKind(*nodeDir))
@@ -133,11 +143,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *only != "" {
 		want := strings.Split(*only, ",")
-		scenarios = slices.DeleteFunc(slices.Clone(append(fullScenarios, quickScenarios...)), func(s scenario) bool {
+		scenarios = slices.DeleteFunc(slices.Concat(fullScenarios, scaleScenarios, quickScenarios), func(s scenario) bool {
 			return !slices.Contains(want, s.Name)
 		})
 		if len(scenarios) != len(want) {
-			fmt.Fprintf(stderr, "loadgen: --scenarios %q: known scenarios are %s, %s\n", *only, names(fullScenarios), names(quickScenarios))
+			fmt.Fprintf(stderr, "loadgen: --scenarios %q: known scenarios are %s, %s, %s\n", *only, names(fullScenarios), names(scaleScenarios), names(quickScenarios))
 			return 2
 		}
 	}
@@ -152,8 +162,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		scenarios = []scenario{custom}
 	}
-	if *runs < 1 || *rampRate <= 0 || *rampWorkers < 1 {
-		fmt.Fprintln(stderr, "loadgen: --runs, --ramp-rate and --ramp-workers must be positive")
+	if *runs < 1 || *rampRate < 0 || *dialers < 1 || *readBuffer < 1 || *sources < 1 || *sources > 254 {
+		fmt.Fprintln(stderr, "loadgen: --runs, --dialers and --read-buffer must be positive, --ramp-rate 0 or more, --source-addrs 1 to 254")
 		return 2
 	}
 	if *profDir != "" {
@@ -166,19 +176,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "loadgen: cannot raise the open-file limit: %v\n", err)
 	}
-	need := 0
+	fmt.Fprintf(stderr, "loadgen: open-file limit %d for the load generator and the servers it starts\n", limit)
 	for _, s := range scenarios {
-		need = max(need, s.Clients*map[bool]int{false: 1, true: 2}[s.Polling]+64)
-	}
-	if limit > 0 && uint64(need) > limit {
-		fmt.Fprintf(stderr, "loadgen: warning: the open-file limit is %d and the largest scenario needs about %d; raise the hard limit (ulimit -Hn)\n", limit, need)
+		if n, why := plannedClients(s.Clients, s.Polling, limit, *sources, ephemeralPorts()); n < s.Clients {
+			fmt.Fprintf(stderr, "loadgen: warning: %s will connect %s of %s clients: %s\n", s.Name, commas(int64(n)), commas(int64(s.Clients)), why)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	budget := time.Duration(*maxMinutes * float64(time.Minute))
 	deadline := time.Now().Add(budget)
-	cfg := runConfig{RampRate: *rampRate, RampWorkers: *rampWorkers, Drain: *drain, Settle: *settle, ProfileDir: *profDir, Progress: stderr}
+	cfg := runConfig{RampRate: *rampRate, Dialers: *dialers, FileLimit: limit,
+		Clients: clientOptions{ReadBuffer: *readBuffer, Sources: *sources},
+		Drain:   *drain, Settle: *settle, ProfileDir: *profDir, Progress: stderr}
 	if *quick {
 		cfg.Drain = min(cfg.Drain, 10*time.Second)
 		cfg.Settle = min(cfg.Settle, 500*time.Millisecond)
@@ -215,8 +226,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	fmt.Fprintf(stdout, "## Fan-out benchmark\n\n")
-	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s. Each cell is the median of %d run(s) on a fresh server (with two runs, their mean); \"delivered\" is the worst run's. Latency is publish to client (the post's ts); server CPU and peak RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
-		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs)
+	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s, each run on a fresh server, servers alternating (run 1 of each, then run 2 of each, ...). Each cell is the median of %d run(s) (of two, their mean), with the lowest and highest run in brackets; ratios are of medians; \"delivered\" is the worst run's. Clients: %d concurrent dialers, reads of at most %d bytes, socket.io-client's heartbeat; Tweetwire runs with --backlog %d (the Node.js reference has none). Latency is publish to client: from the post's ts, or on the load generator's clock in latency scenarios; server CPU and RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
+		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs, *dialers, *readBuffer, *backlog)
 	fmt.Fprint(stdout, markdown(summarize(results), scenarios))
 	if len(notServed) > 0 {
 		fmt.Fprintf(stdout, "\nNot run, the server cannot serve these clients: %s.\n", strings.Join(notServed, ", "))
@@ -253,7 +264,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // estimate is roughly how long one run of sc takes, for the time budget.
 func estimate(sc scenario, cfg runConfig) time.Duration {
-	ramp := time.Duration(float64(sc.Clients) / cfg.RampRate * float64(time.Second))
+	rampRate := cfg.RampRate
+	if rampRate <= 0 {
+		rampRate = 2000 // about what 32 dialers reach on 2 shared cores
+	}
+	ramp := time.Duration(float64(sc.Clients) / rampRate * float64(time.Second))
 	d := ramp + cfg.Settle + 2*time.Second + sc.Idle
 	d += sc.publishTime()
 	return d
@@ -263,7 +278,13 @@ func summary(r result) string {
 	if r.Err != "" {
 		return "failed: " + oneLine(r.Err)
 	}
-	s := fmt.Sprintf("%d/%d clients, %.1f KB per idle connection, peak RSS %s", r.Connected, r.Clients, r.IdleConn/1024, bytesIEC(float64(r.PeakRSS)))
+	s := fmt.Sprintf("%d/%d clients in %.1f s, %.1f KB per idle connection, RSS %s connected, peak RSS %s", r.Connected, r.Clients, r.Ramp, r.IdleConn/1024, bytesIEC(float64(r.RSS)), bytesIEC(float64(r.PeakRSS)))
+	if r.Limit != "" {
+		s += "; stopped short: " + r.Limit
+	}
+	if r.Timeouts > 0 {
+		s += fmt.Sprintf("; %d ping timeouts", r.Timeouts)
+	}
 	if r.Expected > 0 {
 		s += fmt.Sprintf("; %s/%s delivered (%d drops, %d dups), %s/s, p50 %s p99 %s max %s, server CPU %.1f s = %s deliveries/CPU-s; loadgen CPU %.1f s",
 			commas(r.Delivered), commas(r.Expected), r.Drops, r.Dups, rate(r.PerSecond), over(r.P50Over)+ms(r.P50), over(r.P99Over)+ms(r.P99), ms(r.Max), r.CPU, rate(r.PerCPU), r.LoadCPU)

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// cell is the median of one server's runs of one scenario.
+// cell is the median of one server's runs of one scenario, with the
+// spread (min and max) of the figures that carry ratios.
 type cell struct {
 	Scenario, Server string
 	Runs             int
@@ -25,6 +26,12 @@ type cell struct {
 	PeakRSS             float64
 	IdleConn            float64 // bytes
 	LoadCPU             float64
+	RSS                 float64 // with the clients connected
+	Ramp                float64 // seconds to connect the clients
+	// Spreads: the lowest and highest run.
+	PerCPUSpread, P99Spread, IdleConnSpread [2]float64
+	// Limits are the limits that stopped runs' ramps short, once each.
+	Limits []string
 }
 
 // median of xs; the mean of the middle two for an even count (with two
@@ -75,17 +82,33 @@ func summarize(results []result) []cell {
 				c.Delivered, c.Expected, c.Connected = r.Delivered, r.Expected, r.Connected
 			}
 			c.Drops = max(c.Drops, r.Drops)
+			if r.Limit != "" && !slices.Contains(c.Limits, r.Limit) {
+				c.Limits = append(c.Limits, r.Limit)
+			}
 		}
 		if c.Delivered < 0 {
 			c.Delivered = 0
 		}
-		pick := func(f func(result) float64) float64 {
+		values := func(f func(result) float64) []float64 {
 			xs := make([]float64, 0, len(ok))
 			for _, r := range ok {
 				xs = append(xs, f(r))
 			}
-			return median(xs)
+			return xs
 		}
+		pick := func(f func(result) float64) float64 { return median(values(f)) }
+		spread := func(f func(result) float64) [2]float64 {
+			xs := values(f)
+			if len(xs) == 0 {
+				return [2]float64{math.NaN(), math.NaN()}
+			}
+			return [2]float64{slices.Min(xs), slices.Max(xs)}
+		}
+		c.PerCPUSpread = spread(func(r result) float64 { return r.PerCPU })
+		c.P99Spread = spread(func(r result) float64 { return r.P99 })
+		c.IdleConnSpread = spread(func(r result) float64 { return r.IdleConn })
+		c.RSS = pick(func(r result) float64 { return float64(r.RSS) })
+		c.Ramp = pick(func(r result) float64 { return r.Ramp })
 		c.PerSecond = pick(func(r result) float64 { return r.PerSecond })
 		c.P50 = pick(func(r result) float64 { return r.P50 })
 		c.P99 = pick(func(r result) float64 { return r.P99 })
@@ -122,15 +145,20 @@ const (
 )
 
 // markdown renders the results table and, for every other server, its
-// ratios to the Node.js server and to the limit.
+// ratios to the Node.js server and to the limit: ratios of the medians.
+// Where a server has more than one run, deliveries per CPU-second, p99
+// and memory per idle connection show the median and, in brackets, the
+// lowest and highest run: one run per server cannot carry a ratio when
+// the reference's own figure moves by half between runs.
 func markdown(cells []cell, scenarios []scenario) string {
 	desc := map[string]scenario{}
 	for _, s := range scenarios {
 		desc[s.Name] = s
 	}
 	var b strings.Builder
-	b.WriteString("| scenario | server | clients | delivered (worst run) | deliveries/s | p50 | p99 | max | server CPU | deliveries/CPU-s | peak RSS | per idle conn | loadgen CPU |\n")
-	b.WriteString("|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| scenario | server | runs | clients | connected in | delivered (worst run) | deliveries/s | p50 | p99 [min–max] | max | server CPU | deliveries/CPU-s [min–max] | RSS connected | peak RSS | per idle conn [min–max] | loadgen CPU |\n")
+	b.WriteString("|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var limits []string
 	prev := ""
 	for _, c := range cells {
 		sc := desc[c.Scenario]
@@ -143,7 +171,7 @@ func markdown(cells []cell, scenarios []scenario) string {
 		}
 		prev = c.Scenario
 		if len(c.Failed) == c.Runs {
-			fmt.Fprintf(&b, "| %s | %s | — | failed: %s | | | | | | | | | |\n", name, c.Server, oneLine(c.Failed[0]))
+			fmt.Fprintf(&b, "| %s | %s | %d | — | — | failed: %s | | | | | | | | | | |\n", name, c.Server, c.Runs, oneLine(c.Failed[0]))
 			continue
 		}
 		delivered := "—"
@@ -159,12 +187,20 @@ func markdown(cells []cell, scenarios []scenario) string {
 		if len(c.Failed) > 0 {
 			delivered += fmt.Sprintf(" (%d of %d runs failed)", len(c.Failed), c.Runs)
 		}
+		for _, l := range c.Limits {
+			limits = append(limits, fmt.Sprintf("%s on %s: %s", c.Scenario, c.Server, l))
+		}
+		ok := c.Runs - len(c.Failed)
 		idle := sc.Count == 0
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			name, c.Server, commas(int64(c.Connected)), delivered,
-			ifBusy(!idle, rate(c.PerSecond)), ifBusy(!idle, over(c.P50Over)+ms(c.P50)), ifBusy(!idle, over(c.P99Over)+ms(c.P99)), ifBusy(!idle, ms(c.Max)),
-			ifBusy(!idle, secs(c.CPU)), ifBusy(!idle, rate(c.PerCPU)),
-			bytesIEC(c.PeakRSS), kb(c.IdleConn), secs(c.LoadCPU))
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			name, c.Server, c.Runs, commas(int64(c.Connected)), secs(c.Ramp), delivered,
+			ifBusy(!idle, rate(c.PerSecond)), ifBusy(!idle, over(c.P50Over)+ms(c.P50)),
+			ifBusy(!idle, over(c.P99Over)+ms(c.P99)+spreadOf(ok, c.P99Spread, ms)), ifBusy(!idle, ms(c.Max)),
+			ifBusy(!idle, secs(c.CPU)), ifBusy(!idle, rate(c.PerCPU)+spreadOf(ok, c.PerCPUSpread, rate)),
+			bytesIEC(c.RSS), bytesIEC(c.PeakRSS), kb(c.IdleConn)+spreadOf(ok, c.IdleConnSpread, kb), secs(c.LoadCPU))
+	}
+	if len(limits) > 0 {
+		fmt.Fprintf(&b, "\nStopped short of the clients asked for: %s.\n", strings.Join(limits, "; "))
 	}
 
 	// Ratios: each server but the two references, against both.
@@ -181,7 +217,7 @@ func markdown(cells []cell, scenarios []scenario) string {
 		servers = nil // nothing to compare with
 	}
 	for _, srv := range servers {
-		fmt.Fprintf(&b, "\n%s against the Node.js server and the limit (gorilla/websocket): deliveries per CPU-second higher is better (target ≥ 1.0× Node, aim 1.5×); p99 and memory lower is better (target ≤ 1.0× Node).\n\n", srv)
+		fmt.Fprintf(&b, "\n%s against the Node.js server and the limit (gorilla/websocket), ratios of medians: deliveries per CPU-second higher is better (target ≥ 1.0× Node, aim 1.5×); p99 and memory lower is better (target ≤ 1.0× Node).\n\n", srv)
 		b.WriteString("| scenario | all delivered | deliveries/CPU-s ×Node | ×limit | p99 ×Node | ×limit | per idle conn ×Node | ×limit |\n")
 		b.WriteString("|:--|:-:|--:|--:|--:|--:|--:|--:|\n")
 		seen := map[string]bool{}
@@ -208,6 +244,14 @@ func markdown(cells []cell, scenarios []scenario) string {
 		}
 	}
 	return b.String()
+}
+
+// spreadOf is " [min–max]" of a figure over runs, "" for a single run.
+func spreadOf(runs int, mm [2]float64, format func(float64) string) string {
+	if runs < 2 || math.IsNaN(mm[0]) {
+		return ""
+	}
+	return " [" + format(mm[0]) + "–" + format(mm[1]) + "]"
 }
 
 func ifBusy(busy bool, s string) string {

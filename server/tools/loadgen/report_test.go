@@ -32,21 +32,27 @@ func TestSummarizeKeepsTheWorstDelivery(t *testing.T) {
 		{Scenario: "a", Server: "tweetwire", Run: 1, Clients: 10, Connected: 10, Expected: 100, Delivered: 100, PerCPU: 3000, P99: 4, IdleConn: 1024},
 		{Scenario: "a", Server: "node", Run: 2, Clients: 10, Connected: 10, Expected: 100, Delivered: 100, PerCPU: 2000, P99: 30, IdleConn: 2048},
 		{Scenario: "a", Server: "tweetwire", Run: 2, Clients: 10, Connected: 10, Expected: 100, Delivered: 97, PerCPU: 1000, P99: 6, IdleConn: 1024},
+		{Scenario: "a", Server: "node", Run: 3, Clients: 10, Connected: 10, Expected: 100, Delivered: 100, PerCPU: 1500, P99: 20, IdleConn: 2048},
+		{Scenario: "a", Server: "tweetwire", Run: 3, Clients: 10, Connected: 10, Expected: 100, Delivered: 100, PerCPU: 2000, P99: 5, IdleConn: 1024},
 		{Scenario: "a", Server: "wsref", Run: 1, Clients: 10, Err: "did not start"},
+		{Scenario: "b", Server: "node", Run: 1, Clients: 100, Connected: 40, IdleConn: 2048, Limit: "file descriptors: …, at 40 clients"},
 	}
 	cells := summarize(results)
-	if len(cells) != 3 {
-		t.Fatalf("%d cells, want 3", len(cells))
+	if len(cells) != 4 {
+		t.Fatalf("%d cells, want 4", len(cells))
 	}
 	tw := cells[1]
-	if tw.Server != "tweetwire" || tw.Delivered != 97 || tw.PerCPU != 2000 || tw.P99 != 5 {
+	if tw.Server != "tweetwire" || tw.Delivered != 97 || tw.PerCPU != 2000 || tw.P99 != 5 || tw.PerCPUSpread != [2]float64{1000, 3000} {
 		t.Fatalf("tweetwire cell = %+v", tw)
 	}
-	out := markdown(cells, []scenario{{Name: "a", Clients: 10, Rate: 1, Count: 10}})
+	out := markdown(cells, []scenario{{Name: "a", Clients: 10, Rate: 1, Count: 10}, {Name: "b", Clients: 100, Idle: 1}})
 	for _, want := range []string{
-		"**97 / 100 (97.00%)**", // missing posts stand out
-		"failed: did not start", // a failed server is listed
-		"| a | **no** | 1.33× | — | 0.25× | — | 0.50× | — |", // ratios to Node; no limit
+		"**97 / 100 (97.00%)**",  // missing posts stand out
+		"failed: did not start",  // a failed server is listed
+		"5.0 ms [4.0 ms–6.0 ms]", // median and spread of three runs
+		"2,000 [1,000–3,000]",
+		"| a | **no** | 1.33× | — | 0.25× | — | 0.50× | — |", // ratios of medians to Node; no limit
+		"b on node: file descriptors: …, at 40 clients",      // what stopped a ramp
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

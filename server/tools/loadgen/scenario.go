@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,10 @@ type scenario struct {
 	Rate  float64
 	Count int
 	Idle  time.Duration
+	// OwnClock publishes one post per request on this program's schedule
+	// and measures latency from that moment on this program's clock,
+	// rather than from the ts the server writes (end-to-end latency).
+	OwnClock bool
 }
 
 // publishTime is how long publishing takes on schedule; 0 for rate 0,
@@ -45,6 +50,9 @@ func (s scenario) describe() string {
 	if s.Rate <= 0 {
 		return fmt.Sprintf("%s clients × %s posts at once (%s)", commas(int64(s.Clients)), commas(int64(s.Count)), tr)
 	}
+	if s.OwnClock {
+		tr += ", latency on the load generator's clock"
+	}
 	return fmt.Sprintf("%s clients × %g posts/s (%s)", commas(int64(s.Clients)), s.Rate, tr)
 }
 
@@ -59,12 +67,25 @@ var fullScenarios = []scenario{
 	{Name: "ws-5000x20", Clients: 5000, EIO: 3, Rate: 20, Count: 300},
 	{Name: "ws-10000x10", Clients: 10000, EIO: 3, Rate: 10, Count: 150},
 	{Name: "idle-10000", Clients: 10000, EIO: 3, Idle: 10 * time.Second},
+	{Name: "idle-50000", Clients: 50000, EIO: 3, Idle: 10 * time.Second},
+	{Name: "latency-10000x10", Clients: 10000, EIO: 3, Rate: 10, Count: 300, OwnClock: true},
 	{Name: "polling-200x10", Clients: 200, Polling: true, EIO: 3, Rate: 10, Count: 150},
 	{Name: "ws4-1000x100", Clients: 1000, EIO: 4, Rate: 100, Count: 1500},
 	{Name: "ws4-5000x20", Clients: 5000, EIO: 4, Rate: 20, Count: 300},
 	{Name: "ws4-10000x10", Clients: 10000, EIO: 4, Rate: 10, Count: 150},
 	{Name: "idle4-10000", Clients: 10000, EIO: 4, Idle: 10 * time.Second},
+	{Name: "idle4-50000", Clients: 50000, EIO: 4, Idle: 10 * time.Second},
+	{Name: "latency4-10000x10", Clients: 10000, EIO: 4, Rate: 10, Count: 300, OwnClock: true},
 	{Name: "polling4-200x10", Clients: 200, Polling: true, EIO: 4, Rate: 10, Count: 150},
+}
+
+// scaleScenarios are run only when named (--scenarios): 100,000 idle
+// WebSocket clients, for the server's RSS and the time to connect them
+// all. Where a limit (file descriptors, ports, memory) stops the ramp
+// first, the run says which and at how many clients.
+var scaleScenarios = []scenario{
+	{Name: "scale-100000", Clients: 100000, EIO: 3, Idle: 10 * time.Second},
+	{Name: "scale4-100000", Clients: 100000, EIO: 4, Idle: 10 * time.Second},
 }
 
 // quickScenarios prove that the harness works end to end in seconds, on
@@ -100,8 +121,15 @@ type result struct {
 	PerCPU   float64 `json:"deliveries_per_cpu_s"`
 	PeakRSS  int64   `json:"peak_rss"`
 	IdleConn float64 `json:"bytes_per_idle_conn"`
+	// RSS is the server's resident memory with every client connected
+	// and idle.
+	RSS int64 `json:"rss_connected"`
+	// Limit says what stopped the ramp short of Clients, "" when nothing
+	// did.
+	Limit    string  `json:"limit,omitempty"`
+	Timeouts int64   `json:"ping_timeouts"` // sessions closed for a ping timeout
 	LoadCPU  float64 `json:"loadgen_cpu_s"`
-	Ramp     float64 `json:"ramp_s"`
+	Ramp     float64 `json:"ramp_s"` // time to connect the clients
 	Wall     float64 `json:"publish_wall_s"`
 	Load     string  `json:"loadavg"`
 	Err      string  `json:"error,omitempty"`
@@ -109,12 +137,14 @@ type result struct {
 
 // runConfig tunes how runs ramp and wait.
 type runConfig struct {
-	RampRate    float64       // new clients per second
-	RampWorkers int           // handshakes in flight at once
-	Drain       time.Duration // extra wait for deliveries after the last publish
-	Settle      time.Duration // pause after connecting, before measuring memory
-	ProfileDir  string        // where CPU profiles go, "" for none
-	Progress    io.Writer
+	RampRate   float64       // new clients per second at most; 0: as fast as the dialers go
+	Dialers    int           // handshakes in flight at once
+	Clients    clientOptions // read buffer, source addresses
+	FileLimit  uint64        // RLIMIT_NOFILE of this program and the servers, 0 if unknown
+	Drain      time.Duration // extra wait for deliveries after the last publish
+	Settle     time.Duration // pause after connecting, before measuring memory
+	ProfileDir string        // where CPU profiles go, "" for none
+	Progress   io.Writer
 }
 
 // runScenario starts a fresh server, connects the clients, publishes and
@@ -137,7 +167,20 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 	}
 
 	t := &tally{}
-	env := newClientEnv(srv.base, sc.Polling, sc.EIO, sc.Clients, t)
+	if sc.OwnClock {
+		// Before any client runs: they read it on every post.
+		t.sent = make([]atomic.Int64, sc.Count)
+	}
+	opts := cfg.Clients.withDefaults()
+	n, limit := plannedClients(sc.Clients, sc.Polling, cfg.FileLimit, opts.Sources, ephemeralPorts())
+	res.Limit = limit
+	if n == 0 {
+		return fail("no client fits: %s", limit)
+	}
+	if n < sc.Clients {
+		fmt.Fprintf(cfg.Progress, "  %s %s run %d: connecting %d of %d clients, limited by %s\n", k.Name, sc.Name, run, n, sc.Clients, limit)
+	}
+	env := newClientEnv(srv.base, sc.Polling, sc.EIO, n, t, opts)
 	defer env.http.CloseIdleConnections()
 	cctx, stopClients := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -146,42 +189,78 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 		waitTimeout(&wg, 15*time.Second)
 	}()
 
-	// Ramp: start clients at RampRate with at most RampWorkers
-	// handshakes in flight; bounded by a deadline of its own.
+	// Ramp: Dialers clients handshake at once, each slot taking the next
+	// client when its Socket.IO connect arrives (at most RampRate a
+	// second when that is set), as the independent generator's 32
+	// dialers do. It stops early, saying why, when a limit is hit.
 	self0 := selfCPU()
 	rampStart := time.Now()
-	clients := make([]*client, sc.Clients)
-	slots := make(chan struct{}, cfg.RampWorkers)
+	slots := make(chan struct{}, cfg.Dialers)
 	var ready sync.WaitGroup
 	var connected, failed int
+	var stopped string // the limit that stopped the ramp
 	var mu sync.Mutex
-	rampDeadline := time.Now().Add(time.Duration(float64(sc.Clients)/cfg.RampRate*float64(time.Second)) + 60*time.Second)
-	for i := range clients {
-		due := rampStart.Add(time.Duration(float64(i) / cfg.RampRate * float64(time.Second)))
-		if d := time.Until(due); d > 0 {
-			time.Sleep(d)
+	stopRamp := func(why string) {
+		mu.Lock()
+		if stopped == "" {
+			stopped = why
+		}
+		mu.Unlock()
+	}
+	rampDeadline := time.Now().Add(time.Duration(n)*5*time.Millisecond + 60*time.Second)
+	if cfg.RampRate > 0 {
+		rampDeadline = time.Now().Add(time.Duration(float64(n)/cfg.RampRate*float64(time.Second)) + 60*time.Second)
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go func() {
+		for watchCtx.Err() == nil {
+			select {
+			case <-srv.done:
+				stopRamp("the server exited")
+				return
+			case <-watchCtx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			if why := memoryLow(); why != "" {
+				stopRamp(why)
+			}
+		}
+	}()
+	for i := range n {
+		if cfg.RampRate > 0 {
+			due := rampStart.Add(time.Duration(float64(i) / cfg.RampRate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
 		}
 		select {
 		case slots <- struct{}{}:
 		case <-time.After(time.Until(rampDeadline)):
 		}
-		if time.Now().After(rampDeadline) || ctx.Err() != nil {
+		mu.Lock()
+		halt := stopped != ""
+		mu.Unlock()
+		if halt || time.Now().After(rampDeadline) || ctx.Err() != nil {
 			break
 		}
 		c := &client{env: env}
-		clients[i] = c
 		ready.Add(1)
 		wg.Go(func() {
 			var once sync.Once
-			c.run(cctx, func(ok bool) {
+			c.run(cctx, func(err error) {
 				once.Do(func() {
 					mu.Lock()
-					if ok {
+					if err == nil {
 						connected++
 					} else {
 						failed++
 					}
 					mu.Unlock()
+					if why := dialLimit(err); why != "" {
+						stopRamp(why)
+					}
 					<-slots
 					ready.Done()
 				})
@@ -192,20 +271,27 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 		})
 	}
 	waitTimeout(&ready, time.Until(rampDeadline))
+	stopWatch()
 	res.Ramp = time.Since(rampStart).Seconds()
 	mu.Lock()
 	res.Connected = connected
+	if stopped != "" {
+		res.Limit = fmt.Sprintf("%s, at %s clients", stopped, commas(int64(connected)))
+	}
 	mu.Unlock()
 	fmt.Fprintf(cfg.Progress, "  %s %s run %d: %d/%d clients connected in %.1f s (%d failed)\n",
 		k.Name, sc.Name, run, res.Connected, sc.Clients, res.Ramp, failed)
+	if res.Limit != "" {
+		fmt.Fprintf(cfg.Progress, "  %s %s run %d: stopped short: %s\n", k.Name, sc.Name, run, res.Limit)
+	}
+	select {
+	case <-srv.done:
+		return fail("the server exited with %d clients connected; its output ends with:\n%s", res.Connected, srv.out.String())
+	default:
+	}
 	if res.Connected == 0 {
 		return fail("no client connected")
 	}
-
-	// Pings keep the clients alive through long runs: Engine.IO v3
-	// clients ping, and servers close silent ones. (v4 clients answer
-	// the server's pings as they read; the pinger leaves them alone.)
-	wg.Go(func() { pinger(cctx, clients) })
 
 	// Wait until the server counts the clients, then let it settle and
 	// measure memory per connection.
@@ -223,6 +309,7 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 		return fail("read the server's memory: %v", err)
 	}
 	res.IdleConn = float64(rss1-rss0) / float64(res.Connected)
+	res.RSS = rss1
 	if cfg.ProfileDir != "" && srv.kind.PProf && run == 1 {
 		// The heap with every client connected and idle: what memory
 		// per connection is made of.
@@ -241,6 +328,7 @@ func runScenario(ctx context.Context, k serverKind, sc scenario, run int, cfg ru
 		res.PeakRSS = peak
 	}
 	res.LoadCPU = (selfCPU() - self0).Seconds()
+	res.Timeouts = t.timeouts.Load()
 	return res
 }
 
@@ -270,11 +358,26 @@ func publishAndWait(ctx context.Context, srv *running, sc scenario, run int, t *
 		}()
 	}
 	t0 := time.Now()
-	if err := srv.publish(ctx, sc.Count, sc.Rate); err != nil {
-		return err
+	published := make(chan error, 1)
+	pctx, stopPublishing := context.WithCancel(ctx)
+	defer stopPublishing()
+	if sc.OwnClock {
+		go func() { published <- publishOwnClock(pctx, srv, sc, t.sent, t0) }()
+	} else {
+		if err := srv.publish(ctx, sc.Count, sc.Rate); err != nil {
+			return err
+		}
+		published <- nil
 	}
 	drain := max(cfg.Drain, publishTime)
 	waitUntil(ctx, publishTime+drain, func() bool { return t.delivered.Load() >= res.Expected })
+	select {
+	case err := <-published:
+		if err != nil {
+			return err
+		}
+	default:
+	}
 	cpu1, err := procCPU(srv.pid)
 	if err != nil {
 		return err
@@ -310,25 +413,30 @@ func publishAndWait(ctx context.Context, srv *running, sc scenario, run int, t *
 	return nil
 }
 
-// pinger sends each connected client an Engine.IO ping when it is due
-// (every 4/5 of the server's ping interval), checking twice a second.
-func pinger(ctx context.Context, clients []*client) {
-	for {
+// publishOwnClock publishes sc.Count posts at sc.Rate, one per
+// /bench/publish request, and stores in sent[i] the moment post i was due
+// on this program's clock, before asking for it: clients measure latency
+// from there. Requests go one after another, so the i-th is the server's
+// post first+i. The due time, not the time the request went out, is the
+// publish time: a server that stalls the request delays the posts after
+// it, and their latency shows it.
+func publishOwnClock(ctx context.Context, srv *running, sc scenario, sent []atomic.Int64, t0 time.Time) error {
+	for i := range sent {
+		due := t0.Add(time.Duration(float64(i) / sc.Rate * float64(time.Second)))
 		select {
 		case <-ctx.Done():
-			return
-		case <-time.After(500 * time.Millisecond):
+			return nil
+		case <-time.After(time.Until(due)):
 		}
-		now := time.Now()
-		for _, c := range clients {
+		sent[i].Store(due.UnixNano())
+		if err := srv.publish(ctx, 1, 0); err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
-			if c != nil {
-				c.ping(ctx, now)
-			}
+			return err
 		}
 	}
+	return nil
 }
 
 // waitUntil polls cond every 20 ms until it holds, ctx ends or limit

@@ -46,7 +46,10 @@ type serverKind struct {
 // (the demo source would add one post a second to every client).
 const warmupLine = `{"created_at":"Thu Apr 25 09:02:13 +0000 2019","id_str":"1","text":"bench warm-up","user":{"screen_name":"bench","name":"Bench"}}` + "\n"
 
-func tweetwireKind(name, bin string, pprof bool) serverKind {
+// tweetwireKind runs the Tweetwire binary bin (or twprof, with pprof)
+// with --backlog backlog: 0 in a comparison, since the Node.js reference
+// sends a new client nothing.
+func tweetwireKind(name, bin string, pprof bool, backlog int) serverKind {
 	return serverKind{Name: name, Polling: true, EIO4: true, PProf: pprof, bin: bin, command: func(port int, dir string) (*exec.Cmd, error) {
 		replay := filepath.Join(dir, "replay.jsonl")
 		if err := os.WriteFile(replay, []byte(warmupLine), 0o644); err != nil {
@@ -56,12 +59,12 @@ func tweetwireKind(name, bin string, pprof bool) serverKind {
 		if err := os.Mkdir(data, 0o755); err != nil {
 			return nil, err
 		}
-		args := []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port), "--bench", "--backlog", "0",
+		args := []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port), "--bench", "--backlog", strconv.Itoa(backlog),
 			"--data-dir", data, "--log-level", "warn",
 			"--source", "replay", "--replay-file", replay, "--replay-rate", "1"}
 		if pprof {
 			// twprof builds the same server, configured as above, and takes fewer flags.
-			args = []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port)}
+			args = []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port), "--backlog", strconv.Itoa(backlog)}
 		}
 		return exec.Command(bin, args...), nil
 	}}
@@ -74,9 +77,9 @@ const twzsName = "tweetwire-zishang520"
 // twprof binary (server/tools/loadgen/twprof) with --socketio zishang520,
 // with /debug/pprof. The library is a port of socket.io 4: v4 is its own
 // protocol, v3 it serves through AllowEIO3.
-func twzsKind(bin string) serverKind {
+func twzsKind(bin string, backlog int) serverKind {
 	return serverKind{Name: twzsName, Polling: true, EIO4: true, PProf: true, bin: bin, command: func(port int, _ string) (*exec.Cmd, error) {
-		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--socketio", "zishang520"), nil
+		return exec.Command(bin, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--socketio", "zishang520", "--backlog", strconv.Itoa(backlog)), nil
 	}}
 }
 

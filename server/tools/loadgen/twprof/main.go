@@ -1,13 +1,13 @@
 // Command twprof is the Tweetwire server with net/http/pprof, for
 // profiling it under the load generator, on either Socket.IO library:
 //
-//	twprof [--addr 127.0.0.1:8127] [--client-queue 1024] [--socketio googollee|zishang520]
+//	twprof [--addr 127.0.0.1:8127] [--client-queue 1024] [--backlog 0] [--socketio googollee|zishang520]
 //	loadgen --twprof BIN --cpuprofile DIR --scenarios ws-1000x100 --runs 1
 //	loadgen --twzs BIN ...  (the same binary, run with --socketio zishang520)
 //
 // It builds the very application the tweetwire command builds (server/cli
 // and server/app), configured as the load generator runs the server: bench
-// mode, no backlog, a replay source that plays one warm-up post, and a
+// mode, no backlog unless --backlog, a replay source that plays one warm-up post, and a
 // temporary data directory. Only two things differ: /debug/pprof/ is
 // served, and with --socketio zishang520 the Socket.IO server is
 // server/tools/zishang, the library comparison of issue #6, behind the
@@ -51,6 +51,7 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:8127", "address to listen on (keep it on loopback)")
 	queue := flag.Int("client-queue", 1024, "messages queued per client before it is dropped as too slow (as the server's flag)")
 	library := flag.String("socketio", "googollee", "Socket.IO library: googollee (the server's) or zishang520")
+	backlog := flag.Int("backlog", 0, "posts a new client receives on connect (as the server's flag; the load generator passes its own --backlog)")
 	flag.Parse()
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
@@ -71,7 +72,7 @@ func run() error {
 	}
 	// Warn: the per-client Info lines (a dropped client) would flood a
 	// benchmark.
-	parsed, err := cli.ParseConfig([]string{"--addr", *addr, "--bench", "--backlog", "0", "--client-queue", strconv.Itoa(*queue),
+	parsed, err := cli.ParseConfig([]string{"--addr", *addr, "--bench", "--backlog", strconv.Itoa(*backlog), "--client-queue", strconv.Itoa(*queue),
 		"--data-dir", filepath.Join(dir, "data"), "--log-level", "warn",
 		"--source", "replay", "--replay-file", replay, "--replay-rate", "1"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
