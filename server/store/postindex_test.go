@@ -209,3 +209,48 @@ func TestPostIndexFailureFallsBack(t *testing.T) {
 		t.Errorf("logged %q; want one line about the post index", logs.msgs)
 	}
 }
+
+// deleting is a PostIndex that deletes a post of each page it lists, as a
+// moderator or a source's delete would between the ids and the posts.
+type deleting struct {
+	store.PostIndex
+	db   *store.DB
+	done bool
+}
+
+func (d *deleting) RecentIDs(ctx context.Context, event string, limit int, beforeAt time.Time, beforeID string) ([]string, error) {
+	ids, err := d.PostIndex.RecentIDs(ctx, event, limit, beforeAt, beforeID)
+	if err == nil && len(ids) > 2 && !d.done {
+		d.done = true
+		err = d.db.Delete(ctx, ids[1])
+	}
+	return ids, err
+}
+
+// A post deleted while a page is read leaves no gap: the page is still
+// full, so that a client pages on, and holds what the store holds.
+func TestPageAcrossADelete(t *testing.T) {
+	ctx := ctxT(t)
+	name := freshName(t)
+	x := &deleting{PostIndex: postIndex(t, shared, name)}
+	db := openWith(t, store.Config{URI: shared.URI(), Database: name, Index: x, Logger: testLogger(t)})
+	driver := openAt(t, shared, name, false)
+	x.db = driver
+	const event = "Journée Go 🇫🇷"
+	for _, p := range workload(30, 11) {
+		if err := db.Save(ctx, event, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Recent(ctx, event, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := driver.Recent(ctx, event, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !x.done || !reflect.DeepEqual(idsOf(got), idsOf(want)) {
+		t.Errorf("page across a delete = %v (deleted: %v); want %v", idsOf(got), x.done, idsOf(want))
+	}
+}

@@ -151,7 +151,7 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 			return nil, classify("read recent posts", err)
 		}
 		if ok {
-			out, err := db.fetch(ctx, ids)
+			out, err := db.fetchPage(ctx, event, limit, ids)
 			return out, classify("read recent posts", err)
 		}
 	}
@@ -177,6 +177,33 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	out := make([]tweet.Tweet, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, d.tweet())
+	}
+	return out, nil
+}
+
+// fetchPage reads the posts of a page whose ids the PostIndex gave. A
+// post deleted between the two leaves a gap, which it fills with the
+// posts that follow the last one read: a page comes back short only at
+// the end of the event, which is how clients know to stop paging.
+func (db *DB) fetchPage(ctx context.Context, event string, limit int, ids []string) ([]tweet.Tweet, error) {
+	out, err := db.fetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// asked is how many ids the last query asked for: fewer came only
+	// if the event ran out.
+	asked := limit
+	for len(ids) == asked && len(out) < limit && len(out) > 0 {
+		last := out[len(out)-1]
+		asked = limit - len(out)
+		if ids, err = db.index.RecentIDs(ctx, event, asked, last.CreatedAt, last.ID); err != nil {
+			return nil, err
+		}
+		more, err := db.fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
 	}
 	return out, nil
 }
