@@ -247,6 +247,30 @@ func (b *storeBench) measure(ctx context.Context, n int, dir string) error {
 	if err != nil {
 		return err
 	}
+	err = b.phase(ctx, n, fmt.Sprintf("Recent(%d, before=) deep", pageSize), "deep", func() (row, error) {
+		// Pages far below the newest posts, where a wall's archive
+		// view or a crawler goes: from posts spread over the oldest
+		// nine tenths of the event.
+		ids, err := db.IDs(ctx, eventName, n)
+		if err != nil || len(ids) == 0 {
+			return row{}, cmp.Or(err, errors.New("no posts to page through"))
+		}
+		i := 0
+		r, err := repeat(ctx, b.cfg.calls, func() (string, error) {
+			before := ids[len(ids)/10+i*(len(ids)*9/10)/b.cfg.calls]
+			i++
+			page, err := db.Recent(ctx, eventName, pageSize, before)
+			if err == nil && len(page) == 0 && len(ids) > pageSize {
+				err = fmt.Errorf("the store's Recent returned no posts before %s", before)
+			}
+			return "", err
+		})
+		r.Note = joinNote("before= posts from 10% to 100% down the event", r.Note)
+		return r, err
+	})
+	if err != nil {
+		return err
+	}
 	err = b.phase(ctx, n, "Stats", "stats", func() (row, error) {
 		return repeat(ctx, b.cfg.statsCalls, func() (string, error) {
 			s, err := db.Stats(ctx, eventName)
