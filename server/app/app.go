@@ -100,6 +100,10 @@ type Config struct {
 	Wrap func(http.Handler) http.Handler
 
 	Logger *slog.Logger
+
+	// seedFrom, when set, wraps the store that start-up loads from:
+	// tests slow it down to see the server answer while it loads.
+	seedFrom func(tweet.Store) tweet.Store
 }
 
 // SocketServer is what the application needs of a Socket.IO server.
@@ -136,6 +140,10 @@ type App struct {
 	pipeline *ingest.Pipeline
 	sio      SocketServer
 	srv      *http.Server
+	// gate is srv's handler: see startGate. handler is what it opens on
+	// when Run starts.
+	gate     *startGate
+	handler  http.Handler
 	endTimer *time.Timer
 
 	// Each part runs under a context of its own, so that Close can stop
@@ -197,6 +205,34 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	onError(func() { _ = a.ln.Close() })
 
+	// Serve at once, before the database opens and the stored posts
+	// load (which takes a while on a large store): /healthz and the page
+	// answer from the start, the rest once Run starts (see startGate).
+	a.ln = newLimitListener(a.ln, cfg.MaxConnections, log)
+	a.gate = newStartGate(web.HostPolicy(cfg.PublicNames), cfg.Event)
+	a.srv = &http.Server{
+		Handler:           a.gate,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A request, body included, is read within this. A long poll
+		// waits while writing its answer, which this does not bound (and
+		// net/http does not cancel a request whose read deadline passes
+		// once it was read: TestTimeouts checks that), and a WebSocket
+		// clears its deadlines when it takes the connection.
+		ReadTimeout: 30 * time.Second,
+		// A keep-alive connection that sends nothing is closed, so idle
+		// connections do not pile up to the cap.
+		IdleTimeout: cfg.IdleTimeout,
+	}
+	a.clients.Go(func() {
+		if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+			a.failed <- fmt.Errorf("http server: %w", err)
+		}
+	})
+	onError(func() {
+		_ = a.srv.Close()
+		a.clients.Wait()
+	})
+
 	if a.db, err = OpenDatabase(ctx, cfg.MongoURI, cfg.DataDir, log); err != nil {
 		return nil, err
 	}
@@ -244,8 +280,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		log.Error("redis unreachable at start-up; serving this node's clients until it is back", "err", err)
 	}
 	cancel()
-	if err := ingest.Seed(ctx, a.db, a.event.Name, SeedPosts, a.hub, a.pipeline); err != nil {
-		return nil, fmt.Errorf("cannot read the store: %w", err)
+	if err := a.seed(ctx); err != nil {
+		return nil, err
 	}
 	cluster.Replay(ctx, a.broker, a.hub, a.pipeline.Remember, log.With("component", "cluster"))
 
@@ -303,21 +339,33 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Wrap != nil {
 		handler = cfg.Wrap(handler)
 	}
-	a.ln = newLimitListener(a.ln, cfg.MaxConnections, log)
-	a.srv = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A request, body included, is read within this. A long poll
-		// waits while writing its answer, which this does not bound (and
-		// net/http does not cancel a request whose read deadline passes
-		// once it was read: TestTimeouts checks that), and a WebSocket
-		// clears its deadlines when it takes the connection.
-		ReadTimeout: 30 * time.Second,
-		// A keep-alive connection that sends nothing is closed, so idle
-		// connections do not pile up to the cap.
-		IdleTimeout: cfg.IdleTimeout,
-	}
+	a.handler = handler
+	a.gate.loaded.Store(true)
 	return a, nil
+}
+
+// seed loads the stored posts the hub and the pipeline start from, and
+// says so on /healthz meanwhile, with their number once counted.
+func (a *App) seed(ctx context.Context) error {
+	var db tweet.Store = a.db
+	if a.cfg.seedFrom != nil {
+		db = a.cfg.seedFrom(db)
+	}
+	a.gate.say("loading the stored posts of %q", a.event.Name)
+	// Counted aside: a count is quick with an index, but a store without
+	// one would scan, and loading must not wait for that.
+	countCtx, stopCount := context.WithCancel(ctx)
+	var counting sync.WaitGroup
+	defer func() { stopCount(); counting.Wait() }()
+	counting.Go(func() {
+		if n, err := a.db.Count(countCtx, a.event.Name); err == nil {
+			a.gate.say("loading the newest of %d stored posts of %q", n, a.event.Name)
+		}
+	})
+	if err := ingest.Seed(ctx, db, a.event.Name, SeedPosts, a.hub, a.pipeline); err != nil {
+		return fmt.Errorf("cannot read the store: %w", err)
+	}
+	return nil
 }
 
 // joinCluster makes this node a cluster of one, or a member of the one on
@@ -410,11 +458,8 @@ func (a *App) start() {
 		}
 	})
 	a.clients.Go(func() { _ = a.broker.Run(a.clientsCtx) })
-	a.clients.Go(func() {
-		if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
-			a.failed <- fmt.Errorf("http server: %w", err)
-		}
-	})
+	// The parts run: requests may reach them.
+	a.gate.openWith(a.handler)
 	a.source.Go(func() {
 		a.pipeline.SetState(tweet.StateStarting, nil)
 		a.runner.Run(a.srcCtx, a.cfg.Source, a.pipeline, func(ctx context.Context) {
@@ -465,6 +510,8 @@ func (a *App) Close(ctx context.Context) error {
 
 		// Socket.IO first: hijacked WebSockets outlive Shutdown.
 		a.stopClients()
+		// Requests waiting for Run, which will not come, are answered.
+		a.gate.openWith(stopping)
 		shutdownCtx, cancel := context.WithTimeout(ctx, closeTimeout)
 		err := a.srv.Shutdown(shutdownCtx)
 		cancel()

@@ -20,6 +20,7 @@ import (
 type Database struct {
 	*store.DB
 	embedded *embedded.Server
+	index    *embedded.PostIndex // with embedded
 	// Kind is "mongodb" or "embedded", as /healthz says.
 	Kind string
 }
@@ -29,6 +30,7 @@ type Database struct {
 func OpenDatabase(ctx context.Context, mongoURI, dataDir string, log *slog.Logger) (*Database, error) {
 	d := &Database{Kind: "mongodb"}
 	uri := mongoURI
+	var err error
 	if uri == "" {
 		dir := filepath.Join(dataDir, "db")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -40,10 +42,17 @@ func OpenDatabase(ctx context.Context, mongoURI, dataDir string, log *slog.Logge
 		}
 		d.embedded, d.Kind, uri = emb, "embedded", emb.URI()
 	}
-	// The embedded store is this process's alone (FerretDB on SQLite
-	// takes one process at a time), so the store may index posts in
-	// memory; a shared MongoDB is written by other nodes too.
-	db, err := store.Open(ctx, store.Config{URI: uri, SoleWriter: d.embedded != nil, Logger: log.With("component", "store")})
+	cfg := store.Config{URI: uri, Logger: log.With("component", "store")}
+	if d.embedded != nil {
+		// FerretDB on SQLite would read every post to page, count or
+		// list ids: the PostIndex answers those from SQLite's indexes.
+		if d.index, err = d.embedded.PostIndex(store.DefaultDatabase, store.PostsCollection, log.With("component", "store")); err != nil {
+			d.closeEmbedded()
+			return nil, fmt.Errorf("cannot open the embedded store: %w", err)
+		}
+		cfg.Index = d.index
+	}
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		d.closeEmbedded()
 		if mongoURI != "" {
@@ -57,6 +66,9 @@ func OpenDatabase(ctx context.Context, mongoURI, dataDir string, log *slog.Logge
 }
 
 func (d *Database) closeEmbedded() {
+	if d.index != nil {
+		_ = d.index.Close()
+	}
 	if d.embedded != nil {
 		_ = d.embedded.Close()
 	}

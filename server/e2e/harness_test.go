@@ -149,7 +149,9 @@ func startProcess(t *testing.T, args ...string) *server {
 	}
 	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.Stop)
-	s.waitHealth(t, "the server answering", func(map[string]any) bool { return true })
+	// /healthz answers while the server loads the stored posts (503,
+	// "loading"): wait until it has loaded and runs.
+	s.waitHealth(t, "the server loaded and running", func(h map[string]any) bool { return h["status"] != "loading" })
 	return s
 }
 

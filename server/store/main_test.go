@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,14 +33,15 @@ func TestMain(m *testing.M) {
 
 var dbSeq atomic.Int64
 
-// soleWriter runs the tests that open a store through openAt with the
-// in-memory index: go test ./server/store -sole-writer.
-var soleWriter = flag.Bool("sole-writer", false, "open the stores of the tests with Config.SoleWriter")
-
-// openDB opens a fresh database on the shared server, closed at the end of
-// the test.
+// openDB opens a fresh database on the shared server, with its PostIndex
+// as the server opens it, closed at the end of the test.
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
+	return openAt(t, shared, freshName(t), true)
+}
+
+// freshName names a database no other test uses.
+func freshName(t *testing.T) string {
 	// A database name takes letters, digits and "_": the names of the
 	// shared contract tests (tweettest) hold commas and more.
 	safe := strings.Map(func(r rune) rune {
@@ -54,14 +54,35 @@ func openDB(t *testing.T) *store.DB {
 	if len(name) > 60 {
 		name = name[:60]
 	}
-	return openAt(t, shared.URI(), name)
+	return name
 }
 
-func openAt(t *testing.T, uri, database string) *store.DB {
+// openAt opens the named database of srv, with its PostIndex if indexed
+// (without, it reads as from a MongoDB: through the driver alone).
+func openAt(t *testing.T, srv *embedded.Server, database string, indexed bool) *store.DB {
+	t.Helper()
+	cfg := store.Config{URI: srv.URI(), Database: database, Logger: testLogger(t)}
+	if indexed {
+		cfg.Index = postIndex(t, srv, database)
+	}
+	return openWith(t, cfg)
+}
+
+func postIndex(t *testing.T, srv *embedded.Server, database string) *embedded.PostIndex {
+	t.Helper()
+	x, err := srv.PostIndex(database, "posts", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Close() })
+	return x
+}
+
+func openWith(t *testing.T, cfg store.Config) *store.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, store.Config{URI: uri, Database: database, SoleWriter: *soleWriter, Logger: testLogger(t)})
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

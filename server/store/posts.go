@@ -84,14 +84,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// statsDoc is the part of d that the in-memory index keeps.
-func (d postDoc) statsDoc() statsDoc {
-	return statsDoc{
-		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags,
-		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
-	}
-}
-
 func (d postDoc) tweet() tweet.Tweet {
 	tags := d.Hashtags
 	if tags == nil {
@@ -119,27 +111,11 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if t.ID == "" {
 		return tweet.Errorf(tweet.EINVALID, "a post without an id cannot be stored")
 	}
-	doc := newPostDoc(event, t, time.Now())
-	if db.idx != nil {
-		// Writes of one id reach the index in the order they reached
-		// the database: a save racing a delete of the same post must
-		// not leave it indexed but gone.
-		defer db.idx.lockID(t.ID)()
-	}
-	_, err := db.posts.InsertOne(ctx, doc)
+	_, err := db.posts.InsertOne(ctx, newPostDoc(event, t, time.Now()))
 	if mongo.IsDuplicateKeyError(err) {
 		return nil
 	}
-	if err != nil {
-		if db.idx != nil {
-			db.idx.drop(event) // the insert may have happened all the same
-		}
-		return classify("save post "+t.ID, err)
-	}
-	if db.idx != nil {
-		db.idx.add(event, &doc)
-	}
-	return nil
+	return classify("save post "+t.ID, err)
 }
 
 // Delete removes the post with the given id, if it is there.
@@ -147,29 +123,8 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be stored")
 	}
-	if db.idx == nil {
-		_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-		return classify("delete post "+id, err)
-	}
-	defer db.idx.lockID(id)()
-	// FindOneAndDelete says which event lost the post, and whether it
-	// was there at all: deleting an absent post changes no index. (No
-	// projection: FerretDB 1.24 does not implement one on findAndModify.)
-	var d struct {
-		Event string `bson:"event"`
-	}
-	err := db.posts.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil
-	}
-	if err != nil {
-		// The delete may have happened all the same, in an event
-		// unknown here.
-		db.idx.drop("")
-		return classify("delete post "+id, err)
-	}
-	db.idx.remove(d.Event, id)
-	return nil
+	_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return classify("delete post "+id, err)
 }
 
 // newestFirst is the order of Recent; with _id last it is total, so
@@ -181,18 +136,30 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	if limit <= 0 {
 		return nil, tweet.Errorf(tweet.EINVALID, "limit must be positive, not %d", limit)
 	}
-	if db.idx != nil && event != "" {
-		return db.indexedRecent(ctx, event, limit, before)
+	var b postDoc
+	if before != "" {
+		var err error
+		if b, err = db.pageFrom(ctx, before); err != nil {
+			return nil, err
+		}
+	}
+	if event != "" {
+		ids, ok, err := fromIndex(ctx, db, func(x PostIndex) ([]string, error) {
+			return x.RecentIDs(ctx, event, limit, b.CreatedAt, before)
+		})
+		if err != nil {
+			return nil, classify("read recent posts", err)
+		}
+		if ok {
+			out, err := db.fetchPage(ctx, event, limit, ids)
+			return out, classify("read recent posts", err)
+		}
 	}
 	filter := bson.D{}
 	if event != "" {
 		filter = append(filter, bson.E{Key: "event", Value: event})
 	}
 	if before != "" {
-		b, err := db.pageFrom(ctx, before)
-		if err != nil {
-			return nil, err
-		}
 		// Strictly older, or as old with a smaller id.
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
 			bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: b.CreatedAt}}}},
@@ -214,25 +181,69 @@ func (db *DB) Recent(ctx context.Context, event string, limit int, before string
 	return out, nil
 }
 
+// fetchPage reads the posts of a page whose ids the PostIndex gave. A
+// post deleted between the two leaves a gap, which it fills with the
+// posts that follow the last one read: a page comes back short only at
+// the end of the event, which is how clients know to stop paging.
+func (db *DB) fetchPage(ctx context.Context, event string, limit int, ids []string) ([]tweet.Tweet, error) {
+	out, err := db.fetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// asked is how many ids the last query asked for: fewer came only
+	// if the event ran out.
+	asked := limit
+	for len(ids) == asked && len(out) < limit && len(out) > 0 {
+		last := out[len(out)-1]
+		asked = limit - len(out)
+		if ids, err = db.index.RecentIDs(ctx, event, asked, last.CreatedAt, last.ID); err != nil {
+			return nil, err
+		}
+		more, err := db.fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// fetch returns the posts with the given ids, in that order, by one
+// lookup by _id each (on FerretDB, the one filter it hands to SQLite,
+// which the PostIndex indexes), skipping any deleted meanwhile.
+func (db *DB) fetch(ctx context.Context, ids []string) ([]tweet.Tweet, error) {
+	out := make([]tweet.Tweet, 0, len(ids))
+	for _, id := range ids {
+		var d postDoc
+		err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.tweet())
+	}
+	return out, nil
+}
+
 // IDs returns the ids of up to limit of the event's newest posts, newest
-// first: from the index when there is one, else one query that reads only
-// the ids.
+// first: from the PostIndex when there is one, else one query that reads
+// only the ids.
 func (db *DB) IDs(ctx context.Context, event string, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, tweet.Errorf(tweet.EINVALID, "limit must be positive, not %d", limit)
 	}
-	if db.idx != nil && event != "" {
-		e, err := db.index(ctx, event)
+	if event != "" {
+		ids, ok, err := fromIndex(ctx, db, func(x PostIndex) ([]string, error) {
+			return x.RecentIDs(ctx, event, limit, time.Time{}, "")
+		})
 		if err != nil {
-			return nil, err
+			return nil, classify("read the ids of stored posts", err)
 		}
-		db.idx.mu.RLock()
-		defer db.idx.mu.RUnlock()
-		out := make([]string, 0, min(limit, len(e.order)))
-		for i := len(e.order) - 1; i >= 0 && len(out) < limit; i-- {
-			out = append(out, e.order[i].ID)
+		if ok {
+			return ids, nil
 		}
-		return out, nil
 	}
 	filter := bson.D{}
 	if event != "" {
@@ -270,12 +281,15 @@ func (db *DB) pageFrom(ctx context.Context, before string) (postDoc, error) {
 
 // Count returns how many posts the named event holds ("" for all).
 func (db *DB) Count(ctx context.Context, event string) (int64, error) {
-	if db.idx != nil && event != "" {
-		x, err := db.index(ctx, event)
+	op := fmt.Sprintf("count the posts of %q", event)
+	if event != "" {
+		n, ok, err := fromIndex(ctx, db, func(x PostIndex) (int64, error) { return x.Count(ctx, event) })
 		if err != nil {
-			return 0, classify(fmt.Sprintf("count the posts of %q", event), err)
+			return 0, classify(op, err)
 		}
-		return x.count(), nil
+		if ok {
+			return n, nil
+		}
 	}
 	filter := bson.D{}
 	if event != "" {
@@ -283,7 +297,7 @@ func (db *DB) Count(ctx context.Context, event string) (int64, error) {
 	}
 	n, err := db.posts.CountDocuments(ctx, filter)
 	if err != nil {
-		return 0, classify(fmt.Sprintf("count the posts of %q", event), err)
+		return 0, classify(op, err)
 	}
 	return n, nil
 }

@@ -35,20 +35,13 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
-	if db.idx != nil {
-		s, err := db.indexedStats(ctx, ev)
-		if err != nil {
-			return fail("statistics", err)
-		}
-		return s, nil
-	}
 	s, first, last, err := db.scanStats(ctx, ev)
 	if err != nil {
 		return fail("statistics", err)
 	}
 	// The first and last posts in full: two lookups by _id, the one
-	// filter FerretDB pushes down to SQLite (which still reads every row
-	// of the table, but not through FerretDB's decoding: see index.go).
+	// filter FerretDB pushes down to SQLite, an index seek there with
+	// embedded.PostIndex.
 	if s.First, err = db.byID(ctx, first); err != nil {
 		return fail("first post", err)
 	}
@@ -115,9 +108,7 @@ type statsDoc struct {
 	CreatedAt time.Time `bson:"created_at"`
 }
 
-// tally holds the counters of Stats. The scan fills one per call; the
-// in-memory index keeps one up to date through add and remove, so that
-// both paths rank and tie-break with the same code.
+// tally holds the counters of Stats, filled by the scan of each call.
 type tally struct {
 	total, retweets int64
 	sources, langs  map[string]int64
@@ -145,39 +136,14 @@ func (t *tally) add(p statsDoc) {
 	t.minutes[p.Minute]++
 }
 
-// remove undoes add(p). A key whose count falls to zero is deleted, as if
-// never added: the number of authors is the size of its map, and ranked
-// and Timeline list every key they are given.
-func (t *tally) remove(p statsDoc) {
-	t.total--
-	if p.Retweet {
-		t.retweets--
-	}
-	decrement(t.sources, p.Source)
-	decrement(t.langs, cmp.Or(p.Lang, "und"))
-	decrement(t.authors, p.Author)
-	for _, h := range p.Hashtags {
-		decrement(t.tags, h)
-	}
-	decrement(t.minutes, p.Minute)
-}
-
-func decrement[K comparable](m map[K]int64, k K) {
-	if m[k] <= 1 {
-		delete(m, k)
-		return
-	}
-	m[k]--
-}
-
 // before is the order of Recent, oldest first: by time, then id.
 func before(a, b statsDoc) bool {
 	return compareRecent(a.CreatedAt, a.ID, b.CreatedAt, b.ID) < 0
 }
 
 // compareRecent is the order of Recent reversed (see newestFirst): by
-// time, then id, oldest first. The scan's first and last post and the
-// in-memory index's order must agree with it.
+// time, then id, oldest first. The scan's first and last post must agree
+// with it.
 func compareRecent(aAt time.Time, aID string, bAt time.Time, bID string) int {
 	return cmp.Or(aAt.Compare(bAt), cmp.Compare(aID, bID))
 }

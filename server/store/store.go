@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -28,28 +29,43 @@ type Config struct {
 	// URI is a mongodb:// or mongodb+srv:// URI; required.
 	URI string
 	// Database is the database name when the URI names none (default
-	// "tweetwire").
+	// DefaultDatabase).
 	Database string
 	// Timeout bounds finding a server for one operation and opening a
 	// connection (default 5s); an operation's context may cut it shorter.
 	Timeout time.Duration
-	// SoleWriter says that this process is the only one that writes to
-	// the database: the embedded store the server starts in-process.
-	// Then the store keeps each event's posts indexed in memory, built by
-	// one scan and kept current by Save and Delete, because FerretDB on
-	// SQLite filters nothing but _id and would otherwise read the whole
-	// collection on every Recent, Stats and Count. Leave it false for a
-	// shared MongoDB: other nodes' writes would never reach the index
-	// (and MongoDB has real indexes anyway).
-	SoleWriter bool
-	Logger     *slog.Logger
+	// Index, when set, answers the queries on post ids that the
+	// database would answer by reading every post: package embedded's
+	// PostIndex, since FerretDB on SQLite filters nothing but _id. Leave
+	// it nil for MongoDB, whose own indexes (ensureIndexes) serve them.
+	Index  PostIndex
+	Logger *slog.Logger
+}
+
+// PostIndex answers, from indexes of its own, the queries on an event's
+// post ids that Recent, IDs and Count need. Its answers are those of the
+// database: it reads the same data, committed writes included. When it
+// fails, the store answers through the driver instead: correct, but with
+// a full scan on FerretDB.
+type PostIndex interface {
+	// RecentIDs returns the ids of up to limit of the event's posts,
+	// newest first (created_at, then _id, both descending). With beforeID
+	// set, it starts after the post (beforeAt, beforeID) in that order.
+	RecentIDs(ctx context.Context, event string, limit int, beforeAt time.Time, beforeID string) ([]string, error)
+	// Count returns how many posts the event holds.
+	Count(ctx context.Context, event string) (int64, error)
 }
 
 // Collection names.
 const (
-	postsName  = "posts"
-	eventsName = "events"
+	// PostsCollection holds the posts, which a PostIndex indexes.
+	PostsCollection = "posts"
+	eventsName      = "events"
 )
+
+// DefaultDatabase is the database used when neither Config nor the URI
+// names one.
+const DefaultDatabase = "tweetwire"
 
 // DB is a tweet.Store backed by MongoDB.
 type DB struct {
@@ -57,8 +73,10 @@ type DB struct {
 	posts  *mongo.Collection
 	events *mongo.Collection
 	log    *slog.Logger
-	// idx is the in-memory index of Config.SoleWriter; nil without it.
-	idx *indexes
+	// index is Config.Index; indexFailed says that it failed once
+	// already, which is logged once.
+	index       PostIndex
+	indexFailed atomic.Bool
 }
 
 var _ tweet.Store = (*DB)(nil)
@@ -90,13 +108,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		name = cs.Database
 	}
 	if name == "" {
-		name = "tweetwire"
+		name = DefaultDatabase
 	}
 	d := client.Database(name)
-	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), log: cfg.Logger}
-	if cfg.SoleWriter {
-		db.idx = newIndexes()
-	}
+	db := &DB{client: client, posts: d.Collection(PostsCollection), events: d.Collection(eventsName), log: cfg.Logger, index: cfg.Index}
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
@@ -119,6 +134,30 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// fromIndex runs q on the PostIndex, if there is one. ok is false when
+// there is none, or when it failed for a reason of its own: the caller
+// then answers through the driver. An error of the caller's context is
+// returned as is, since the driver would fail alike.
+func fromIndex[T any](ctx context.Context, db *DB, q func(PostIndex) (T, error)) (v T, ok bool, err error) {
+	if db.index == nil {
+		return v, false, nil
+	}
+	v, err = q(db.index)
+	switch {
+	case err == nil:
+		return v, true, nil
+	case ctx.Err() != nil:
+		return v, true, err
+	}
+	// Every failure falls back, but only the first is logged: a broken
+	// index would otherwise log on every request.
+	if db.indexFailed.CompareAndSwap(false, true) {
+		db.log.Warn("store: the post index failed, so reads go through the database, which is correct but scans every post of the event: "+
+			"check the data directory, then restart", "err", err)
+	}
+	return v, false, nil
 }
 
 // Ping checks that the database answers.

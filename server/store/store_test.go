@@ -23,10 +23,15 @@ func post(id string, at time.Time) tweet.Tweet {
 }
 
 // The store keeps the contract of tweet.Store, checked by the suite that
-// the in-memory fake (tweettest.Store) passes too. With -sole-writer it
-// runs on the in-memory index.
+// the in-memory fake (tweettest.Store) passes too: with the PostIndex, as
+// the server opens its embedded store, and without, as it reads MongoDB.
 func TestContract(t *testing.T) {
-	tweettest.TestStore(t, func(t *testing.T) tweet.Store { return openDB(t) })
+	t.Run("PostIndex", func(t *testing.T) {
+		tweettest.TestStore(t, func(t *testing.T) tweet.Store { return openDB(t) })
+	})
+	t.Run("driver only", func(t *testing.T) {
+		tweettest.TestStore(t, func(t *testing.T) tweet.Store { return openAt(t, shared, freshName(t), false) })
+	})
 }
 
 // BSON dates hold milliseconds: the real store keeps no more, and paging
@@ -109,7 +114,7 @@ func TestRestartKeepsPostsAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := ctxT(t)
-	db := openAt(t, srv.URI(), "tweetwire")
+	db := openAt(t, srv, "tweetwire", true)
 	if _, err := db.StartEvent(ctx, "conf", []string{"go"}, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +144,7 @@ func TestRestartKeepsPostsAndStats(t *testing.T) {
 		t.Fatalf("restart on the same directory: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() }) // after the db's cleanup: LIFO
-	db = openAt(t, srv.URI(), "tweetwire")
+	db = openAt(t, srv, "tweetwire", true)
 	after, err := db.Stats(ctx, "conf")
 	if err != nil {
 		t.Fatal(err)

@@ -72,10 +72,47 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Bench != nil {
 		mux.Handle("/bench/", cfg.Bench)
 	}
+	routePage(mux, static, cfg.Health)
+	// "/" without a method: a method pattern would conflict with the
+	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
+	mux.Handle("/", securityHeaders(readOnly(files(static))))
+	return guardHost(cfg.Host, mux)
+}
+
+// Starting returns the routes of a server that listens but is still
+// loading: /healthz, from health (which should say what it loads, and
+// answer 503), and the page and its assets, so that a browser gets the
+// page at once and its Socket.IO client retries until the server is up.
+// Everything else gets 503 with Retry-After. host is as in Config.
+func Starting(health func() HealthReport, host func(string) bool) http.Handler {
+	static, err := fs.Sub(assets, "assets")
+	if err != nil {
+		panic(err) // the embed pattern names the folder: cannot happen
+	}
+	mux := http.NewServeMux()
+	routePage(mux, static, health)
+	page := securityHeaders(readOnly(files(static)))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if st, err := fs.Stat(static, name); r.URL.Path == "/" || err == nil && !st.IsDir() {
+			page.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"error": "the server is starting: it is loading the stored posts (see /healthz); try again in a moment",
+		})
+	}))
+	return guardHost(host, mux)
+}
+
+// routePage adds /healthz, the Socket.IO client script and the display
+// page to mux: what a browser needs even while the server starts.
+func routePage(mux *http.ServeMux, static fs.FS, health func() HealthReport) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		var body HealthReport = okReport{Status: "ok"}
-		if cfg.Health != nil {
-			body = cfg.Health()
+		if health != nil {
+			body = health()
 		}
 		code := http.StatusOK
 		if !body.Healthy() {
@@ -91,20 +128,22 @@ func Handler(cfg Config) http.Handler {
 		http.FileServerFS(static).ServeHTTP(w, r)
 	})
 	mux.Handle("GET /display", securityHeaders(page("display.html")))
-	// "/" without a method: a method pattern would conflict with the
-	// method-less /socket.io/ mount (polling uses GET, POST and OPTIONS).
-	mux.Handle("/", securityHeaders(readOnly(files(static))))
-	if cfg.Host == nil {
-		return mux
+}
+
+// guardHost answers only the names host accepts (all when nil), and
+// /healthz by any name.
+func guardHost(host func(string) bool, next http.Handler) http.Handler {
+	if host == nil {
+		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !cfg.Host(r.Host) && r.URL.Path != "/healthz" {
+		if !host(r.Host) && r.URL.Path != "/healthz" {
 			// The name is not repeated: it is the request's, and the
 			// body must echo nothing a page could have chosen.
 			http.Error(w, "this server does not answer to that name: its operator lists the names it serves with --public-names", http.StatusMisdirectedRequest)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -160,3 +160,39 @@ func TestHostGuard(t *testing.T) {
 		}
 	}
 }
+
+// While the server starts, the page and /healthz answer, the rest asks to
+// come back, and the host guard holds as it does later.
+func TestStarting(t *testing.T) {
+	h := Starting(func() HealthReport { return testReport{Source: "loading 1,000 posts of Café ☕"} }, HostPolicy(nil))
+	tests := []struct {
+		name, method, host, path string
+		code                     int
+		contains                 string
+	}{
+		{"page", "GET", "127.0.0.1", "/", 200, "<html"},
+		{"script", "GET", "127.0.0.1", "/app.js", 200, ""},
+		{"health says what loads", "GET", "127.0.0.1", "/healthz", 503, "loading 1,000 posts of Café ☕"},
+		{"health by any name", "GET", "wall.example.org", "/healthz", 503, "loading"},
+		{"api", "GET", "127.0.0.1", "/api/tweets?event=東京", 503, "starting"},
+		{"socket.io", "POST", "127.0.0.1", "/socket.io/?EIO=4", 503, "starting"},
+		{"stats page", "GET", "127.0.0.1", "/stats", 503, "starting"},
+		{"no directory listing", "GET", "127.0.0.1", "/vendor/", 503, "starting"},
+		{"no writes to assets", "POST", "127.0.0.1", "/", 405, ""},
+		{"foreign name", "GET", "wall.example.org", "/", 421, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(tt.method, tt.path, nil)
+			r.Host = tt.host
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.contains) {
+				t.Fatalf("%s %s = %d %.200q, want %d containing %q", tt.method, tt.path, rec.Code, rec.Body, tt.code, tt.contains)
+			}
+			if tt.code == 503 && tt.path != "/healthz" && rec.Header().Get("Retry-After") == "" {
+				t.Errorf("503 without Retry-After")
+			}
+		})
+	}
+}

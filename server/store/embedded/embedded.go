@@ -39,6 +39,7 @@ var newMu sync.Mutex
 
 // Server is a running FerretDB.
 type Server struct {
+	dir    string // absolute
 	f      *ferretdb.FerretDB
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -79,7 +80,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("start the embedded database in %s on %s: %w", dir, cfg.Addr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{f: f, cancel: cancel, done: make(chan struct{})}
+	s := &Server{dir: dir, f: f, cancel: cancel, done: make(chan struct{})}
 	// New has already bound the port, so clients can connect as soon as
 	// Start returns; Run serves them until Close.
 	go func() {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/app"
 	"github.com/tweetwire/tweetwire/server/spool"
 	"github.com/tweetwire/tweetwire/server/store"
 	"github.com/tweetwire/tweetwire/server/store/embedded"
@@ -137,16 +140,29 @@ type storeBench struct {
 	log  io.Writer
 	load string // the load average at the start
 	rows []row
+	// closers close the PostIndexes of a size, before its server.
+	closers []func() error
 }
 
-// size measures one data set of n posts on a fresh embedded store, which
-// it removes afterwards.
+// size measures one data set of n posts on a fresh embedded store, then
+// the start-up of a server on it, and removes it.
 func (b *storeBench) size(ctx context.Context, n int) error {
 	dir, err := os.MkdirTemp("", "tweetwire-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if err := b.measure(ctx, n, dir); err != nil {
+		return err
+	}
+	return b.phase(ctx, n, "server start-up", "startup", func() (row, error) {
+		return startup(ctx, dir)
+	})
+}
+
+// measure inserts n posts into fresh databases of an embedded store in
+// dir and times the store's operations on them.
+func (b *storeBench) measure(ctx context.Context, n int, dir string) error {
 	dbDir := filepath.Join(dir, "db")
 	srv, err := embedded.Start(embedded.Config{Dir: dbDir, Logger: slog.New(slog.NewTextHandler(b.log, nil))})
 	if err != nil {
@@ -155,11 +171,19 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 	// FerretDB waits for its clients to hang up: every database opened
 	// below is closed before this runs.
 	defer srv.Close()
+	defer func() {
+		for _, c := range b.closers {
+			_ = c()
+		}
+		b.closers = nil
+	}()
 	posts := corpus{N: n, Seed: 1, Start: eventStart, Span: eventSpan}.posts()
 
 	// Each insert goes into a database of its own, so that each starts
 	// empty; the sequential one is then queried.
-	db, err := b.open(ctx, srv.URI(), "sequential")
+	// The sequential insert goes into the database the server uses, so
+	// that the start-up measured afterwards loads it.
+	db, err := b.open(ctx, srv, store.DefaultDatabase)
 	if err != nil {
 		return err
 	}
@@ -177,13 +201,10 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	// The first read of the event builds the in-memory index with one
-	// scan: measured on its own, so that the rows below show the steady
-	// state a running server sees.
-	err = b.phase(ctx, n, "first read (builds the index)", "index", func() (row, error) {
-		return repeat(ctx, 1, func() (string, error) {
+	err = b.phase(ctx, n, "Count", "count", func() (row, error) {
+		return repeat(ctx, b.cfg.calls, func() (string, error) {
 			_, err := db.Count(ctx, eventName)
-			return "Count: one scan of the event", err
+			return "from the PostIndex (SQLite)", err
 		})
 	})
 	if err != nil {
@@ -226,6 +247,30 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	err = b.phase(ctx, n, fmt.Sprintf("Recent(%d, before=) deep", pageSize), "deep", func() (row, error) {
+		// Pages far below the newest posts, where a wall's archive
+		// view or a crawler goes: from posts spread over the oldest
+		// nine tenths of the event.
+		ids, err := db.IDs(ctx, eventName, n)
+		if err != nil || len(ids) == 0 {
+			return row{}, cmp.Or(err, errors.New("no posts to page through"))
+		}
+		i := 0
+		r, err := repeat(ctx, b.cfg.calls, func() (string, error) {
+			before := ids[len(ids)/10+i*(len(ids)*9/10)/b.cfg.calls]
+			i++
+			page, err := db.Recent(ctx, eventName, pageSize, before)
+			if err == nil && len(page) == 0 && len(ids) > pageSize {
+				err = fmt.Errorf("the store's Recent returned no posts before %s", before)
+			}
+			return "", err
+		})
+		r.Note = joinNote("before= posts from 10% to 100% down the event", r.Note)
+		return r, err
+	})
+	if err != nil {
+		return err
+	}
 	err = b.phase(ctx, n, "Stats", "stats", func() (row, error) {
 		return repeat(ctx, b.cfg.statsCalls, func() (string, error) {
 			s, err := db.Stats(ctx, eventName)
@@ -251,7 +296,7 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 		return err
 	}
 
-	par, err := b.open(ctx, srv.URI(), "concurrent")
+	par, err := b.open(ctx, srv, "concurrent")
 	if err != nil {
 		return err
 	}
@@ -267,13 +312,13 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 		return err
 	}
 
-	spooled, err := b.open(ctx, srv.URI(), "spooled")
+	spooled, err := b.open(ctx, srv, "spooled")
 	if err != nil {
 		return err
 	}
 	defer spooled.Close(context.WithoutCancel(ctx))
 	return b.phase(ctx, n, "insert, spool.Writer", "insert-spool", func() (row, error) {
-		r, err := saveSpooled(ctx, spooled, filepath.Join(dir, "spool"), posts)
+		r, err := saveSpooled(ctx, spooled, filepath.Join(dir, "bench-spool"), posts)
 		if err == nil {
 			err = b.checkCount(ctx, spooled, n)
 		}
@@ -281,16 +326,27 @@ func (b *storeBench) size(ctx context.Context, n int) error {
 	})
 }
 
-// open opens a store on a fresh database of the embedded server and starts
-// the benchmark event in it.
-func (b *storeBench) open(ctx context.Context, uri, database string) (*store.DB, error) {
-	// SoleWriter, as the server opens its embedded store: this process
-	// is the database's only writer, so the numbers are the server's.
-	db, err := store.Open(ctx, store.Config{URI: uri, Database: database, SoleWriter: true, Logger: slog.New(slog.NewTextHandler(b.log, nil))})
+// open opens a store on a fresh database of the embedded server, with its
+// PostIndex as the server opens it, and starts the benchmark event in it.
+// The first Count prepares the index while the database is empty, as the
+// server's start-up does: the inserts then pay for keeping it current.
+func (b *storeBench) open(ctx context.Context, srv *embedded.Server, database string) (*store.DB, error) {
+	log := slog.New(slog.NewTextHandler(b.log, nil))
+	idx, err := srv.PostIndex(database, store.PostsCollection, log)
 	if err != nil {
 		return nil, err
 	}
+	db, err := store.Open(ctx, store.Config{URI: srv.URI(), Database: database, Index: idx, Logger: log})
+	if err != nil {
+		_ = idx.Close()
+		return nil, err
+	}
+	b.closers = append(b.closers, idx.Close)
 	if _, err := db.StartEvent(ctx, eventName, []string{"#gophercon"}, eventStart); err != nil {
+		_ = db.Close(ctx)
+		return nil, err
+	}
+	if _, err := db.Count(ctx, eventName); err != nil {
 		_ = db.Close(ctx)
 		return nil, err
 	}
@@ -364,7 +420,8 @@ func (b *storeBench) report(w io.Writer, begin time.Time) {
 	fmt.Fprint(w, "\n"+
 		"- rate is operations over wall time; p50/p99/max are per call, percentiles by nearest rank (p99 of 20 calls is the slowest).\n"+
 		"- cpu/op is the CPU time the whole process (FerretDB included) used per operation: unlike wall times it does not grow when other work shares the machine.\n"+
-		"- Each insert starts from an empty database; Recent, paging, Stats and duplicate saves run on the sequential insert's data.\n")
+		"- Each insert starts from an empty database; Recent, paging, Stats and duplicate saves run on the sequential insert's data.\n"+
+		"- server start-up is app.New then Run on that data, the embedded store's database, with a source that emits nothing: wall is from New until /healthz answers 200 and a first /api/tweets page is served.\n")
 }
 
 // saveAll saves posts with the given number of concurrent writers, timing
@@ -488,4 +545,88 @@ func joinNote(a, b string) string {
 		return a + b
 	}
 	return a + "; " + b
+}
+
+// startup starts the server (app.New, then Run) on the data directory dir,
+// whose embedded store holds the benchmark event, and times it from New
+// to /healthz answering at all (503 while it loads), then to usable:
+// /healthz 200 and a first page of /api/tweets.
+func startup(ctx context.Context, dir string) (row, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return row{}, err
+	}
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Timeout: time.Minute}
+	get := func(path string) (int, error) {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	start, cpu := time.Now(), cpuTime()
+	// The first answer is polled for while New runs.
+	firstAnswer := make(chan time.Duration, 1)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	go func() {
+		for pollCtx.Err() == nil {
+			if _, err := get("/healthz"); err == nil {
+				firstAnswer <- time.Since(start)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	a, err := app.New(ctx, app.Config{
+		Listener: ln, Source: idleSource{}, SourceName: "bench", Event: eventName, DataDir: dir,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		_ = ln.Close()
+		return row{}, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer func() {
+		stop()
+		_ = a.Close(context.WithoutCancel(ctx))
+	}()
+	go func() { _ = a.Run(runCtx) }()
+	for {
+		code, err := get("/healthz")
+		if err != nil {
+			return row{}, err
+		}
+		if code == http.StatusOK {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return row{}, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if code, err := get(fmt.Sprintf("/api/tweets?limit=%d", pageSize)); err != nil || code != http.StatusOK {
+		return row{}, cmp.Or(err, fmt.Errorf("/api/tweets answered %d once the server was up", code))
+	}
+	usable := time.Since(start)
+	r := row{Ops: 1, Wall: usable, CPU: cpuTime() - cpu, Lat: []time.Duration{usable}}
+	select {
+	case d := <-firstAnswer:
+		r.Note = fmt.Sprintf("from New: first /healthz answer %s, then usable (/healthz 200, then /api/tweets) %s", human(d), human(usable))
+	default:
+		r.Note = "from New to usable (/healthz 200, then /api/tweets)"
+	}
+	return r, nil
+}
+
+// idleSource is a source that emits nothing: start-up is measured alone.
+type idleSource struct{}
+
+func (idleSource) Run(ctx context.Context, sink tweet.Sink) error {
+	sink.SetState(tweet.StateRunning, nil)
+	<-ctx.Done()
+	return nil
 }
