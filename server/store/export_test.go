@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
 // SetIndexWindow sets how many of an event's newest posts db keeps in full,
 // for indexes built from now on: small, it makes the tests read posts
 // missing from the window.
@@ -15,4 +21,20 @@ func Indexed(db *DB, event string) bool {
 	defer db.idx.mu.RUnlock()
 	_, ok := db.idx.events[event]
 	return ok
+}
+
+// DropCounters deletes every statistics counter, as in a store written
+// before there were any.
+func DropCounters(db *DB) error {
+	_, err := db.stats.DeleteMany(context.Background(), bson.D{})
+	return err
+}
+
+// BreakCounters makes every later update of event's main counter document
+// fail, as a database that refuses it would: its per-source counts
+// become a string, where $inc needs a document.
+func BreakCounters(db *DB, event string) error {
+	_, err := db.stats.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: counterID(mainPart, event)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sources", Value: "broken"}}}})
+	return err
 }

@@ -371,39 +371,6 @@ func (db *DB) scanDocs(ctx context.Context, filter bson.D, fn func(*postDoc)) er
 	return cur.Err()
 }
 
-// indexedStats is Stats from the index: counters ranked at query time.
-func (db *DB) indexedStats(ctx context.Context, ev tweet.Event) (tweet.Stats, error) {
-	e, err := db.index(ctx, ev.Name)
-	if err != nil {
-		return tweet.Stats{}, err
-	}
-	var ids []string
-	db.idx.mu.RLock()
-	s := e.tally.stats(ev)
-	if n := len(e.order); n > 0 {
-		ids = []string{e.order[0].ID, e.order[n-1].ID}
-	}
-	db.idx.mu.RUnlock()
-	if len(ids) == 0 {
-		return s, nil
-	}
-	posts, err := db.fetch(ctx, e, ids)
-	if err != nil {
-		return tweet.Stats{}, err
-	}
-	// A post deleted since the counters were read is missing, as the
-	// scan's lookups would miss it.
-	for _, p := range posts {
-		if p.ID == ids[0] {
-			s.First = &p
-		}
-		if p.ID == ids[1] {
-			s.Last = &p
-		}
-	}
-	return s, nil
-}
-
 // indexedRecent is Recent from the index: the ids come from memory, the
 // posts mostly too (see fetch).
 func (db *DB) indexedRecent(ctx context.Context, event string, limit int, before string) ([]tweet.Tweet, error) {

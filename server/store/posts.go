@@ -139,6 +139,7 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if db.idx != nil {
 		db.idx.add(event, &doc)
 	}
+	db.adjust(ctx, event, doc.statsDoc(), 1, 0)
 	return nil
 }
 
@@ -147,17 +148,13 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be stored")
 	}
-	if db.idx == nil {
-		_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-		return classify("delete post "+id, err)
+	if db.idx != nil {
+		defer db.idx.lockID(id)()
 	}
-	defer db.idx.lockID(id)()
 	// FindOneAndDelete says which event lost the post, and whether it
-	// was there at all: deleting an absent post changes no index. (No
+	// was there at all: deleting an absent post changes no counter. (No
 	// projection: FerretDB 1.24 does not implement one on findAndModify.)
-	var d struct {
-		Event string `bson:"event"`
-	}
+	var d statsDoc
 	err := db.posts.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil
@@ -165,10 +162,15 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		// The delete may have happened all the same, in an event
 		// unknown here.
-		db.idx.drop("")
+		if db.idx != nil {
+			db.idx.drop("")
+		}
 		return classify("delete post "+id, err)
 	}
-	db.idx.remove(d.Event, id)
+	if db.idx != nil {
+		db.idx.remove(d.Event, id)
+	}
+	db.uncount(ctx, d)
 	return nil
 }
 

@@ -49,6 +49,7 @@ type Config struct {
 const (
 	postsName  = "posts"
 	eventsName = "events"
+	// statsName: see counters.go.
 )
 
 // DB is a tweet.Store backed by MongoDB.
@@ -56,7 +57,10 @@ type DB struct {
 	client *mongo.Client
 	posts  *mongo.Collection
 	events *mongo.Collection
-	log    *slog.Logger
+	// stats holds the statistics counters (counters.go).
+	stats    *mongo.Collection
+	counters counterHealth
+	log      *slog.Logger
 	// idx is the in-memory index of Config.SoleWriter; nil without it.
 	idx *indexes
 }
@@ -93,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		name = "tweetwire"
 	}
 	d := client.Database(name)
-	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), log: cfg.Logger}
+	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), stats: d.Collection(statsName), log: cfg.Logger}
 	if cfg.SoleWriter {
 		db.idx = newIndexes()
 	}
@@ -117,6 +121,10 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if _, err := db.posts.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
 			return classify("create indexes", err)
 		}
+	}
+	// Stats reads an event's counter documents by event.
+	if _, err := db.stats.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "event", Value: 1}}}); err != nil {
+		return classify("create indexes", err)
 	}
 	return nil
 }

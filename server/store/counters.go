@@ -1,0 +1,487 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/tweetwire/tweetwire/server/tweet"
+)
+
+// Statistics counters.
+//
+// Stats reads counters, not posts: reading every post of the event on
+// each call costs a full transfer of the event per node per refresh on a
+// shared MongoDB. Save adds a post to its event's counters once its insert
+// has succeeded (a duplicate changes nothing), Delete takes a removed post
+// out, and Hide and Unhide move a post between the public figures and the
+// hidden count. Every update is a plain $inc (with $min and $max for the
+// first and last post) on documents found by _id, with upsert: both
+// MongoDB and FerretDB take it, and concurrent writers on several nodes
+// add up without reading anything first.
+//
+// An event's counters are several documents of the stats collection, so
+// that none nears the 16 MB document limit and an update rewrites a small
+// document (MongoDB's storage engine and FerretDB both write whole
+// documents):
+//
+//	main|<event>    total, retweets, hidden, per source, per language, and
+//	                the keys of the first and last posts; "complete" once
+//	                built by a recount or created with the event
+//	aNN|<event>     authors whose key hashes to shard NN (of counterShards)
+//	tNN|<event>     hashtags, the same way
+//	d<day>|<event>  the posts per minute of one day (at most 1,440 keys)
+//
+// The counters are exact only if every write that reaches the posts also
+// reaches them: a process that dies between the two, or a counter update
+// that fails, leaves a post out of the statistics until Recount rebuilds
+// them from one scan of the posts (`tweetwire stats --recount`).
+
+// statsName is the collection of the counters.
+const statsName = "stats"
+
+// counterShards is how many documents an event's authors are spread over,
+// and as many for its hashtags. At about 40 bytes a key, one document
+// holds some 400,000 keys before the 16 MB limit, so an event can have
+// about 12 million distinct authors (and as many hashtags) before an
+// update fails; Stats then reads 2×32 documents of at most a few hundred
+// kilobytes each for a million authors.
+const counterShards = 32
+
+// counterTimeout bounds a counter update after its post's write: the
+// write has happened, so the caller's cancellation must not skip it.
+const counterTimeout = 10 * time.Second
+
+// counterDoc is one document of an event's counters; which fields it uses
+// depends on its part (see above).
+type counterDoc struct {
+	ID       string           `bson:"_id"`
+	Event    string           `bson:"event"`
+	Complete bool             `bson:"complete,omitempty"`
+	Total    int64            `bson:"total,omitempty"`
+	Retweets int64            `bson:"retweets,omitempty"`
+	Hidden   int64            `bson:"hidden,omitempty"`
+	Sources  map[string]int64 `bson:"sources,omitempty"`
+	Langs    map[string]int64 `bson:"langs,omitempty"`
+	// First and Last are edgeKey of the oldest and newest public post.
+	First string           `bson:"first,omitempty"`
+	Last  string           `bson:"last,omitempty"`
+	N     map[string]int64 `bson:"n,omitempty"`
+}
+
+const mainPart = "main"
+
+// counterID is the _id of part of event's counters: the part never holds
+// "|", so the first "|" ends it whatever the event's name.
+func counterID(part, event string) string { return part + "|" + event }
+
+func shardPart(prefix, key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("%s%02d", prefix, h.Sum32()%counterShards)
+}
+
+func dayPart(minute int64) string { return "d" + strconv.FormatInt(floorDiv(minute, 24*60), 10) }
+
+// fieldName turns a counter key (an author, a hashtag, a language, a
+// source, a minute: any text) into a field name that MongoDB and FerretDB
+// accept: never empty, no ".", no leading "$", valid UTF-8 without control
+// characters. "%", ".", "$", control characters and bytes that are not
+// UTF-8 are percent-escaped, so fieldKey gives the key back exactly.
+func fieldName(key string) string {
+	var b strings.Builder
+	b.Grow(len(key) + 1)
+	b.WriteByte('k')
+	for i := 0; i < len(key); {
+		r, size := utf8.DecodeRuneInString(key[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r == '%', r == '.', r == '$', r < 0x20, r == 0x7f:
+			fmt.Fprintf(&b, "%%%02X", key[i])
+		default:
+			b.WriteString(key[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// fieldKey undoes fieldName; false for a name fieldName cannot make.
+func fieldKey(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "k")
+	if !ok {
+		return "", false
+	}
+	key, err := url.PathUnescape(rest)
+	return key, err == nil
+}
+
+// edgeKey orders posts as Recent does, oldest first, as plain strings
+// (which both databases compare byte by byte, so $min and $max keep the
+// first and last post): the time in milliseconds as 16 hex digits, its
+// sign bit flipped so that instants before 1970 sort first, then the id.
+func edgeKey(at time.Time, id string) string {
+	return fmt.Sprintf("%016x", uint64(at.UnixMilli())^(1<<63)) + id
+}
+
+func edgeID(key string) string {
+	if len(key) < 16 {
+		return ""
+	}
+	return key[16:]
+}
+
+// counterUpdates are the updates that add p to event's counters (sign 1)
+// or take it out (sign -1), or neither (0), and add hidden to the hidden
+// count.
+func counterUpdates(event string, p statsDoc, sign, hidden int64) []mongo.WriteModel {
+	upsert := func(part string, update bson.D) mongo.WriteModel {
+		return mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: counterID(part, event)}, {Key: "event", Value: event}}).
+			SetUpdate(update).SetUpsert(true)
+	}
+	if sign == 0 {
+		// A hidden post deleted: only the hidden count knew it.
+		return []mongo.WriteModel{upsert(mainPart, bson.D{{Key: "$inc", Value: bson.D{{Key: "hidden", Value: hidden}}}})}
+	}
+	inc := bson.D{{Key: "total", Value: sign}}
+	if p.Retweet {
+		inc = append(inc, bson.E{Key: "retweets", Value: sign})
+	}
+	if hidden != 0 {
+		inc = append(inc, bson.E{Key: "hidden", Value: hidden})
+	}
+	inc = append(inc,
+		bson.E{Key: "sources." + fieldName(p.Source), Value: sign},
+		bson.E{Key: "langs." + fieldName(langKey(p.Lang)), Value: sign})
+	main := bson.D{{Key: "$inc", Value: inc}}
+	key := edgeKey(p.CreatedAt, p.ID)
+	if sign > 0 {
+		main = append(main,
+			bson.E{Key: "$min", Value: bson.D{{Key: "first", Value: key}}},
+			bson.E{Key: "$max", Value: bson.D{{Key: "last", Value: key}}})
+	}
+	models := []mongo.WriteModel{upsert(mainPart, main)}
+	if sign < 0 {
+		// The first or last post leaves: forget it, and Stats finds the
+		// new one (see edgePost). Only if it is still the one stored,
+		// so that a newer post saved meanwhile is kept.
+		for _, edge := range []string{"first", "last"} {
+			models = append(models, mongo.NewUpdateOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: edge, Value: key}}).
+				SetUpdate(bson.D{{Key: "$unset", Value: bson.D{{Key: edge, Value: ""}}}}))
+		}
+	}
+	models = append(models, upsert(shardPart("a", p.Author), bson.D{{Key: "$inc", Value: bson.D{{Key: "n." + fieldName(p.Author), Value: sign}}}}))
+	byShard := map[string]bson.D{}
+	var shards []string
+	for _, h := range p.Hashtags {
+		part := shardPart("t", h)
+		if _, ok := byShard[part]; !ok {
+			shards = append(shards, part)
+		}
+		byShard[part] = append(byShard[part], bson.E{Key: "n." + fieldName(h), Value: sign})
+	}
+	for _, part := range shards {
+		models = append(models, upsert(part, bson.D{{Key: "$inc", Value: byShard[part]}}))
+	}
+	models = append(models, upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: bson.D{{Key: "n." + fieldName(strconv.FormatInt(p.Minute, 10)), Value: sign}}}}))
+	return models
+}
+
+func langKey(lang string) string {
+	if lang == "" {
+		return "und"
+	}
+	return lang
+}
+
+// counterHealth remembers failed counter updates: the post is stored all
+// the same, and the log says so once per event.
+type counterHealth struct {
+	failures atomic.Uint64
+	mu       sync.Mutex
+	logged   map[string]bool
+}
+
+// CounterFailures counts the counter updates that failed since Open: each
+// leaves the statistics of its event off by one post until `tweetwire
+// stats --recount`.
+func (db *DB) CounterFailures() uint64 { return db.counters.failures.Load() }
+
+// adjust applies counterUpdates. It returns nothing: the post's own write
+// has happened, and failing it now would make the spool write it again,
+// which a duplicate key turns into nothing. A failure is counted and
+// logged once per event.
+func (db *DB) adjust(ctx context.Context, event string, p statsDoc, sign, hidden int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
+	defer cancel()
+	_, err := db.stats.BulkWrite(ctx, counterUpdates(event, p, sign, hidden), options.BulkWrite().SetOrdered(false))
+	if err == nil {
+		return
+	}
+	db.counters.failures.Add(1)
+	h := &db.counters
+	h.mu.Lock()
+	first := !h.logged[event]
+	if h.logged == nil {
+		h.logged = map[string]bool{}
+	}
+	h.logged[event] = true
+	h.mu.Unlock()
+	if first {
+		db.log.Warn("statistics miss a post: its counters could not be updated; run `tweetwire stats --recount --event NAME` to rebuild them (logged once per event; tweetwire_stats_counter_failures_total counts every failure)",
+			"event", event, "post", p.ID, "err", err)
+	}
+}
+
+// Hide takes the post out of its event's public statistics and counts it
+// as hidden, for moderation; hiding a hidden or absent post changes
+// nothing. Recent and the wall do not look at it (yet): that is the
+// moderation's business.
+func (db *DB) Hide(ctx context.Context, id string) error {
+	return db.setHidden(ctx, id, true)
+}
+
+// Unhide undoes Hide.
+func (db *DB) Unhide(ctx context.Context, id string) error {
+	return db.setHidden(ctx, id, false)
+}
+
+func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
+	op := map[bool]string{true: "hide", false: "unhide"}[hide]
+	if id == "" {
+		return tweet.Errorf(tweet.EINVALID, "name the post to %s", op)
+	}
+	// Matching only a post in the other state makes the change happen
+	// once however many callers race: the one whose update matched
+	// moves the counters, with the post as it was (no projection:
+	// FerretDB 1.24 has none on findAndModify).
+	filter := bson.D{{Key: "_id", Value: id}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "hidden", Value: true}}}}
+	if !hide {
+		filter = bson.D{{Key: "_id", Value: id}, {Key: "hidden", Value: true}}
+		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "hidden", Value: ""}}}}
+	}
+	var p statsDoc
+	err := db.posts.FindOneAndUpdate(ctx, filter, update).Decode(&p)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return classify(op+" post "+id, err)
+	}
+	if hide {
+		db.adjust(ctx, p.Event, p, -1, 1)
+	} else {
+		db.adjust(ctx, p.Event, p, 1, -1)
+	}
+	return nil
+}
+
+// uncount takes a post that Delete removed out of its counters.
+func (db *DB) uncount(ctx context.Context, p statsDoc) {
+	if p.Hidden {
+		db.adjust(ctx, p.Event, p, 0, -1)
+		return
+	}
+	db.adjust(ctx, p.Event, p, -1, 0)
+}
+
+// readCounters reads event's counters into a tally; ok is false when they
+// were never built (see Stats).
+func (db *DB) readCounters(ctx context.Context, event string) (t tally, first, last string, ok bool, err error) {
+	t.init()
+	cur, err := db.stats.Find(ctx, bson.D{{Key: "event", Value: event}})
+	if err != nil {
+		return t, "", "", false, err
+	}
+	var docs []counterDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return t, "", "", false, err
+	}
+	add := func(dst map[string]int64, src map[string]int64) {
+		for name, n := range src {
+			if k, ok := fieldKey(name); ok {
+				dst[k] += n
+			}
+		}
+	}
+	authors, tags, minutes := map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, d := range docs {
+		part, _, _ := strings.Cut(d.ID, "|")
+		switch {
+		case part == mainPart:
+			ok = d.Complete
+			t.total, t.retweets, t.hidden = d.Total, d.Retweets, d.Hidden
+			add(t.sources, d.Sources)
+			add(t.langs, d.Langs)
+			first, last = d.First, d.Last
+		case strings.HasPrefix(part, "a"):
+			add(authors, d.N)
+		case strings.HasPrefix(part, "t"):
+			add(tags, d.N)
+		case strings.HasPrefix(part, "d"):
+			add(minutes, d.N)
+		}
+	}
+	// A key counted down to zero stays in its document (taking it out
+	// would need a read); it counts as absent, as in a recount.
+	positive := func(m map[string]int64) map[string]int64 {
+		for k, n := range m {
+			if n <= 0 {
+				delete(m, k)
+			}
+		}
+		return m
+	}
+	positive(t.sources)
+	positive(t.langs)
+	t.authors, t.tags = positive(authors), positive(tags)
+	for k, n := range positive(minutes) {
+		if m, err := strconv.ParseInt(k, 10, 64); err == nil {
+			t.minutes[m] = n
+		}
+	}
+	return t, first, last, ok, nil
+}
+
+// Recount rebuilds the named event's counters (the latest event for "")
+// from one scan of its posts, and returns the event. Writes that happen
+// while it runs may be counted twice or not at all: run it with the
+// writers stopped, or run it again after.
+func (db *DB) Recount(ctx context.Context, name string) (tweet.Event, error) {
+	ev, err := db.Event(ctx, name)
+	if err != nil {
+		return tweet.Event{}, err
+	}
+	if err := db.recount(ctx, ev.Name); err != nil {
+		return tweet.Event{}, classify(fmt.Sprintf("recount the statistics of event %q", ev.Name), err)
+	}
+	return ev, nil
+}
+
+func (db *DB) recount(ctx context.Context, event string) error {
+	t, lo, hi, err := db.scanTally(ctx, event)
+	if err != nil {
+		return err
+	}
+	names := func(m map[string]int64) map[string]int64 {
+		out := make(map[string]int64, len(m))
+		for k, n := range m {
+			out[fieldName(k)] = n
+		}
+		return out
+	}
+	parts := map[string]*counterDoc{}
+	part := func(id string) *counterDoc {
+		d, ok := parts[id]
+		if !ok {
+			d = &counterDoc{ID: counterID(id, event), Event: event, N: map[string]int64{}}
+			parts[id] = d
+		}
+		return d
+	}
+	for k, n := range t.authors {
+		part(shardPart("a", k)).N[fieldName(k)] = n
+	}
+	for k, n := range t.tags {
+		part(shardPart("t", k)).N[fieldName(k)] = n
+	}
+	for m, n := range t.minutes {
+		part(dayPart(m)).N[fieldName(strconv.FormatInt(m, 10))] = n
+	}
+	ids := bson.A{counterID(mainPart, event)}
+	for _, d := range parts {
+		if _, err := db.stats.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, d, options.Replace().SetUpsert(true)); err != nil {
+			return err
+		}
+		ids = append(ids, d.ID)
+	}
+	// Parts the posts no longer fill (a day whose posts were all
+	// deleted) go.
+	if _, err := db.stats.DeleteMany(ctx, bson.D{{Key: "event", Value: event}, {Key: "_id", Value: bson.D{{Key: "$nin", Value: ids}}}}); err != nil {
+		return err
+	}
+	// The main document last: until it says complete, Stats does not
+	// trust the rest.
+	main := counterDoc{
+		ID: counterID(mainPart, event), Event: event, Complete: true,
+		Total: t.total, Retweets: t.retweets, Hidden: t.hidden,
+		Sources: names(t.sources), Langs: names(t.langs),
+	}
+	if t.total > 0 {
+		main.First, main.Last = edgeKey(lo.CreatedAt, lo.ID), edgeKey(hi.CreatedAt, hi.ID)
+	}
+	_, err = db.stats.ReplaceOne(ctx, bson.D{{Key: "_id", Value: main.ID}}, main, options.Replace().SetUpsert(true))
+	return err
+}
+
+// markCounted records that the new event's counters are complete: it has
+// no posts yet, so the upserts of Save build them from nothing.
+func (db *DB) markCounted(ctx context.Context, event string) error {
+	_, err := db.stats.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: "event", Value: event}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "complete", Value: true}}}},
+		options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// edgePost returns the first (oldest) or last public post of the event:
+// by the key the counters keep, or, when they have none (that post was
+// deleted or hidden) or name a post that is gone, by one sorted query,
+// whose answer goes back into the counters.
+func (db *DB) edgePost(ctx context.Context, event, key string, oldest bool) (*tweet.Tweet, error) {
+	if key != "" {
+		p, err := db.byID(ctx, edgeID(key))
+		if p != nil || err != nil {
+			return p, err
+		}
+	}
+	dir := -1
+	if oldest {
+		dir = 1
+	}
+	var d postDoc
+	err := db.posts.FindOne(ctx,
+		bson.D{{Key: "event", Value: event}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}},
+		options.FindOne().SetSort(bson.D{{Key: "created_at", Value: dir}, {Key: "_id", Value: dir}})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// $min and $max, as Save does: a post saved meanwhile that is
+	// older (newer) wins.
+	field, op := "last", "$max"
+	if oldest {
+		field, op = "first", "$min"
+	}
+	found := edgeKey(d.CreatedAt, d.ID)
+	filter := bson.D{{Key: "_id", Value: counterID(mainPart, event)}}
+	if key != "" {
+		// The stored key names a post that is gone: replace it, unless
+		// a write changed it meanwhile.
+		filter = append(filter, bson.E{Key: field, Value: key})
+		_, err = db.stats.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: found}}}})
+	} else {
+		_, err = db.stats.UpdateOne(ctx, filter, bson.D{{Key: op, Value: bson.D{{Key: field, Value: found}}}})
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := d.tweet()
+	return &t, nil
+}
