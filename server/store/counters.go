@@ -27,19 +27,28 @@ import (
 // shared MongoDB. Save adds a post to its event's counters once its insert
 // has succeeded (a duplicate changes nothing), Delete takes a removed post
 // out, and Hide and Unhide move a post between the public figures and the
-// hidden count. Every update is a plain $inc (with $min and $max for the
-// first and last post) on documents found by _id, with upsert: both
-// MongoDB and FerretDB take it, and concurrent writers on several nodes
-// add up without reading anything first.
+// hidden count. Every update is a plain $inc on documents found by _id,
+// with upsert: both MongoDB and FerretDB take it, and concurrent writers
+// on several nodes add up without reading anything first.
+//
+// The first and last public posts are kept in full in the main document,
+// so that Stats reads no post at all (a lookup by _id reads every row on
+// FerretDB): a post replaces the first (last) if its key is smaller
+// (greater), by a conditional $set. When the first or last post is
+// deleted or hidden its key is unset: the edge is unknown, saves leave it
+// alone (a post older than the deleted newest is not necessarily the
+// newest left), and the next Stats finds it with one sorted query. A post
+// saved between that query and its write can be missed as the edge until
+// a newer (older) one comes or a recount.
 //
 // An event's counters are several documents of the stats collection, so
 // that none nears the 16 MB document limit and an update rewrites a small
 // document (MongoDB's storage engine and FerretDB both write whole
 // documents):
 //
-//	main|<event>    total, retweets, hidden, per source, per language, and
-//	                the keys of the first and last posts; "complete" once
-//	                built by a recount or created with the event
+//	main|<event>    total, retweets, hidden, per source, per language, the
+//	                first and last posts; "complete" once built by a
+//	                recount or created with the event
 //	aNN|<event>     authors whose key hashes to shard NN (of counterShards)
 //	tNN|<event>     hashtags, the same way
 //	d<day>|<event>  the posts per minute of one day (at most 1,440 keys)
@@ -75,11 +84,20 @@ type counterDoc struct {
 	Hidden   int64            `bson:"hidden,omitempty"`
 	Sources  map[string]int64 `bson:"sources,omitempty"`
 	Langs    map[string]int64 `bson:"langs,omitempty"`
-	// First and Last are edgeKey of the oldest and newest public post.
-	First string           `bson:"first,omitempty"`
-	Last  string           `bson:"last,omitempty"`
-	N     map[string]int64 `bson:"n,omitempty"`
+	// First and Last are edgeKey of the oldest and newest public post,
+	// noFirst and noLast when there is none, absent when unknown (see
+	// above); FirstPost and LastPost are those posts.
+	First     *string          `bson:"first,omitempty"`
+	Last      *string          `bson:"last,omitempty"`
+	FirstPost *postDoc         `bson:"first_post,omitempty"`
+	LastPost  *postDoc         `bson:"last_post,omitempty"`
+	N         map[string]int64 `bson:"n,omitempty"`
 }
+
+// noFirst and noLast are the edges of an event without public posts:
+// every edgeKey sorts before noFirst (it starts with a hex digit) and
+// after noLast, so the first post saved replaces both.
+const noFirst, noLast = "g", ""
 
 const mainPart = "main"
 
@@ -142,10 +160,10 @@ func edgeID(key string) string {
 	return key[16:]
 }
 
-// counterUpdates are the updates that add p to event's counters (sign 1)
-// or take it out (sign -1), or neither (0), and add hidden to the hidden
-// count.
-func counterUpdates(event string, p statsDoc, sign, hidden int64) []mongo.WriteModel {
+// counterUpdates are the updates that add p to event's counters (sign 1;
+// full is then the post as stored) or take it out (sign -1), or neither
+// (0), and add hidden to the hidden count.
+func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64) []mongo.WriteModel {
 	upsert := func(part string, update bson.D) mongo.WriteModel {
 		return mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: "_id", Value: counterID(part, event)}, {Key: "event", Value: event}}).
@@ -165,22 +183,22 @@ func counterUpdates(event string, p statsDoc, sign, hidden int64) []mongo.WriteM
 	inc = append(inc,
 		bson.E{Key: "sources." + fieldName(p.Source), Value: sign},
 		bson.E{Key: "langs." + fieldName(langKey(p.Lang)), Value: sign})
-	main := bson.D{{Key: "$inc", Value: inc}}
+	models := []mongo.WriteModel{upsert(mainPart, bson.D{{Key: "$inc", Value: inc}})}
 	key := edgeKey(p.CreatedAt, p.ID)
-	if sign > 0 {
-		main = append(main,
-			bson.E{Key: "$min", Value: bson.D{{Key: "first", Value: key}}},
-			bson.E{Key: "$max", Value: bson.D{{Key: "last", Value: key}}})
-	}
-	models := []mongo.WriteModel{upsert(mainPart, main)}
-	if sign < 0 {
-		// The first or last post leaves: forget it, and Stats finds the
-		// new one (see edgePost). Only if it is still the one stored,
-		// so that a newer post saved meanwhile is kept.
-		for _, edge := range []string{"first", "last"} {
-			models = append(models, mongo.NewUpdateOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: edge, Value: key}}).
-				SetUpdate(bson.D{{Key: "$unset", Value: bson.D{{Key: edge, Value: ""}}}}))
+	for _, e := range []struct{ field, post, beats string }{{"first", "first_post", "$gt"}, {"last", "last_post", "$lt"}} {
+		edge := func(match any, update bson.D) mongo.WriteModel {
+			return mongo.NewUpdateOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: e.field, Value: match}}).
+				SetUpdate(update)
+		}
+		if sign > 0 {
+			// p becomes the edge if it beats the known one.
+			models = append(models, edge(bson.D{{Key: e.beats, Value: key}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: e.field, Value: key}, {Key: e.post, Value: full}}}}))
+		} else {
+			// The edge leaves: it is unknown until Stats looks.
+			models = append(models, edge(key,
+				bson.D{{Key: "$unset", Value: bson.D{{Key: e.field, Value: ""}, {Key: e.post, Value: ""}}}}))
 		}
 	}
 	models = append(models, upsert(shardPart("a", p.Author), bson.D{{Key: "$inc", Value: bson.D{{Key: "n." + fieldName(p.Author), Value: sign}}}}))
@@ -224,10 +242,10 @@ func (db *DB) CounterFailures() uint64 { return db.counters.failures.Load() }
 // has happened, and failing it now would make the spool write it again,
 // which a duplicate key turns into nothing. A failure is counted and
 // logged once per event.
-func (db *DB) adjust(ctx context.Context, event string, p statsDoc, sign, hidden int64) {
+func (db *DB) adjust(ctx context.Context, event string, p statsDoc, full *postDoc, sign, hidden int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
 	defer cancel()
-	_, err := db.stats.BulkWrite(ctx, counterUpdates(event, p, sign, hidden), options.BulkWrite().SetOrdered(false))
+	_, err := db.stats.BulkWrite(ctx, counterUpdates(event, p, full, sign, hidden), options.BulkWrite().SetOrdered(false))
 	if err == nil {
 		return
 	}
@@ -274,18 +292,22 @@ func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
 		filter = bson.D{{Key: "_id", Value: id}, {Key: "hidden", Value: true}}
 		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "hidden", Value: ""}}}}
 	}
-	var p statsDoc
-	err := db.posts.FindOneAndUpdate(ctx, filter, update).Decode(&p)
+	raw, err := db.posts.FindOneAndUpdate(ctx, filter, update).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil
+	}
+	var p statsDoc
+	var full postDoc
+	if err == nil {
+		err = errors.Join(bson.Unmarshal(raw, &p), bson.Unmarshal(raw, &full))
 	}
 	if err != nil {
 		return classify(op+" post "+id, err)
 	}
 	if hide {
-		db.adjust(ctx, p.Event, p, -1, 1)
+		db.adjust(ctx, p.Event, p, nil, -1, 1)
 	} else {
-		db.adjust(ctx, p.Event, p, 1, -1)
+		db.adjust(ctx, p.Event, p, &full, 1, -1)
 	}
 	return nil
 }
@@ -293,23 +315,24 @@ func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
 // uncount takes a post that Delete removed out of its counters.
 func (db *DB) uncount(ctx context.Context, p statsDoc) {
 	if p.Hidden {
-		db.adjust(ctx, p.Event, p, 0, -1)
+		db.adjust(ctx, p.Event, p, nil, 0, -1)
 		return
 	}
-	db.adjust(ctx, p.Event, p, -1, 0)
+	db.adjust(ctx, p.Event, p, nil, -1, 0)
 }
 
-// readCounters reads event's counters into a tally; ok is false when they
-// were never built (see Stats).
-func (db *DB) readCounters(ctx context.Context, event string) (t tally, first, last string, ok bool, err error) {
+// readCounters reads event's counters into a tally, with the main
+// document for the edges; ok is false when they were never built (see
+// Stats).
+func (db *DB) readCounters(ctx context.Context, event string) (t tally, main counterDoc, ok bool, err error) {
 	t.init()
 	cur, err := db.stats.Find(ctx, bson.D{{Key: "event", Value: event}})
 	if err != nil {
-		return t, "", "", false, err
+		return t, main, false, err
 	}
 	var docs []counterDoc
 	if err := cur.All(ctx, &docs); err != nil {
-		return t, "", "", false, err
+		return t, main, false, err
 	}
 	add := func(dst map[string]int64, src map[string]int64) {
 		for name, n := range src {
@@ -327,7 +350,7 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, first, l
 			t.total, t.retweets, t.hidden = d.Total, d.Retweets, d.Hidden
 			add(t.sources, d.Sources)
 			add(t.langs, d.Langs)
-			first, last = d.First, d.Last
+			main = d
 		case strings.HasPrefix(part, "a"):
 			add(authors, d.N)
 		case strings.HasPrefix(part, "t"):
@@ -354,7 +377,7 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, first, l
 			t.minutes[m] = n
 		}
 	}
-	return t, first, last, ok, nil
+	return t, main, ok, nil
 }
 
 // Recount rebuilds the named event's counters (the latest event for "")
@@ -416,13 +439,28 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	}
 	// The main document last: until it says complete, Stats does not
 	// trust the rest.
+	first, last := noFirst, noLast
 	main := counterDoc{
 		ID: counterID(mainPart, event), Event: event, Complete: true,
 		Total: t.total, Retweets: t.retweets, Hidden: t.hidden,
 		Sources: names(t.sources), Langs: names(t.langs),
+		First: &first, Last: &last,
 	}
 	if t.total > 0 {
-		main.First, main.Last = edgeKey(lo.CreatedAt, lo.ID), edgeKey(hi.CreatedAt, hi.ID)
+		first, last = edgeKey(lo.CreatedAt, lo.ID), edgeKey(hi.CreatedAt, hi.ID)
+		// Deleted since the scan, they are left unknown.
+		if main.FirstPost, err = db.postByID(ctx, lo.ID); main.FirstPost == nil {
+			main.First = nil
+		}
+		if err != nil {
+			return err
+		}
+		if main.LastPost, err = db.postByID(ctx, hi.ID); main.LastPost == nil {
+			main.Last = nil
+		}
+		if err != nil {
+			return err
+		}
 	}
 	_, err = db.stats.ReplaceOne(ctx, bson.D{{Key: "_id", Value: main.ID}}, main, options.Replace().SetUpsert(true))
 	return err
@@ -433,29 +471,27 @@ func (db *DB) recount(ctx context.Context, event string) error {
 func (db *DB) markCounted(ctx context.Context, event string) error {
 	_, err := db.stats.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: "event", Value: event}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "complete", Value: true}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "complete", Value: true}, {Key: "first", Value: noFirst}, {Key: "last", Value: noLast}}}},
 		options.UpdateOne().SetUpsert(true))
 	return err
 }
 
 // edgePost returns the first (oldest) or last public post of the event:
-// by the key the counters keep, or, when they have none (that post was
-// deleted or hidden) or name a post that is gone, by one sorted query,
-// whose answer goes back into the counters.
-func (db *DB) edgePost(ctx context.Context, event, key string, oldest bool) (*tweet.Tweet, error) {
-	if key != "" {
-		p, err := db.byID(ctx, edgeID(key))
-		if p != nil || err != nil {
-			return p, err
-		}
-	}
-	dir := -1
+// the one the counters keep or, when they do not know it (see above), the
+// one a sorted query finds, which then goes into the counters unless a
+// write made the edge known meanwhile.
+func (db *DB) edgePost(ctx context.Context, main counterDoc, oldest bool) (*tweet.Tweet, error) {
+	key, post, field, dir := main.Last, main.LastPost, "last", -1
 	if oldest {
-		dir = 1
+		key, post, field, dir = main.First, main.FirstPost, "first", 1
+	}
+	if key != nil && post != nil {
+		t := post.tweet()
+		return &t, nil
 	}
 	var d postDoc
 	err := db.posts.FindOne(ctx,
-		bson.D{{Key: "event", Value: event}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}},
+		bson.D{{Key: "event", Value: main.Event}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}},
 		options.FindOne().SetSort(bson.D{{Key: "created_at", Value: dir}, {Key: "_id", Value: dir}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, nil
@@ -463,22 +499,9 @@ func (db *DB) edgePost(ctx context.Context, event, key string, oldest bool) (*tw
 	if err != nil {
 		return nil, err
 	}
-	// $min and $max, as Save does: a post saved meanwhile that is
-	// older (newer) wins.
-	field, op := "last", "$max"
-	if oldest {
-		field, op = "first", "$min"
-	}
-	found := edgeKey(d.CreatedAt, d.ID)
-	filter := bson.D{{Key: "_id", Value: counterID(mainPart, event)}}
-	if key != "" {
-		// The stored key names a post that is gone: replace it, unless
-		// a write changed it meanwhile.
-		filter = append(filter, bson.E{Key: field, Value: key})
-		_, err = db.stats.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: found}}}})
-	} else {
-		_, err = db.stats.UpdateOne(ctx, filter, bson.D{{Key: op, Value: bson.D{{Key: field, Value: found}}}})
-	}
+	_, err = db.stats.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: main.ID}, {Key: field, Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: edgeKey(d.CreatedAt, d.ID)}, {Key: field + "_post", Value: d}}}})
 	if err != nil {
 		return nil, err
 	}

@@ -305,3 +305,55 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// When the newest or oldest post goes (deleted or hidden), the next one
+// takes its place, and a post saved meanwhile on the other side of the
+// event does not jump ahead of it.
+func TestFirstAndLastAfterTheEdgeGoes(t *testing.T) {
+	ctx := ctxT(t)
+	db := openDB(t)
+	ev, err := db.StartEvent(ctx, "GopherCon 🇪🇺", nil, tweettest.T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(min int) time.Time { return tweettest.T0.Add(time.Duration(min) * time.Minute) }
+	post := func(id string, min int) tweet.Tweet {
+		return tweet.Tweet{ID: id, Source: "mastodon", User: "zoë", Text: "«" + id + "» 🎉", CreatedAt: at(min), Lang: "fr"}
+	}
+	edges := func(step, first, last string) {
+		t.Helper()
+		s, err := db.Stats(ctx, ev.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.First == nil || s.First.ID != first || s.Last == nil || s.Last.ID != last {
+			t.Errorf("%s: First %v, Last %v; want %s and %s", step, s.First, s.Last, first, last)
+		}
+	}
+	for _, p := range []tweet.Tweet{post("m:b", 20), post("m:c", 30), post("m:a", 10), post("m:d", 40)} {
+		if err := db.Save(ctx, ev.Name, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edges("saved", "m:a", "m:d")
+	// The newest goes, then an older post comes: m:c is the newest.
+	if err := db.Delete(ctx, "m:d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Save(ctx, ev.Name, post("m:x", 15)); err != nil {
+		t.Fatal(err)
+	}
+	edges("newest deleted, an older post saved", "m:a", "m:c")
+	// The oldest is hidden, then a newer post comes: m:x is the oldest.
+	if err := db.Hide(ctx, "m:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Save(ctx, ev.Name, post("m:y", 35)); err != nil {
+		t.Fatal(err)
+	}
+	edges("oldest hidden, a newer post saved", "m:x", "m:y")
+	if err := db.Unhide(ctx, "m:a"); err != nil {
+		t.Fatal(err)
+	}
+	edges("oldest shown again", "m:a", "m:y")
+}

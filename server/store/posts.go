@@ -139,7 +139,7 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if db.idx != nil {
 		db.idx.add(event, &doc)
 	}
-	db.adjust(ctx, event, doc.statsDoc(), 1, 0)
+	db.adjust(ctx, event, doc.statsDoc(), &doc, 1, 0)
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
-	t, first, last, ok, err := db.readCounters(ctx, ev.Name)
+	t, main, ok, err := db.readCounters(ctx, ev.Name)
 	if err != nil {
 		return fail("statistics", err)
 	}
@@ -41,7 +41,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 		if err := db.recount(ctx, ev.Name); err != nil {
 			return fail("statistics", err)
 		}
-		if t, first, last, _, err = db.readCounters(ctx, ev.Name); err != nil {
+		if t, main, _, err = db.readCounters(ctx, ev.Name); err != nil {
 			return fail("statistics", err)
 		}
 	}
@@ -49,10 +49,13 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	if s.Total <= 0 {
 		return s, nil
 	}
-	if s.First, err = db.edgePost(ctx, ev.Name, first, true); err != nil {
+	if main.Event == "" {
+		main.ID, main.Event = counterID(mainPart, ev.Name), ev.Name
+	}
+	if s.First, err = db.edgePost(ctx, main, true); err != nil {
 		return fail("first post", err)
 	}
-	if s.Last, err = db.edgePost(ctx, ev.Name, last, false); err != nil {
+	if s.Last, err = db.edgePost(ctx, main, false); err != nil {
 		return fail("last post", err)
 	}
 	return s, nil
@@ -228,12 +231,9 @@ func ranked(m map[string]int64, n int) []tweet.Count {
 	return out
 }
 
-// byID returns the post with the given id, or nil for "" or a post
-// deleted since the scan.
-func (db *DB) byID(ctx context.Context, id string) (*tweet.Tweet, error) {
-	if id == "" {
-		return nil, nil
-	}
+// postByID returns the stored post with the given id, or nil if there is
+// none.
+func (db *DB) postByID(ctx context.Context, id string) (*postDoc, error) {
 	var d postDoc
 	err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -242,8 +242,7 @@ func (db *DB) byID(ctx context.Context, id string) (*tweet.Tweet, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.tweet()
-	return &t, nil
+	return &d, nil
 }
 
 // MaxTimeline bounds the timeline: 31 days of minutes. One post with a
