@@ -31,11 +31,16 @@ import (
 // with upsert: both MongoDB and FerretDB take it, and concurrent writers
 // on several nodes add up without reading anything first.
 //
-// The first and last public posts are kept in full in the main document,
-// so that Stats reads no post at all (a lookup by _id reads every row on
-// FerretDB): a post replaces the first (last) if its key is smaller
-// (greater), by a conditional $set. When the first or last post is
-// deleted or hidden its key is unset: the edge is unknown, saves leave it
+// The first and last public posts are kept in full, one document per event
+// in the stats_edges collection, so that Stats reads no post at all (a
+// lookup by _id reads every row on FerretDB): a post replaces the first
+// (last) if its key is smaller
+// (greater), by a conditional $set. (FerretDB pushes down a filter that
+// is only {_id: v} and scans the collection for any other, which is why the
+// conditional updates have a collection of their own, of one small
+// document per event, and the counters' updates filter by _id alone.) When
+// the first or last post is deleted or hidden its key is unset: the edge
+// is unknown, saves leave it
 // alone (a post older than the deleted newest is not necessarily the
 // newest left), and the next Stats finds it with one sorted query. A post
 // saved between that query and its write can be missed as the edge until
@@ -44,29 +49,36 @@ import (
 // An event's counters are several documents of the stats collection, so
 // that none nears the 16 MB document limit and an update rewrites a small
 // document (MongoDB's storage engine and FerretDB both write whole
-// documents):
+// documents), and a post touches two of them (each update statement costs
+// FerretDB a transaction):
 //
-//	main|<event>    total, retweets, hidden, per source, per language, the
-//	                first and last posts; "complete" once built by a
-//	                recount or created with the event
-//	aNN|<event>     authors whose key hashes to shard NN (of counterShards)
-//	tNN|<event>     hashtags, the same way
-//	d<day>|<event>  the posts per minute of one day (at most 1,440 keys)
+//	main|<event>    "complete" once built by a recount or created with
+//	                the event; the hidden count
+//	d<day>|<event>  the posts of one day: total, retweets, per source, per
+//	                language, per minute (at most 1,440 minutes)
+//	sNN|<event>     per author and per hashtag, for the posts whose
+//	                author's key hashes to shard NN (of counterShards)
+//
+// Every figure is the sum of its fields over all the event's documents,
+// so where a key is counted does not matter: a recount puts the totals in
+// the main document and each author and hashtag in the shard of its own
+// hash.
 //
 // The counters are exact only if every write that reaches the posts also
 // reaches them: a process that dies between the two, or a counter update
 // that fails, leaves a post out of the statistics until Recount rebuilds
 // them from one scan of the posts (`tweetwire stats --recount`).
 
-// statsName is the collection of the counters.
-const statsName = "stats"
+// statsName is the collection of the counters, edgesName that of the
+// first and last posts.
+const statsName, edgesName = "stats", "stats_edges"
 
-// counterShards is how many documents an event's authors are spread over,
-// and as many for its hashtags. At about 40 bytes a key, one document
-// holds some 400,000 keys before the 16 MB limit, so an event can have
-// about 12 million distinct authors (and as many hashtags) before an
-// update fails; Stats then reads 2×32 documents of at most a few hundred
-// kilobytes each for a million authors.
+// counterShards is how many documents an event's authors are spread over.
+// At about 40 bytes a key, one document holds some 400,000 keys before the
+// 16 MB limit; a shard holds a 32nd of the authors and, at worst, every
+// distinct hashtag, so an event can have about 12 million distinct
+// authors, or 400,000 distinct hashtags, before an update fails. Stats
+// reads the 32 shards, one document per day and the main one.
 const counterShards = 32
 
 // counterTimeout bounds a counter update after its post's write: the
@@ -74,7 +86,8 @@ const counterShards = 32
 const counterTimeout = 10 * time.Second
 
 // counterDoc is one document of an event's counters; which fields it uses
-// depends on its part (see above).
+// depends on its part (see above). The edges document, _id the event's
+// name, uses First to LastPost.
 type counterDoc struct {
 	ID       string           `bson:"_id"`
 	Event    string           `bson:"event"`
@@ -91,7 +104,9 @@ type counterDoc struct {
 	Last      *string          `bson:"last,omitempty"`
 	FirstPost *postDoc         `bson:"first_post,omitempty"`
 	LastPost  *postDoc         `bson:"last_post,omitempty"`
-	N         map[string]int64 `bson:"n,omitempty"`
+	Minutes   map[string]int64 `bson:"m,omitempty"`
+	Authors   map[string]int64 `bson:"a,omitempty"`
+	Tags      map[string]int64 `bson:"t,omitempty"`
 }
 
 // noFirst and noLast are the edges of an event without public posts:
@@ -105,10 +120,10 @@ const mainPart = "main"
 // "|", so the first "|" ends it whatever the event's name.
 func counterID(part, event string) string { return part + "|" + event }
 
-func shardPart(prefix, key string) string {
+func shardPart(key string) string {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	return fmt.Sprintf("%s%02d", prefix, h.Sum32()%counterShards)
+	return fmt.Sprintf("s%02d", h.Sum32()%counterShards)
 }
 
 func dayPart(minute int64) string { return "d" + strconv.FormatInt(floorDiv(minute, 24*60), 10) }
@@ -162,60 +177,54 @@ func edgeID(key string) string {
 
 // counterUpdates are the updates that add p to event's counters (sign 1;
 // full is then the post as stored) or take it out (sign -1), or neither
-// (0), and add hidden to the hidden count.
-func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64) []mongo.WriteModel {
+// (0), and add hidden to the hidden count; and those of its edges.
+func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64) (models, edges []mongo.WriteModel) {
 	upsert := func(part string, update bson.D) mongo.WriteModel {
+		update = append(update, bson.E{Key: "$setOnInsert", Value: bson.D{{Key: "event", Value: event}}})
 		return mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: counterID(part, event)}, {Key: "event", Value: event}}).
+			SetFilter(bson.D{{Key: "_id", Value: counterID(part, event)}}).
 			SetUpdate(update).SetUpsert(true)
+	}
+	if hidden != 0 {
+		models = append(models, upsert(mainPart, bson.D{{Key: "$inc", Value: bson.D{{Key: "hidden", Value: hidden}}}}))
 	}
 	if sign == 0 {
 		// A hidden post deleted: only the hidden count knew it.
-		return []mongo.WriteModel{upsert(mainPart, bson.D{{Key: "$inc", Value: bson.D{{Key: "hidden", Value: hidden}}}})}
+		return models, nil
 	}
-	inc := bson.D{{Key: "total", Value: sign}}
+	day := bson.D{{Key: "total", Value: sign}}
 	if p.Retweet {
-		inc = append(inc, bson.E{Key: "retweets", Value: sign})
+		day = append(day, bson.E{Key: "retweets", Value: sign})
 	}
-	if hidden != 0 {
-		inc = append(inc, bson.E{Key: "hidden", Value: hidden})
-	}
-	inc = append(inc,
+	day = append(day,
 		bson.E{Key: "sources." + fieldName(p.Source), Value: sign},
-		bson.E{Key: "langs." + fieldName(langKey(p.Lang)), Value: sign})
-	models := []mongo.WriteModel{upsert(mainPart, bson.D{{Key: "$inc", Value: inc}})}
+		bson.E{Key: "langs." + fieldName(langKey(p.Lang)), Value: sign},
+		bson.E{Key: "m." + fieldName(strconv.FormatInt(p.Minute, 10)), Value: sign})
+	shard := bson.D{{Key: "a." + fieldName(p.Author), Value: sign}}
+	for _, h := range p.Hashtags { // distinct: normalised when stored
+		shard = append(shard, bson.E{Key: "t." + fieldName(h), Value: sign})
+	}
+	models = append(models,
+		upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: day}}),
+		upsert(shardPart(p.Author), bson.D{{Key: "$inc", Value: shard}}))
 	key := edgeKey(p.CreatedAt, p.ID)
 	for _, e := range []struct{ field, post, beats string }{{"first", "first_post", "$gt"}, {"last", "last_post", "$lt"}} {
 		edge := func(match any, update bson.D) mongo.WriteModel {
 			return mongo.NewUpdateOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: e.field, Value: match}}).
+				SetFilter(bson.D{{Key: "_id", Value: event}, {Key: e.field, Value: match}}).
 				SetUpdate(update)
 		}
 		if sign > 0 {
 			// p becomes the edge if it beats the known one.
-			models = append(models, edge(bson.D{{Key: e.beats, Value: key}},
+			edges = append(edges, edge(bson.D{{Key: e.beats, Value: key}},
 				bson.D{{Key: "$set", Value: bson.D{{Key: e.field, Value: key}, {Key: e.post, Value: full}}}}))
 		} else {
 			// The edge leaves: it is unknown until Stats looks.
-			models = append(models, edge(key,
+			edges = append(edges, edge(key,
 				bson.D{{Key: "$unset", Value: bson.D{{Key: e.field, Value: ""}, {Key: e.post, Value: ""}}}}))
 		}
 	}
-	models = append(models, upsert(shardPart("a", p.Author), bson.D{{Key: "$inc", Value: bson.D{{Key: "n." + fieldName(p.Author), Value: sign}}}}))
-	byShard := map[string]bson.D{}
-	var shards []string
-	for _, h := range p.Hashtags {
-		part := shardPart("t", h)
-		if _, ok := byShard[part]; !ok {
-			shards = append(shards, part)
-		}
-		byShard[part] = append(byShard[part], bson.E{Key: "n." + fieldName(h), Value: sign})
-	}
-	for _, part := range shards {
-		models = append(models, upsert(part, bson.D{{Key: "$inc", Value: byShard[part]}}))
-	}
-	models = append(models, upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: bson.D{{Key: "n." + fieldName(strconv.FormatInt(p.Minute, 10)), Value: sign}}}}))
-	return models
+	return models, edges
 }
 
 func langKey(lang string) string {
@@ -245,7 +254,12 @@ func (db *DB) CounterFailures() uint64 { return db.counters.failures.Load() }
 func (db *DB) adjust(ctx context.Context, event string, p statsDoc, full *postDoc, sign, hidden int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), counterTimeout)
 	defer cancel()
-	_, err := db.stats.BulkWrite(ctx, counterUpdates(event, p, full, sign, hidden), options.BulkWrite().SetOrdered(false))
+	models, edges := counterUpdates(event, p, full, sign, hidden)
+	_, err := db.stats.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	if len(edges) > 0 {
+		_, edgeErr := db.edges.BulkWrite(ctx, edges, options.BulkWrite().SetOrdered(false))
+		err = errors.Join(err, edgeErr)
+	}
 	if err == nil {
 		return
 	}
@@ -321,18 +335,22 @@ func (db *DB) uncount(ctx context.Context, p statsDoc) {
 	db.adjust(ctx, p.Event, p, nil, -1, 0)
 }
 
-// readCounters reads event's counters into a tally, with the main
-// document for the edges; ok is false when they were never built (see
-// Stats).
-func (db *DB) readCounters(ctx context.Context, event string) (t tally, main counterDoc, ok bool, err error) {
+// readCounters reads event's counters into a tally, and its edges; ok is
+// false when the counters were never built (see Stats).
+func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges counterDoc, ok bool, err error) {
 	t.init()
+	edges = counterDoc{ID: event, Event: event}
+	if err := db.edges.FindOne(ctx, bson.D{{Key: "_id", Value: event}}).Decode(&edges); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return t, edges, false, err
+	}
+	edges.ID, edges.Event = event, event
 	cur, err := db.stats.Find(ctx, bson.D{{Key: "event", Value: event}})
 	if err != nil {
-		return t, main, false, err
+		return t, edges, false, err
 	}
 	var docs []counterDoc
 	if err := cur.All(ctx, &docs); err != nil {
-		return t, main, false, err
+		return t, edges, false, err
 	}
 	add := func(dst map[string]int64, src map[string]int64) {
 		for name, n := range src {
@@ -341,23 +359,19 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, main cou
 			}
 		}
 	}
-	authors, tags, minutes := map[string]int64{}, map[string]int64{}, map[string]int64{}
+	minutes := map[string]int64{}
 	for _, d := range docs {
-		part, _, _ := strings.Cut(d.ID, "|")
-		switch {
-		case part == mainPart:
+		if part, _, _ := strings.Cut(d.ID, "|"); part == mainPart {
 			ok = d.Complete
-			t.total, t.retweets, t.hidden = d.Total, d.Retweets, d.Hidden
-			add(t.sources, d.Sources)
-			add(t.langs, d.Langs)
-			main = d
-		case strings.HasPrefix(part, "a"):
-			add(authors, d.N)
-		case strings.HasPrefix(part, "t"):
-			add(tags, d.N)
-		case strings.HasPrefix(part, "d"):
-			add(minutes, d.N)
 		}
+		t.total += d.Total
+		t.retweets += d.Retweets
+		t.hidden += d.Hidden
+		add(t.sources, d.Sources)
+		add(t.langs, d.Langs)
+		add(t.authors, d.Authors)
+		add(t.tags, d.Tags)
+		add(minutes, d.Minutes)
 	}
 	// A key counted down to zero stays in its document (taking it out
 	// would need a read); it counts as absent, as in a recount.
@@ -371,13 +385,14 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, main cou
 	}
 	positive(t.sources)
 	positive(t.langs)
-	t.authors, t.tags = positive(authors), positive(tags)
+	positive(t.authors)
+	positive(t.tags)
 	for k, n := range positive(minutes) {
 		if m, err := strconv.ParseInt(k, 10, 64); err == nil {
 			t.minutes[m] = n
 		}
 	}
-	return t, main, ok, nil
+	return t, edges, ok, nil
 }
 
 // Recount rebuilds the named event's counters (the latest event for "")
@@ -411,19 +426,19 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	part := func(id string) *counterDoc {
 		d, ok := parts[id]
 		if !ok {
-			d = &counterDoc{ID: counterID(id, event), Event: event, N: map[string]int64{}}
+			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}}
 			parts[id] = d
 		}
 		return d
 	}
 	for k, n := range t.authors {
-		part(shardPart("a", k)).N[fieldName(k)] = n
+		part(shardPart(k)).Authors[fieldName(k)] = n
 	}
 	for k, n := range t.tags {
-		part(shardPart("t", k)).N[fieldName(k)] = n
+		part(shardPart(k)).Tags[fieldName(k)] = n
 	}
 	for m, n := range t.minutes {
-		part(dayPart(m)).N[fieldName(strconv.FormatInt(m, 10))] = n
+		part(dayPart(m)).Minutes[fieldName(strconv.FormatInt(m, 10))] = n
 	}
 	ids := bson.A{counterID(mainPart, event)}
 	for _, d := range parts {
@@ -440,27 +455,30 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	// The main document last: until it says complete, Stats does not
 	// trust the rest.
 	first, last := noFirst, noLast
+	edges := counterDoc{ID: event, First: &first, Last: &last}
+	if t.total > 0 {
+		first, last = edgeKey(lo.CreatedAt, lo.ID), edgeKey(hi.CreatedAt, hi.ID)
+		// Deleted since the scan, they are left unknown.
+		if edges.FirstPost, err = db.postByID(ctx, lo.ID); edges.FirstPost == nil {
+			edges.First = nil
+		}
+		if err != nil {
+			return err
+		}
+		if edges.LastPost, err = db.postByID(ctx, hi.ID); edges.LastPost == nil {
+			edges.Last = nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := db.edges.ReplaceOne(ctx, bson.D{{Key: "_id", Value: event}}, edges, options.Replace().SetUpsert(true)); err != nil {
+		return err
+	}
 	main := counterDoc{
 		ID: counterID(mainPart, event), Event: event, Complete: true,
 		Total: t.total, Retweets: t.retweets, Hidden: t.hidden,
 		Sources: names(t.sources), Langs: names(t.langs),
-		First: &first, Last: &last,
-	}
-	if t.total > 0 {
-		first, last = edgeKey(lo.CreatedAt, lo.ID), edgeKey(hi.CreatedAt, hi.ID)
-		// Deleted since the scan, they are left unknown.
-		if main.FirstPost, err = db.postByID(ctx, lo.ID); main.FirstPost == nil {
-			main.First = nil
-		}
-		if err != nil {
-			return err
-		}
-		if main.LastPost, err = db.postByID(ctx, hi.ID); main.LastPost == nil {
-			main.Last = nil
-		}
-		if err != nil {
-			return err
-		}
 	}
 	_, err = db.stats.ReplaceOne(ctx, bson.D{{Key: "_id", Value: main.ID}}, main, options.Replace().SetUpsert(true))
 	return err
@@ -469,9 +487,14 @@ func (db *DB) recount(ctx context.Context, event string) error {
 // markCounted records that the new event's counters are complete: it has
 // no posts yet, so the upserts of Save build them from nothing.
 func (db *DB) markCounted(ctx context.Context, event string) error {
-	_, err := db.stats.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: counterID(mainPart, event)}, {Key: "event", Value: event}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "complete", Value: true}, {Key: "first", Value: noFirst}, {Key: "last", Value: noLast}}}},
+	_, err := db.edges.UpdateOne(ctx, bson.D{{Key: "_id", Value: event}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "first", Value: noFirst}, {Key: "last", Value: noLast}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return err
+	}
+	_, err = db.stats.UpdateOne(ctx, bson.D{{Key: "_id", Value: counterID(mainPart, event)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "complete", Value: true}, {Key: "event", Value: event}}}},
 		options.UpdateOne().SetUpsert(true))
 	return err
 }
@@ -480,10 +503,10 @@ func (db *DB) markCounted(ctx context.Context, event string) error {
 // the one the counters keep or, when they do not know it (see above), the
 // one a sorted query finds, which then goes into the counters unless a
 // write made the edge known meanwhile.
-func (db *DB) edgePost(ctx context.Context, main counterDoc, oldest bool) (*tweet.Tweet, error) {
-	key, post, field, dir := main.Last, main.LastPost, "last", -1
+func (db *DB) edgePost(ctx context.Context, edges counterDoc, oldest bool) (*tweet.Tweet, error) {
+	key, post, field, dir := edges.Last, edges.LastPost, "last", -1
 	if oldest {
-		key, post, field, dir = main.First, main.FirstPost, "first", 1
+		key, post, field, dir = edges.First, edges.FirstPost, "first", 1
 	}
 	if key != nil && post != nil {
 		t := post.tweet()
@@ -491,7 +514,7 @@ func (db *DB) edgePost(ctx context.Context, main counterDoc, oldest bool) (*twee
 	}
 	var d postDoc
 	err := db.posts.FindOne(ctx,
-		bson.D{{Key: "event", Value: main.Event}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}},
+		bson.D{{Key: "event", Value: edges.Event}, {Key: "hidden", Value: bson.D{{Key: "$ne", Value: true}}}},
 		options.FindOne().SetSort(bson.D{{Key: "created_at", Value: dir}, {Key: "_id", Value: dir}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, nil
@@ -499,8 +522,8 @@ func (db *DB) edgePost(ctx context.Context, main counterDoc, oldest bool) (*twee
 	if err != nil {
 		return nil, err
 	}
-	_, err = db.stats.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: main.ID}, {Key: field, Value: bson.D{{Key: "$exists", Value: false}}}},
+	_, err = db.edges.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: edges.ID}, {Key: field, Value: bson.D{{Key: "$exists", Value: false}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: edgeKey(d.CreatedAt, d.ID)}, {Key: field + "_post", Value: d}}}})
 	if err != nil {
 		return nil, err

@@ -26,15 +26,18 @@ func Indexed(db *DB, event string) bool {
 // DropCounters deletes every statistics counter, as in a store written
 // before there were any.
 func DropCounters(db *DB) error {
+	if _, err := db.edges.DeleteMany(context.Background(), bson.D{}); err != nil {
+		return err
+	}
 	_, err := db.stats.DeleteMany(context.Background(), bson.D{})
 	return err
 }
 
-// BreakCounters makes every later update of event's main counter document
-// fail, as a database that refuses it would: its per-source counts
-// become a string, where $inc needs a document.
+// BreakCounters makes every later update of event's counter documents
+// fail, as a database that refuses them would: their per-source and
+// per-author counts become strings, where $inc needs documents.
 func BreakCounters(db *DB, event string) error {
-	_, err := db.stats.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: counterID(mainPart, event)}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sources", Value: "broken"}}}})
+	_, err := db.stats.UpdateMany(context.Background(), bson.D{{Key: "event", Value: event}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sources", Value: "broken"}, {Key: "a", Value: "broken"}}}})
 	return err
 }

@@ -32,7 +32,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
-	t, main, ok, err := db.readCounters(ctx, ev.Name)
+	t, edges, ok, err := db.readCounters(ctx, ev.Name)
 	if err != nil {
 		return fail("statistics", err)
 	}
@@ -41,7 +41,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 		if err := db.recount(ctx, ev.Name); err != nil {
 			return fail("statistics", err)
 		}
-		if t, main, _, err = db.readCounters(ctx, ev.Name); err != nil {
+		if t, edges, _, err = db.readCounters(ctx, ev.Name); err != nil {
 			return fail("statistics", err)
 		}
 	}
@@ -49,13 +49,10 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	if s.Total <= 0 {
 		return s, nil
 	}
-	if main.Event == "" {
-		main.ID, main.Event = counterID(mainPart, ev.Name), ev.Name
-	}
-	if s.First, err = db.edgePost(ctx, main, true); err != nil {
+	if s.First, err = db.edgePost(ctx, edges, true); err != nil {
 		return fail("first post", err)
 	}
-	if s.Last, err = db.edgePost(ctx, main, false); err != nil {
+	if s.Last, err = db.edgePost(ctx, edges, false); err != nil {
 		return fail("last post", err)
 	}
 	return s, nil

@@ -49,7 +49,7 @@ type Config struct {
 const (
 	postsName  = "posts"
 	eventsName = "events"
-	// statsName: see counters.go.
+	// statsName and edgesName: see counters.go.
 )
 
 // DB is a tweet.Store backed by MongoDB.
@@ -59,6 +59,7 @@ type DB struct {
 	events *mongo.Collection
 	// stats holds the statistics counters (counters.go).
 	stats    *mongo.Collection
+	edges    *mongo.Collection
 	counters counterHealth
 	log      *slog.Logger
 	// idx is the in-memory index of Config.SoleWriter; nil without it.
@@ -97,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		name = "tweetwire"
 	}
 	d := client.Database(name)
-	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), stats: d.Collection(statsName), log: cfg.Logger}
+	db := &DB{client: client, posts: d.Collection(postsName), events: d.Collection(eventsName), stats: d.Collection(statsName), edges: d.Collection(edgesName), log: cfg.Logger}
 	if cfg.SoleWriter {
 		db.idx = newIndexes()
 	}
