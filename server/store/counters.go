@@ -25,7 +25,8 @@ import (
 // Stats reads counters, not posts: reading every post of the event on
 // each call costs a full transfer of the event per node per refresh on a
 // shared MongoDB. Save adds a post to its event's counters once its insert
-// has succeeded (a duplicate changes nothing), Delete takes a removed post
+// has succeeded (a duplicate changes nothing; the counts go through the
+// batch of batch.go), Delete takes a removed post
 // out, and Hide and Unhide move a post between the public figures and the
 // hidden count. Every update is a plain $inc on documents found by _id,
 // with upsert: both MongoDB and FerretDB take it, and concurrent writers
@@ -242,9 +243,9 @@ type counterHealth struct {
 	logged   map[string]bool
 }
 
-// CounterFailures counts the counter updates that failed since Open: each
-// leaves the statistics of its event off by one post until `tweetwire
-// stats --recount`.
+// CounterFailures counts the posts whose counter update failed since
+// Open: each leaves the statistics of its event off by one post until
+// `tweetwire stats --recount`.
 func (db *DB) CounterFailures() uint64 { return db.counters.failures.Load() }
 
 // adjust applies counterUpdates. It returns nothing: the post's own write
@@ -260,10 +261,15 @@ func (db *DB) adjust(ctx context.Context, event string, p statsDoc, full *postDo
 		_, edgeErr := db.edges.BulkWrite(ctx, edges, options.BulkWrite().SetOrdered(false))
 		err = errors.Join(err, edgeErr)
 	}
-	if err == nil {
-		return
+	if err != nil {
+		db.counterFailed(event, 1, err)
 	}
-	db.counters.failures.Add(1)
+}
+
+// counterFailed counts posts whose counter update failed and logs the
+// first failure of each event.
+func (db *DB) counterFailed(event string, posts int, err error) {
+	db.counters.failures.Add(uint64(posts))
 	h := &db.counters
 	h.mu.Lock()
 	first := !h.logged[event]
@@ -273,8 +279,8 @@ func (db *DB) adjust(ctx context.Context, event string, p statsDoc, full *postDo
 	h.logged[event] = true
 	h.mu.Unlock()
 	if first {
-		db.log.Warn("statistics miss a post: its counters could not be updated; run `tweetwire stats --recount --event NAME` to rebuild them (logged once per event; tweetwire_stats_counter_failures_total counts every failure)",
-			"event", event, "post", p.ID, "err", err)
+		db.log.Warn("statistics miss posts: their counters could not be updated; run `tweetwire stats --recount --event NAME` to rebuild them (logged once per event; tweetwire_stats_counter_failures_total counts every post)",
+			"event", event, "posts", posts, "err", err)
 	}
 }
 
@@ -306,6 +312,7 @@ func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
 		filter = bson.D{{Key: "_id", Value: id}, {Key: "hidden", Value: true}}
 		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "hidden", Value: ""}}}}
 	}
+	db.flush(ctx) // the post's own counts first (batch.go)
 	raw, err := db.posts.FindOneAndUpdate(ctx, filter, update).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil
@@ -404,6 +411,7 @@ func (db *DB) Recount(ctx context.Context, name string) (tweet.Event, error) {
 	if err != nil {
 		return tweet.Event{}, err
 	}
+	db.flush(ctx) // or the counts of posts it reads would come on top
 	if err := db.recount(ctx, ev.Name); err != nil {
 		return tweet.Event{}, classify(fmt.Sprintf("recount the statistics of event %q", ev.Name), err)
 	}

@@ -37,7 +37,12 @@ func DropCounters(db *DB) error {
 // fail, as a database that refuses them would: their per-source and
 // per-author counts become strings, where $inc needs documents.
 func BreakCounters(db *DB, event string) error {
+	db.flush(context.Background())
 	_, err := db.stats.UpdateMany(context.Background(), bson.D{{Key: "event", Value: event}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "sources", Value: "broken"}, {Key: "a", Value: "broken"}}}})
 	return err
 }
+
+// Flush writes db's pending counts, as its next Stats would: another
+// store on the same database sees them only after.
+func Flush(db *DB) { db.flush(context.Background()) }

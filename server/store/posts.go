@@ -139,7 +139,7 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if db.idx != nil {
 		db.idx.add(event, &doc)
 	}
-	db.adjust(ctx, event, doc.statsDoc(), &doc, 1, 0)
+	db.batch.add(event, doc.statsDoc(), &doc)
 	return nil
 }
 
@@ -151,6 +151,7 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if db.idx != nil {
 		defer db.idx.lockID(id)()
 	}
+	db.flush(ctx) // the post's own counts first (batch.go)
 	// FindOneAndDelete says which event lost the post, and whether it
 	// was there at all: deleting an absent post changes no counter. (No
 	// projection: FerretDB 1.24 does not implement one on findAndModify.)

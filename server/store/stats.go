@@ -32,6 +32,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
+	db.flush(ctx) // this process's own posts count at once (batch.go)
 	t, edges, ok, err := db.readCounters(ctx, ev.Name)
 	if err != nil {
 		return fail("statistics", err)

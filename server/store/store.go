@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -61,7 +62,13 @@ type DB struct {
 	stats    *mongo.Collection
 	edges    *mongo.Collection
 	counters counterHealth
-	log      *slog.Logger
+	// batch holds the counts of saved posts until flushLoop writes them
+	// (batch.go); Close stops the loop and writes the rest.
+	batch     batch
+	stopFlush chan struct{}
+	flushDone chan struct{}
+	closeOnce sync.Once
+	log       *slog.Logger
 	// idx is the in-memory index of Config.SoleWriter; nil without it.
 	idx *indexes
 }
@@ -106,6 +113,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	db.stopFlush, db.flushDone = make(chan struct{}), make(chan struct{})
+	go db.flushLoop(db.stopFlush, db.flushDone)
 	return db, nil
 }
 
@@ -135,8 +144,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return classify("ping the database", db.client.Ping(ctx, nil))
 }
 
-// Close disconnects, waiting for operations in flight until ctx is done.
+// Close writes the pending counts of saved posts and disconnects, waiting
+// for operations in flight until ctx is done.
 func (db *DB) Close(ctx context.Context) error {
+	db.closeOnce.Do(func() {
+		close(db.stopFlush)
+		<-db.flushDone
+		db.flush(ctx)
+	})
 	if err := db.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return fmt.Errorf("disconnect from the database: %w", err)
 	}
