@@ -28,8 +28,8 @@ type Sources struct {
 	LeaseHolder func() bool
 	// Pending counts the Socket.IO handshakes not yet come back to.
 	Pending func() int
-	// CounterFailures counts the statistics counter updates that failed
-	// after their post was stored (each leaves the statistics a post
+	// CounterFailures counts the posts whose statistics counter update
+	// failed after they were stored (each leaves the statistics a post
 	// short until `tweetwire stats --recount`).
 	CounterFailures func() uint64
 }
@@ -100,7 +100,7 @@ func (m *Metrics) Watch(src Sources) {
 	}
 	if src.CounterFailures != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "tweetwire_stats_counter_failures_total", Help: "Statistics counter updates that failed after their post was stored: run `tweetwire stats --recount`.",
+			Name: "tweetwire_stats_counter_failures_total", Help: "Posts whose statistics counter update failed after they were stored: run `tweetwire stats --recount`.",
 		}, func() float64 { return float64(src.CounterFailures()) }))
 	}
 	if src.LeaseHolder != nil {
