@@ -18,8 +18,9 @@ import (
 // post's three, against 0.7 ms for its insert), so Save adds its post's
 // counts to a batch in memory, and the batch is written every flushEvery,
 // a document's counts summed into one $inc: at a hundred posts a second,
-// some 35 updates a second instead of 300. Stats, Recount, Delete, Hide,
-// Unhide and Close write the batch first, so that this process always
+// some 35 updates a second instead of 300. Stats, Recount and Close write
+// the batch first, and so do Delete, Hide and Unhide when they changed a
+// post (a flush waits for one under way), so that this process always
 // sees its own posts and a removal never overtakes the post's own counts;
 // other nodes see them within flushEvery. The cost: a crash loses the
 // counts of up to flushEvery of posts (stored all the same), which is what

@@ -312,7 +312,6 @@ func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
 		filter = bson.D{{Key: "_id", Value: id}, {Key: "hidden", Value: true}}
 		update = bson.D{{Key: "$unset", Value: bson.D{{Key: "hidden", Value: ""}}}}
 	}
-	db.flush(ctx) // the post's own counts first (batch.go)
 	raw, err := db.posts.FindOneAndUpdate(ctx, filter, update).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil
@@ -325,6 +324,7 @@ func (db *DB) setHidden(ctx context.Context, id string, hide bool) error {
 	if err != nil {
 		return classify(op+" post "+id, err)
 	}
+	db.flush(ctx) // the post's own counts first (batch.go)
 	if hide {
 		db.adjust(ctx, p.Event, p, nil, -1, 1)
 	} else {

@@ -151,7 +151,6 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if db.idx != nil {
 		defer db.idx.lockID(id)()
 	}
-	db.flush(ctx) // the post's own counts first (batch.go)
 	// FindOneAndDelete says which event lost the post, and whether it
 	// was there at all: deleting an absent post changes no counter. (No
 	// projection: FerretDB 1.24 does not implement one on findAndModify.)
@@ -171,6 +170,7 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if db.idx != nil {
 		db.idx.remove(d.Event, id)
 	}
+	db.flush(ctx) // the post's own counts first (batch.go)
 	db.uncount(ctx, d)
 	return nil
 }
