@@ -320,6 +320,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Reconnects:  func() uint64 { return a.pipeline.Health().Reconnects },
 		LeaseHolder: a.runner.Lease.Holding,
 		Pending:     a.pendingSessions,
+		// The statistics a post short until `tweetwire stats --recount`.
+		CounterFailures: a.db.CounterFailures,
 	})
 	var handler http.Handler = web.Handler(web.Config{
 		SocketIO: a.sio,

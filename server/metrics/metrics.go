@@ -28,6 +28,10 @@ type Sources struct {
 	LeaseHolder func() bool
 	// Pending counts the Socket.IO handshakes not yet come back to.
 	Pending func() int
+	// CounterFailures counts the posts whose statistics counter update
+	// failed after they were stored (each leaves the statistics a post
+	// short until `tweetwire stats --recount`).
+	CounterFailures func() uint64
 }
 
 // Metrics holds the registry and the instruments that are driven by hooks.
@@ -93,6 +97,11 @@ func (m *Metrics) Watch(src Sources) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "tweetwire_source_reconnects_total", Help: "Times the source lost its stream and reconnected.",
 		}, func() float64 { return float64(src.Reconnects()) }))
+	}
+	if src.CounterFailures != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tweetwire_stats_counter_failures_total", Help: "Posts whose statistics counter update failed after they were stored: run `tweetwire stats --recount`.",
+		}, func() float64 { return float64(src.CounterFailures()) }))
 	}
 	if src.LeaseHolder != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

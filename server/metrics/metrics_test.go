@@ -21,6 +21,8 @@ func TestExposition(t *testing.T) {
 		Reconnects:  func() uint64 { return 4 },
 		LeaseHolder: func() bool { return true },
 		Pending:     func() int { return 6 },
+		// A counter update failed after its post was stored.
+		CounterFailures: func() uint64 { return 1 },
 	})
 	m.Ingested("bluesky")
 	m.Ingested("bluesky")
@@ -39,6 +41,7 @@ func TestExposition(t *testing.T) {
 		`tweetwire_source_reconnects_total 4`,
 		`tweetwire_lease_holder 1`,
 		`tweetwire_sessions_pending 6`,
+		`tweetwire_stats_counter_failures_total 1`,
 		`tweetwire_posts_ingested_total{source="bluesky"} 2`,
 		`tweetwire_posts_stored_total 2`,
 		`tweetwire_fanout_latency_seconds_count 1`,

@@ -45,6 +45,12 @@ func (db *DB) StartEvent(ctx context.Context, name string, terms []string, at ti
 	doc := eventDoc{Name: name, Terms: terms, Start: at.UTC().Truncate(time.Millisecond)}
 	_, err := db.events.InsertOne(ctx, doc)
 	if err == nil {
+		// A new event has no posts: its counters are complete from
+		// the start, and Stats needs no scan to build them. Without the
+		// mark the event is still right: its first Stats scans once.
+		if err := db.markCounted(ctx, name); err != nil {
+			db.log.Warn("statistics: the first statistics of the new event will scan its posts once", "event", name, "err", err)
+		}
 		return doc.info(), nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {

@@ -84,6 +84,14 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// statsDoc is the part of d that statistics count.
+func (d postDoc) statsDoc() statsDoc {
+	return statsDoc{
+		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags,
+		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
+	}
+}
+
 func (d postDoc) tweet() tweet.Tweet {
 	tags := d.Hashtags
 	if tags == nil {
@@ -111,11 +119,16 @@ func (db *DB) Save(ctx context.Context, event string, t tweet.Tweet) error {
 	if t.ID == "" {
 		return tweet.Errorf(tweet.EINVALID, "a post without an id cannot be stored")
 	}
-	_, err := db.posts.InsertOne(ctx, newPostDoc(event, t, time.Now()))
+	doc := newPostDoc(event, t, time.Now())
+	_, err := db.posts.InsertOne(ctx, doc)
 	if mongo.IsDuplicateKeyError(err) {
 		return nil
 	}
-	return classify("save post "+t.ID, err)
+	if err != nil {
+		return classify("save post "+t.ID, err)
+	}
+	db.batch.add(event, doc.statsDoc(), &doc)
+	return nil
 }
 
 // Delete removes the post with the given id, if it is there.
@@ -123,8 +136,20 @@ func (db *DB) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return tweet.Errorf(tweet.EINVALID, "a delete without an id cannot be stored")
 	}
-	_, err := db.posts.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	return classify("delete post "+id, err)
+	// FindOneAndDelete says which event lost the post, and whether it
+	// was there at all: deleting an absent post changes no counter. (No
+	// projection: FerretDB 1.24 does not implement one on findAndModify.)
+	var d statsDoc
+	err := db.posts.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return classify("delete post "+id, err)
+	}
+	db.flush(ctx) // the post's own counts first (batch.go)
+	db.uncount(ctx, d)
+	return nil
 }
 
 // newestFirst is the order of Recent; with _id last it is total, so

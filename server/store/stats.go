@@ -20,13 +20,10 @@ import (
 // topN is how many authors and hashtags Stats ranks.
 const topN = 10
 
-// Stats summarises an event's posts in one pass over them, computed here
-// in Go. One pass is what matters: FerretDB's SQLite backend pushes no
-// filter but _id down, so every query, however small its answer, decodes
-// the whole collection; one scan costs what one aggregation would, where
-// the figures below would need eight (FerretDB has no $facet, and one
-// accumulator per $group). Each post brings only the fields counted, all
-// derived at insert time, so the query is the same plain find on MongoDB.
+// Stats summarises an event's public posts from its counters (see
+// counters.go): a few small documents, however many posts the event has,
+// on MongoDB and FerretDB alike. Counters never built (a store written
+// before they existed) are built once, by Recount's scan.
 func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	ev, err := db.Event(ctx, name)
 	if err != nil {
@@ -35,17 +32,28 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 	fail := func(what string, err error) (tweet.Stats, error) {
 		return tweet.Stats{}, classify(fmt.Sprintf("compute the %s of event %q", what, ev.Name), err)
 	}
-	s, first, last, err := db.scanStats(ctx, ev)
+	db.flush(ctx) // this process's own posts count at once (batch.go)
+	t, edges, ok, err := db.readCounters(ctx, ev.Name)
 	if err != nil {
 		return fail("statistics", err)
 	}
-	// The first and last posts in full: two lookups by _id, the one
-	// filter FerretDB pushes down to SQLite, an index seek there with
-	// embedded.PostIndex.
-	if s.First, err = db.byID(ctx, first); err != nil {
+	if !ok {
+		db.log.Info("statistics: building the counters of the event from its posts, once", "event", ev.Name)
+		if err := db.recount(ctx, ev.Name); err != nil {
+			return fail("statistics", err)
+		}
+		if t, edges, _, err = db.readCounters(ctx, ev.Name); err != nil {
+			return fail("statistics", err)
+		}
+	}
+	s := t.stats(ev)
+	if s.Total <= 0 {
+		return s, nil
+	}
+	if s.First, err = db.edgePost(ctx, edges, true); err != nil {
 		return fail("first post", err)
 	}
-	if s.Last, err = db.byID(ctx, last); err != nil {
+	if s.Last, err = db.edgePost(ctx, edges, false); err != nil {
 		return fail("last post", err)
 	}
 	return s, nil
@@ -56,15 +64,20 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 var statsProjection = bson.D{
 	{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
 	{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
+	{Key: "hidden", Value: 1},
 }
 
-// scanStats reads the event's posts once and counts them; it also returns
-// the ids of the first and last posts in the order of Recent.
-func (db *DB) scanStats(ctx context.Context, ev tweet.Event) (s tweet.Stats, first, last string, err error) {
-	var t tally
+// scanTally reads the event's posts once and counts them, hidden posts
+// apart; it also returns the first and last public posts in the order of
+// Recent. One pass is what matters: FerretDB's SQLite backend pushes no
+// filter but _id down, so every query decodes the whole collection.
+func (db *DB) scanTally(ctx context.Context, event string) (t tally, lo, hi statsDoc, err error) {
 	t.init()
-	var lo, hi statsDoc
-	err = db.scan(ctx, ev.Name, func(p statsDoc) {
+	err = db.scan(ctx, event, func(p statsDoc) {
+		if p.Hidden {
+			t.hidden++
+			return
+		}
 		t.add(p)
 		if t.total == 1 || before(p, lo) {
 			lo = p
@@ -73,10 +86,7 @@ func (db *DB) scanStats(ctx context.Context, ev tweet.Event) (s tweet.Stats, fir
 			hi = p
 		}
 	})
-	if err != nil {
-		return tweet.Stats{}, "", "", err
-	}
-	return t.stats(ev), lo.ID, hi.ID, nil
+	return t, lo, hi, err
 }
 
 // scan calls fn with every post of the event, decoded as statsDoc.
@@ -106,14 +116,22 @@ type statsDoc struct {
 	Minute    int64     `bson:"minute"`
 	Retweet   bool      `bson:"retweet"`
 	CreatedAt time.Time `bson:"created_at"`
+	// Event is read where a write needs it (Delete, Hide); scans leave
+	// it out.
+	Event string `bson:"event,omitempty"`
+	// Hidden is set while moderation hides the post (Hide).
+	Hidden bool `bson:"hidden,omitempty"`
 }
 
-// tally holds the counters of Stats, filled by the scan of each call.
+// tally holds the counters of Stats, read from the counter documents or
+// filled by a scan, so that both rank and tie-break with the same code.
 type tally struct {
 	total, retweets int64
-	sources, langs  map[string]int64
-	authors, tags   map[string]int64
-	minutes         map[int64]int64
+	// hidden counts the hidden posts, which count nowhere else.
+	hidden         int64
+	sources, langs map[string]int64
+	authors, tags  map[string]int64
+	minutes        map[int64]int64
 }
 
 func (t *tally) init() {
@@ -158,6 +176,7 @@ func (t *tally) stats(ev tweet.Event) tweet.Stats {
 		Langs:       ranked(t.langs, 0),
 		TopAuthors:  []tweet.AuthorCount{},
 		TopHashtags: ranked(t.tags, topN),
+		Hidden:      t.hidden,
 	}
 	if t.total > 0 {
 		s.RetweetShare = float64(t.retweets) / float64(t.total)
@@ -185,12 +204,9 @@ func ranked(m map[string]int64, n int) []tweet.Count {
 	return out
 }
 
-// byID returns the post with the given id, or nil for "" or a post
-// deleted since the scan.
-func (db *DB) byID(ctx context.Context, id string) (*tweet.Tweet, error) {
-	if id == "" {
-		return nil, nil
-	}
+// postByID returns the stored post with the given id, or nil if there is
+// none.
+func (db *DB) postByID(ctx context.Context, id string) (*postDoc, error) {
 	var d postDoc
 	err := db.posts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -199,8 +215,7 @@ func (db *DB) byID(ctx context.Context, id string) (*tweet.Tweet, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.tweet()
-	return &t, nil
+	return &d, nil
 }
 
 // MaxTimeline bounds the timeline: 31 days of minutes. One post with a

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +62,7 @@ const (
 	// PostsCollection holds the posts, which a PostIndex indexes.
 	PostsCollection = "posts"
 	eventsName      = "events"
+	// statsName and edgesName: see counters.go.
 )
 
 // DefaultDatabase is the database used when neither Config nor the URI
@@ -72,7 +74,17 @@ type DB struct {
 	client *mongo.Client
 	posts  *mongo.Collection
 	events *mongo.Collection
-	log    *slog.Logger
+	// stats holds the statistics counters (counters.go).
+	stats    *mongo.Collection
+	edges    *mongo.Collection
+	counters counterHealth
+	// batch holds the counts of saved posts until flushLoop writes them
+	// (batch.go); Close stops the loop and writes the rest.
+	batch     batch
+	stopFlush chan struct{}
+	flushDone chan struct{}
+	closeOnce sync.Once
+	log       *slog.Logger
 	// index is Config.Index; indexFailed says that it failed once
 	// already, which is logged once.
 	index       PostIndex
@@ -111,11 +123,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		name = DefaultDatabase
 	}
 	d := client.Database(name)
-	db := &DB{client: client, posts: d.Collection(PostsCollection), events: d.Collection(eventsName), log: cfg.Logger, index: cfg.Index}
+	db := &DB{client: client, posts: d.Collection(PostsCollection), events: d.Collection(eventsName), stats: d.Collection(statsName), edges: d.Collection(edgesName), log: cfg.Logger, index: cfg.Index}
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	db.stopFlush, db.flushDone = make(chan struct{}), make(chan struct{})
+	go db.flushLoop(db.stopFlush, db.flushDone)
 	return db, nil
 }
 
@@ -132,6 +146,10 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		if _, err := db.posts.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
 			return classify("create indexes", err)
 		}
+	}
+	// Stats reads an event's counter documents by event.
+	if _, err := db.stats.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "event", Value: 1}}}); err != nil {
+		return classify("create indexes", err)
 	}
 	return nil
 }
@@ -165,8 +183,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return classify("ping the database", db.client.Ping(ctx, nil))
 }
 
-// Close disconnects, waiting for operations in flight until ctx is done.
+// Close writes the pending counts of saved posts and disconnects, waiting
+// for operations in flight until ctx is done.
 func (db *DB) Close(ctx context.Context) error {
+	db.closeOnce.Do(func() {
+		close(db.stopFlush)
+		<-db.flushDone
+		db.flush(ctx)
+	})
 	if err := db.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 		return fmt.Errorf("disconnect from the database: %w", err)
 	}

@@ -106,6 +106,9 @@ type Stats struct {
 	// there are none.
 	First *Tweet `json:"first"`
 	Last  *Tweet `json:"last"`
+	// Hidden is the number of posts moderation hid: they count in none
+	// of the figures above.
+	Hidden int64 `json:"hidden"`
 }
 
 // Count is a number of posts with one value of a field.
