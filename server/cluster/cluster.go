@@ -119,7 +119,10 @@ func (r Runner) Run(ctx context.Context, src tweet.Source, sink tweet.Sink, run 
 	r.Lease.Run(ctx, func(leaseCtx context.Context) {
 		if res, ok := src.(tweet.Resumable); ok {
 			r.resume(leaseCtx, res)
-			keepCtx, stop := context.WithCancel(leaseCtx)
+			// Saving stops only once run has returned, not when the
+			// lease ends: the source may emit one more event while it
+			// stops, and the last position saved must include it.
+			keepCtx, stop := context.WithCancel(context.WithoutCancel(leaseCtx))
 			kept := make(chan struct{})
 			go func() { r.keepPosition(keepCtx, res); close(kept) }()
 			// The last position is saved before the lease or the
