@@ -289,6 +289,30 @@ func (s *Service) Posts(ctx context.Context, limit int) ([]Item, error) {
 	return out, nil
 }
 
+// Item returns one post with what moderation did to it.
+func (s *Service) Item(ctx context.Context, id string) (Item, error) {
+	p, err := s.post(ctx, id)
+	if err != nil {
+		return Item{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.item(p), nil
+}
+
+// PinnedItems returns the pinned posts, most recently pinned first.
+func (s *Service) PinnedItems() []Item {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Item, 0, len(s.st.mod.Pins))
+	for _, p := range s.st.mod.Pins {
+		it := s.st.item(p.Post)
+		it.By, it.At = p.By, p.At
+		out = append(out, it)
+	}
+	return out
+}
+
 // AuditLog returns up to limit actions, newest first.
 func (s *Service) AuditLog(ctx context.Context, limit int) ([]tweet.AuditEntry, error) {
 	return s.cfg.Store.AuditLog(ctx, s.cfg.Event, limit)
