@@ -313,3 +313,28 @@ func TestAdminPage(t *testing.T) {
 		t.Errorf("GET /admin without the page: %d, want 404", res.StatusCode)
 	}
 }
+
+// A decision while the database is down is refused with 503 and changes
+// nothing on the walls.
+func TestAdminRefusesWhileTheDatabaseIsDown(t *testing.T) {
+	f := adminServer(t)
+	if code, _ := call(t, "POST", f.url+"/api/admin/posts/twitter:100/hide", adminToken, ""); code != http.StatusOK {
+		t.Fatalf("hide: %d", code)
+	}
+	client := f.hub.Subscribe("", nil, nil)
+	_ = f.db.Close(context.Background())
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/api/admin/posts/twitter:100/unhide", ""},
+		{"POST", "/api/admin/posts/twitter:101/hide", ""},
+		{"POST", "/api/admin/blocks", `{"kind":"word","value":"ça"}`},
+		{"PUT", "/api/admin/settings", `{"premoderation":true}`},
+	} {
+		code, body := call(t, c.method, f.url+c.path, adminToken, c.body)
+		if code != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(body["error"]), "database") {
+			t.Errorf("%s %s with the database down: %d %v, want 503 naming the database", c.method, c.path, code, body)
+		}
+	}
+	if msgs, _ := client.Take(nil); len(msgs) != 0 {
+		t.Errorf("clients got %d messages for refused decisions", len(msgs))
+	}
+}
