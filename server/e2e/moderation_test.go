@@ -96,8 +96,19 @@ func replayLine(id int, user, text string) string {
 	return string(b)
 }
 
+// repostLine is a v1.1 retweet of the status in orig.
+func repostLine(id int, user, orig string) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(replayLine(id, user, "RT")), &m)
+	var o map[string]any
+	_ = json.Unmarshal([]byte(orig), &o)
+	m["retweeted_status"] = o
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 // Hiding, pinning and blocking reach connected clients as delete and
-// pins events; after a restart on the same data directory the backlog,
+// pins events; with "hide reposts" on, reposts never do; after a restart on the same data directory the backlog,
 // /api/tweets and new clients still follow every decision, and posts
 // matching a block never reach a client.
 func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
@@ -134,6 +145,9 @@ func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
 	if code := admin(t, srv.URL, "POST", "/api/admin/blocks", `{"kind":"word","value":"spoiler"}`, nil); code != http.StatusCreated {
 		t.Fatalf("block word: %d", code)
 	}
+	if code := admin(t, srv.URL, "PUT", "/api/admin/settings", `{"hide_reposts":true}`, nil); code != http.StatusOK {
+		t.Fatalf("hide reposts: %d", code)
+	}
 	c.waitUntil("the deletes of the blocked author's posts", 10*time.Second, func(evs []clientEvent) bool {
 		d := deleted(evs)[0]
 		return slices.Contains(d, ids[2]) && slices.Contains(d, ids[9])
@@ -146,6 +160,7 @@ func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
 	file2, _ := writeReplay(t, 0, 10,
 		replayLine(2000001, "fan", "SPOILER: the keynote ends with 🤐 #GoConf"),
 		replayLine(2000002, "User2", "مرحبا again, <b>still</b> here"),
+		repostLine(2000004, "echo", replayLine(2000005, "orig", "Le café est prêt ☕")),
 		replayLine(2000003, "closer", "Merci à tous — 東京で会いましょう 🎌"),
 	)
 	srv2 := startServer(t, append([]string{"--replay-file", file2}, args...)...)
@@ -154,7 +169,7 @@ func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
 		return slices.Contains(received(evs)[0], "twitter:2000003") && lastPins(evs, 0) != nil
 	})
 	got := received(evs)[0]
-	for _, id := range []string{ids[3], ids[2], ids[9], "twitter:2000001", "twitter:2000002"} {
+	for _, id := range []string{ids[3], ids[2], ids[9], "twitter:2000001", "twitter:2000002", "twitter:2000004"} {
 		if slices.Contains(got, id) {
 			t.Errorf("a client of the restarted server got %s", id)
 		}
@@ -189,7 +204,7 @@ func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
 	for _, p := range posts.Posts {
 		states[p.Post.ID] = p.State + " " + p.Reason
 	}
-	if states["twitter:2000001"] != "blocked word blocked: spoiler" || states["twitter:2000002"] != "blocked author blocked: twitter:user2" || states[ids[3]] != "hidden " {
+	if states["twitter:2000001"] != "blocked word blocked: spoiler" || states["twitter:2000002"] != "blocked author blocked: twitter:user2" || states[ids[3]] != "hidden " || states["twitter:2000004"] != "blocked reposts are hidden" {
 		t.Errorf("moderation states = %v", states)
 	}
 }
