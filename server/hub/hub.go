@@ -29,9 +29,6 @@ const (
 // backlog: state a client needs whenever it arrives, not a stream.
 var sticky = map[string]bool{KindPins: true}
 
-// Sticky reports whether messages of kind are sticky.
-func Sticky(kind string) bool { return sticky[kind] }
-
 // Message is one broadcast, encoded once for all clients.
 type Message struct {
 	// Kind is KindTweet, KindDelete or a sticky kind (KindPins).
