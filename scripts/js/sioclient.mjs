@@ -162,6 +162,7 @@ function startClient(i) {
     out({ client: i, event: "tweet", data });
   });
   socket.on("delete", (data) => out({ client: i, event: "delete", data }));
+  socket.on("pins", (data) => out({ client: i, event: "pins", data }));
 
   return socket;
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/tweetwire/tweetwire/server/hub"
 	"github.com/tweetwire/tweetwire/server/ingest"
 	"github.com/tweetwire/tweetwire/server/metrics"
+	"github.com/tweetwire/tweetwire/server/moderation"
 	"github.com/tweetwire/tweetwire/server/redis"
 	"github.com/tweetwire/tweetwire/server/socketio"
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -137,6 +139,8 @@ type App struct {
 	broker   cluster.Broker
 	runner   cluster.Runner
 	rdb      *goredis.Client // with RedisURL
+	mod      *moderation.Service
+	notifier *redis.Notifier // with RedisURL
 	pipeline *ingest.Pipeline
 	sio      SocketServer
 	srv      *http.Server
@@ -264,26 +268,56 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	if where != "" {
-		log.Info("state changes (ending the event) need the admin token: send it as Authorization: Bearer <token>", "token_in", where)
+		// The token goes in the URL's fragment, which browsers send
+		// neither to the server nor in Referer. Logged once, here.
+		log.Info("moderation console: open this URL to sign in; state changes (moderation, ending the event) need this token as Authorization: Bearer <token>",
+			"url", signInURL(a.ln.Addr(), token), "token_in", where)
 	}
 
-	a.pipeline = ingest.New(a.broker, ingest.Config{
-		Store:  a.write.writer,
+	modCfg := moderation.Config{
+		Store:  a.db,
+		Posts:  a.db,
 		Event:  a.event.Name,
-		OnPost: func(t *tweet.Tweet) { a.metrics.Ingested(t.Source) },
-		Logger: log.With("component", "ingest"),
+		Broker: a.broker,
+		Logger: log.With("component", "moderation"),
+	}
+	if a.rdb != nil {
+		a.notifier = redis.NewNotifier(a.rdb, "tweetwire:moderation:"+a.event.Name, cfg.NodeID, log.With("component", "redis", "node", cfg.NodeID))
+		modCfg.Changed = a.notifier.Notify
+	}
+	a.mod = moderation.New(modCfg)
+	a.pipeline = ingest.New(a.broker, ingest.Config{
+		Store:    a.write.writer,
+		Event:    a.event.Name,
+		OnPost:   func(t *tweet.Tweet) { a.metrics.Ingested(t.Source) },
+		Moderate: a.mod.Decide,
+		Logger:   log.With("component", "ingest"),
 	})
 	// Listen to the other nodes before reading the store, so that a post
-	// published in between is not missed.
+	// published or a moderation change made in between is not missed.
 	subCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := a.broker.Subscribe(subCtx); err != nil {
 		log.Error("redis unreachable at start-up; serving this node's clients until it is back", "err", err)
 	}
+	if a.notifier != nil {
+		if err := a.notifier.Subscribe(subCtx); err != nil {
+			log.Error("redis unreachable at start-up; moderation changes on other nodes reach this one at its periodic reload", "err", err)
+		}
+	}
 	cancel()
+	// Moderation first: the backlog must not hold a hidden post.
+	if err := a.mod.Load(ctx); err != nil {
+		return nil, fmt.Errorf("cannot read the moderation state from the store: %w", err)
+	}
 	if err := a.seed(ctx); err != nil {
 		return nil, err
 	}
 	cluster.Replay(ctx, a.broker, a.hub, a.pipeline.Remember, log.With("component", "cluster"))
+	if len(a.mod.Pins()) > 0 {
+		// After the replay, which may hold older pins: new clients get
+		// the current ones after their backlog.
+		_ = a.hub.Publish(ctx, a.mod.PinsMessage())
+	}
 
 	a.srcCtx, a.stopSource = context.WithCancelCause(context.Background())
 	a.clientsCtx, a.stopClients = context.WithCancel(context.Background())
@@ -329,9 +363,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Metrics:  a.metrics.Handler(),
 		Bench:    a.benchHandler(),
 		API: &web.APIConfig{
-			Store:      a.db,
+			Store:      moderation.Filtered{Store: a.db, Moderation: a.mod},
 			Event:      a.event.Name,
 			AdminToken: token,
+			Moderation: a.mod,
 			OnEnd:      func(tweet.Event) { a.stopSource(errEventEnded) },
 			Logger:     log.With("component", "api"),
 		},
@@ -349,7 +384,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 // seed loads the stored posts the hub and the pipeline start from, and
 // says so on /healthz meanwhile, with their number once counted.
 func (a *App) seed(ctx context.Context) error {
-	var db tweet.Store = a.db
+	var db tweet.Store = moderation.Filtered{Store: a.db, Moderation: a.mod}
 	if a.cfg.seedFrom != nil {
 		db = a.cfg.seedFrom(db)
 	}
@@ -368,6 +403,22 @@ func (a *App) seed(ctx context.Context) error {
 		return fmt.Errorf("cannot read the store: %w", err)
 	}
 	return nil
+}
+
+// signInURL is the console's address with the token in its fragment.
+func signInURL(addr net.Addr, token string) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		host, port = addr.String(), ""
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	hostport := host
+	if port != "" {
+		hostport = net.JoinHostPort(host, port)
+	}
+	return "http://" + hostport + "/admin#token=" + url.QueryEscape(token)
 }
 
 // joinCluster makes this node a cluster of one, or a member of the one on
@@ -460,6 +511,17 @@ func (a *App) start() {
 		}
 	})
 	a.clients.Go(func() { _ = a.broker.Run(a.clientsCtx) })
+	if a.notifier != nil {
+		a.clients.Go(func() {
+			a.notifier.Run(a.clientsCtx, func(ctx context.Context) {
+				loadCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				if err := a.mod.Load(loadCtx); err != nil && ctx.Err() == nil {
+					log.Error("cannot read the moderation state another node changed; trying again at the next change or in 30 s", "err", err)
+				}
+			})
+		})
+	}
 	// The parts run: requests may reach them.
 	a.gate.openWith(a.handler)
 	a.source.Go(func() {

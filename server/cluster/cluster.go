@@ -94,7 +94,7 @@ func Replay(ctx context.Context, b Broker, h *hub.Hub, remember func(ids ...stri
 	}
 	for _, m := range msgs {
 		_ = h.Publish(ctx, m)
-		if m.Kind != hub.KindDelete {
+		if m.Kind == hub.KindTweet {
 			remember(m.ID)
 		}
 	}

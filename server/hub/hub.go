@@ -19,11 +19,19 @@ const (
 	KindTweet   = "tweet"
 	KindDelete  = "delete"
 	KindBacklog = "backlog"
+	// KindPins carries the JSON array of the pinned posts, most recently
+	// pinned first; it is sticky.
+	KindPins = "pins"
 )
+
+// sticky are the kinds of which the hub keeps only the latest message,
+// outside the history, and sends it to every new client right after its
+// backlog: state a client needs whenever it arrives, not a stream.
+var sticky = map[string]bool{KindPins: true}
 
 // Message is one broadcast, encoded once for all clients.
 type Message struct {
-	// Kind is KindTweet or KindDelete.
+	// Kind is KindTweet, KindDelete or a sticky kind (KindPins).
 	Kind string
 	// ID is the post's id: the key for `since` and for deletes.
 	ID string
@@ -89,6 +97,8 @@ type Hub struct {
 	next    int        // sequence number the next post gets
 	index   map[string]int
 	clients map[*Client]struct{}
+	// latest holds the last message of each sticky kind.
+	latest map[string]*Message
 
 	dropped atomic.Uint64
 }
@@ -115,6 +125,7 @@ func New(cfg Config) *Hub {
 		ring:    make([]*Message, cfg.History),
 		index:   make(map[string]int),
 		clients: make(map[*Client]struct{}),
+		latest:  make(map[string]*Message),
 	}
 }
 
@@ -213,14 +224,20 @@ func (c *Client) Err() error {
 }
 
 // Publish delivers m to every client and, for posts, keeps it in the
-// history; a delete also removes the post from the history. A post the
-// history already holds is dropped: with several nodes, a source that
-// moved to another node may repeat what the last one sent.
+// history; a delete also removes the post from the history, and a sticky
+// message replaces the last one of its kind. A post the history already
+// holds is dropped: with several nodes, a source that moved to another
+// node may repeat what the last one sent. A post published again after
+// its delete (moderation's unhide) goes at the end of the history, so a
+// client resuming with since gets it even when it is older than what the
+// client saw; clients place posts by created_at.
 func (h *Hub) Publish(_ context.Context, m *Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch m.Kind {
-	case KindDelete:
+	switch {
+	case sticky[m.Kind]:
+		h.latest[m.Kind] = m
+	case m.Kind == KindDelete:
 		if seq, ok := h.index[m.ID]; ok {
 			h.ring[seq%len(h.ring)] = nil
 			delete(h.index, m.ID)
@@ -298,6 +315,11 @@ func (h *Hub) Subscribe(since string, wake, kick func()) *Client {
 		if m := h.ring[seq%len(h.ring)]; m != nil {
 			c.Backlog = append(c.Backlog, m)
 		}
+	}
+	// Sticky messages wait in the queue, so the first drain sends them
+	// right after the backlog.
+	for _, m := range h.latest {
+		c.queue = append(c.queue, m)
 	}
 	h.clients[c] = struct{}{}
 	return c

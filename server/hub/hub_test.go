@@ -272,3 +272,49 @@ func TestJSONArray(t *testing.T) {
 		}
 	}
 }
+
+// A sticky message is not history: the latest of its kind goes to every
+// client, and to each new one right after its backlog.
+func TestStickyKeepsTheLatestPerKind(t *testing.T) {
+	h := New(Config{Backlog: 10})
+	publish(t, h, 0, 2)
+	live := h.Subscribe("", nil, nil)
+	ctx := context.Background()
+	for _, data := range []string{`[{"id":"t:0"}]`, `[{"id":"t:1"},{"id":"t:0"}]`} {
+		if err := h.Publish(ctx, &Message{Kind: KindPins, ID: KindPins, Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := drain(live); fmt.Sprint(got) != "[pins pins]" {
+		t.Errorf("a connected client got %v, want both pins messages", got)
+	}
+	late := h.Subscribe("", nil, nil)
+	if got := ids(late.Backlog); fmt.Sprint(got) != "[t:0 t:1]" {
+		t.Errorf("backlog = %v: a sticky message is not a post", got)
+	}
+	ms, _ := late.Take(nil)
+	if len(ms) != 1 || string(ms[0].Data) != `[{"id":"t:1"},{"id":"t:0"}]` {
+		t.Errorf("a new client's queue = %v, want only the latest pins", ids(ms))
+	}
+	if got := ids(h.Recent(10)); fmt.Sprint(got) != "[t:1 t:0]" {
+		t.Errorf("Recent = %v", got)
+	}
+}
+
+// A post deleted (hidden) and published again (unhidden) is in the
+// history once, at the end, so a client resuming after the newest post
+// gets it.
+func TestRepublishedAfterDelete(t *testing.T) {
+	h := New(Config{Backlog: 10})
+	publish(t, h, 0, 3)
+	ctx := context.Background()
+	_ = h.Publish(ctx, &Message{Kind: KindDelete, ID: "t:1", Data: []byte(`{"id":"t:1"}`)})
+	_ = h.Publish(ctx, post(1))
+	_ = h.Publish(ctx, post(1))
+	if got := ids(h.Subscribe("", nil, nil).Backlog); fmt.Sprint(got) != "[t:0 t:2 t:1]" {
+		t.Errorf("backlog = %v", got)
+	}
+	if got := ids(h.Subscribe("t:2", nil, nil).Backlog); fmt.Sprint(got) != "[t:1]" {
+		t.Errorf("since t:2 = %v", got)
+	}
+}

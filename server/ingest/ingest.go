@@ -28,6 +28,11 @@ type Config struct {
 	Event string
 	// OnPost, when set, is called for every post published (metrics).
 	OnPost func(t *tweet.Tweet)
+	// Moderate, when set, sees every new post before it is published and
+	// reports whether to publish it. A post it holds back (blocked, or
+	// queued for approval) is stored all the same, and not published;
+	// Moderate records why.
+	Moderate func(ctx context.Context, t *tweet.Tweet) bool
 	// Now is the clock; tests inject one.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -53,6 +58,8 @@ type Pipeline struct {
 	now    func() time.Time
 	log    *slog.Logger
 	onPost func(t *tweet.Tweet)
+	// moderate is Config.Moderate.
+	moderate func(ctx context.Context, t *tweet.Tweet) bool
 
 	// remember is how many ids seen holds.
 	remember int
@@ -82,6 +89,7 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		onPost:   cfg.OnPost,
+		moderate: cfg.Moderate,
 		seen:     newSeenSet(cfg.Remember),
 		remember: cfg.Remember,
 		health:   Health{State: tweet.StateStarting, Since: cfg.Now().UTC()},
@@ -114,11 +122,14 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Update) error {
 	if !fresh {
 		return nil
 	}
-	if err := p.broker.Publish(ctx, m); err != nil {
-		return fmt.Errorf("publish %s: %w", ev.ID, err)
-	}
-	if p.onPost != nil && ev.Kind == tweet.KindPost {
-		p.onPost(&ev.Tweet)
+	held := ev.Kind == tweet.KindPost && p.moderate != nil && !p.moderate(ctx, &ev.Tweet)
+	if !held {
+		if err := p.broker.Publish(ctx, m); err != nil {
+			return fmt.Errorf("publish %s: %w", ev.ID, err)
+		}
+		if p.onPost != nil && ev.Kind == tweet.KindPost {
+			p.onPost(&ev.Tweet)
+		}
 	}
 	if p.store == nil {
 		return nil
@@ -154,6 +165,13 @@ func (p *Pipeline) Remember(ids ...string) {
 // receives it.
 func Encode(t tweet.Tweet) (*hub.Message, error) {
 	_, m, err := encode(tweet.Post(t))
+	return m, err
+}
+
+// EncodeDelete returns the wire message that retracts the post with the
+// given id.
+func EncodeDelete(id string) (*hub.Message, error) {
+	_, m, err := encode(tweet.Delete(id))
 	return m, err
 }
 

@@ -197,3 +197,35 @@ func TestSeedRemembersEveryStoredPost(t *testing.T) {
 		t.Fatalf("a post of another event was taken for a duplicate: %v, %d published", err, len(rec.got))
 	}
 }
+
+// A post moderation holds back is stored, and reaches no client; the
+// posts it lets through are published as before.
+func TestEmitHoldsWhatModerationHolds(t *testing.T) {
+	rec := &recorder{}
+	db := tweettest.NewStore()
+	var seen []string
+	p := New(rec, Config{Store: db, Event: "ev", Moderate: func(_ context.Context, t *tweet.Tweet) bool {
+		seen = append(seen, t.ID)
+		return t.User != "troll"
+	}})
+	ctx := context.Background()
+	for _, ev := range []tweet.Update{
+		tweet.Post(tweet.Tweet{ID: "t:1", User: "ada", Text: "Bonjour 👋"}),
+		tweet.Post(tweet.Tweet{ID: "t:2", User: "troll", Text: "<b>spam</b>"}),
+		tweet.Post(tweet.Tweet{ID: "t:2", User: "troll", Text: "<b>spam</b>"}),
+		tweet.Delete("t:1"),
+	} {
+		if err := p.Emit(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.got) != 2 || rec.got[0].ID != "t:1" || rec.got[1].Kind != hub.KindDelete {
+		t.Errorf("published %v, want t:1 and its delete", rec.got)
+	}
+	if fmt.Sprint(seen) != "[t:1 t:2]" {
+		t.Errorf("moderation saw %v: each new post once, no deletes", seen)
+	}
+	if ids, _ := db.IDs(ctx, "ev", 10); fmt.Sprint(ids) != "[t:2]" {
+		t.Errorf("stored %v, want the held post kept", ids)
+	}
+}

@@ -249,3 +249,34 @@ func TestRecentKeepsTheNewestForJoiningNodes(t *testing.T) {
 		t.Fatalf("the recent list never expires (TTL %v)", ttl)
 	}
 }
+
+// A ping from one node makes every other node reload, and not itself.
+func TestNotifierReachesTheOtherNodes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	channel := fmt.Sprintf("test:notify:%d", time.Now().UnixNano())
+	var reloads [2]atomic.Int64
+	var nodes [2]*Notifier
+	for i := range nodes {
+		nodes[i] = NewNotifier(client(t), channel, fmt.Sprintf("node%d", i), quiet)
+		if err := nodes[i].Subscribe(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go nodes[i].Run(ctx, func(context.Context) { reloads[i].Add(1) })
+	}
+	nodes[0].Notify()
+	for reloads[1].Load() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("node1 never reloaded")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	nodes[1].Notify()
+	for reloads[0].Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := reloads[1].Load(); n != 1 {
+		t.Errorf("node1 reloaded %d times, want once: its own ping must not count", n)
+	}
+}

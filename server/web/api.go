@@ -2,15 +2,14 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/moderation"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -37,6 +36,9 @@ type APIConfig struct {
 	// POST /api/event/end. Empty, nobody may end the event here: no
 	// state changes without a secret (the application always sets one).
 	AdminToken string
+	// Moderation, when set, serves the moderation API under /api/admin/
+	// behind AdminToken; Store should then be its moderation.Filtered.
+	Moderation *moderation.Service
 	// StatsTTL is how long computed statistics are served again before
 	// being recomputed (default 2s): the stats page polls, and several
 	// open pages must not each cost a round of aggregations.
@@ -81,13 +83,14 @@ func RegisterAPI(mux *http.ServeMux, cfg APIConfig) {
 	if cfg.ReadWait <= 0 {
 		cfg.ReadWait = 5 * time.Second
 	}
-	a := &api{cfg: cfg, stats: map[string]cachedStats{}, reads: make(chan struct{}, cfg.MaxReads)}
+	a := &api{cfg: cfg, stats: map[string]cachedStats{}, reads: make(chan struct{}, cfg.MaxReads), guard: newAdminGuard(cfg.AdminToken, cfg.Now)}
 	mux.HandleFunc("GET /api/tweets", a.tweets)
 	mux.HandleFunc("GET /api/stats", a.statsHandler)
 	mux.HandleFunc("GET /api/events", a.events)
 	mux.HandleFunc("GET /api/event", a.event)
 	mux.HandleFunc("POST /api/event/end", a.endEvent)
 	mux.Handle("GET /stats", securityHeaders(page("stats.html")))
+	registerAdmin(mux, cfg, a.guard)
 }
 
 type api struct {
@@ -99,6 +102,8 @@ type api struct {
 	stats   map[string]cachedStats
 	// reads holds a place for each page being read from the store.
 	reads chan struct{}
+	// guard checks the admin token of every state change.
+	guard *adminGuard
 }
 
 // errBusy answers a read that found no room among MaxReads.
@@ -250,19 +255,7 @@ func (a *api) event(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) endEvent(w http.ResponseWriter, r *http.Request) {
-	// A page on another site must not end the event through a visitor's
-	// browser: browsers send Origin with every cross-site POST.
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || !strings.EqualFold(u.Host, r.Host) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "ending the event is only allowed from this server's own pages"})
-			return
-		}
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if a.cfg.AdminToken == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.AdminToken)) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tweetwire"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "ending the event needs the admin token: send Authorization: Bearer <token> (the token is in <data-dir>/admin-token unless --admin-token gives one)"})
+	if !a.guard.authorize(w, r, "ending the event") {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.Timeout)
