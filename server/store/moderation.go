@@ -153,13 +153,23 @@ func (db *DB) PutDecision(ctx context.Context, event string, d tweet.Decision) e
 		ID: key(event, d.Post.ID), Event: event, Post: newPostDoc(event, d.Post, d.At),
 		State: string(d.State), By: d.By, At: ms(d.At), Reason: d.Reason, Block: d.Block,
 	}
-	return classify("record the decision about "+d.Post.ID, replace(ctx, db.coll(decisionsName), doc.ID, doc))
+	if err := replace(ctx, db.coll(decisionsName), doc.ID, doc); err != nil {
+		return classify("record the decision about "+d.Post.ID, err)
+	}
+	// Every decision keeps the post off the walls: it leaves the public
+	// statistics and counts as hidden (counters.go). A post held at
+	// ingest is not stored yet: Hide finds nothing, and it counts when
+	// saved.
+	return db.Hide(ctx, d.Post.ID)
 }
 
 // DeleteDecision forgets the decision about postID.
 func (db *DB) DeleteDecision(ctx context.Context, event, postID string) error {
-	_, err := db.coll(decisionsName).DeleteOne(ctx, bson.D{{Key: "_id", Value: key(event, postID)}})
-	return classify("forget the decision about "+postID, err)
+	if _, err := db.coll(decisionsName).DeleteOne(ctx, bson.D{{Key: "_id", Value: key(event, postID)}}); err != nil {
+		return classify("forget the decision about "+postID, err)
+	}
+	// Shown again (unhidden, approved): it counts in the statistics again.
+	return db.Unhide(ctx, postID)
 }
 
 // PutSettings replaces the event's settings.

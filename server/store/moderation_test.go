@@ -13,7 +13,7 @@ import (
 func TestModerationRoundTrip(t *testing.T) {
 	ctx := ctxT(t)
 	name := "moderation_roundtrip"
-	db := openAt(t, shared.URI(), name)
+	db := openAt(t, shared, name, true)
 	rtl := tweet.Tweet{ID: "mastodon:1", Source: "mastodon", User: "Layla", Name: "ليلى", Text: "مرحبا بالعالم #مؤتمر 🎉", CreatedAt: t0, Hashtags: []string{"مؤتمر"}, URL: "https://example.org/1"}
 	cjk := tweet.Tweet{ID: "bluesky:2", Source: "bluesky", User: "tanaka.bsky.social", Text: "東京の会場は最高！<script>x</script>", CreatedAt: t0.Add(time.Second), Hashtags: []string{}}
 	for _, p := range []tweet.Tweet{rtl, cjk} {
@@ -45,7 +45,7 @@ func TestModerationRoundTrip(t *testing.T) {
 	}
 	_ = db.Close(ctx)
 
-	db = openAt(t, shared.URI(), name)
+	db = openAt(t, shared, name, true)
 	m, err := db.LoadModeration(ctx, "ev")
 	if err != nil {
 		t.Fatal(err)

@@ -148,6 +148,11 @@ function render(s) {
       `last ${dateTime.format(new Date(s.last.created_at))} by @${s.last.user}.`
     : "No posts yet.";
 
+  const hidden = typeof s.hidden === "number" ? s.hidden : 0;
+  $("hidden").hidden = hidden === 0;
+  $("hidden").textContent = hidden === 1
+    ? "1 post hidden by the organisers is not counted above."
+    : `${number.format(hidden)} posts hidden by the organisers are not counted above.`;
   lastTimeline = s.timeline;
   drawTimeline();
   $("top-authors").replaceChildren(barChart(
