@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,7 +59,7 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 	deleted := postID(30)
 	kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })
 	want := reversed(kept[len(kept)-50:]) // the newest 50 without the deleted one, newest first
-	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "10", "--backlog", "100")
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "10", "--backlog", "100", "--admin-token", e2eToken)
 	ext.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
 
 	maxActive := 0
@@ -143,6 +144,33 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 		}
 		if n := ext.dialogs(); n != 0 {
 			t.Errorf("%d dialogs opened in extension pages", n)
+		}
+	})
+
+	t.Run("a post the organiser hides leaves the list and the popup, and comes back in its place", func(t *testing.T) {
+		target := postID(65)
+		before := ext.snapshot(t)
+		at := slices.Index(before.postIDs(), target)
+		if at < 0 {
+			t.Fatalf("%s is not listed: %v", target, before.postIDs())
+		}
+		notified := len(before.Shown)
+		if code := admin(t, srv.URL, "POST", "/api/admin/posts/"+url.PathEscape(target)+"/hide", "", nil); code != 200 {
+			t.Fatalf("hide: %d", code)
+		}
+		ext.waitFor(t, target+" gone", 10*time.Second, func(s extSnapshot) bool { return !slices.Contains(s.postIDs(), target) })
+		if slices.Contains(ext.popup(t).ids(), target) {
+			t.Errorf("the popup still lists the hidden %s", target)
+		}
+		if code := admin(t, srv.URL, "POST", "/api/admin/posts/"+url.PathEscape(target)+"/unhide", "", nil); code != 200 {
+			t.Fatalf("unhide: %d", code)
+		}
+		after := ext.waitFor(t, target+" back", 10*time.Second, func(s extSnapshot) bool { return slices.Contains(s.postIDs(), target) })
+		if got := slices.Index(after.postIDs(), target); got != at {
+			t.Errorf("%s came back at %d, want its old place %d: %v", target, got, at, after.postIDs())
+		}
+		if len(after.Shown) != notified {
+			t.Errorf("unhiding raised %d new notifications, want none", len(after.Shown)-notified)
 		}
 	})
 }
