@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -108,4 +109,25 @@ func findField(err error, field string) *tweet.FieldError {
 		}
 	}
 	return nil
+}
+
+// Links describes each entity of a post as "kind text -> href", plus
+// " [display]" when it has one, with the text cut out of the post's text
+// by the entity's UTF-16 offsets as a browser cuts it: a test that
+// compares these lines checks the offsets, not only that some were set.
+func Links(t testing.TB, tw tweet.Tweet) []string {
+	t.Helper()
+	units := utf16.Encode([]rune(tw.Text))
+	var out []string
+	for _, e := range tw.Entities {
+		if e.Start < 0 || e.End > len(units) || e.Start >= e.End {
+			t.Fatalf("entity %+v is outside the text (%d UTF-16 units)", e, len(units))
+		}
+		s := e.Kind + " " + string(utf16.Decode(units[e.Start:e.End])) + " -> " + e.Href
+		if e.Display != "" {
+			s += " [" + e.Display + "]"
+		}
+		out = append(out, s)
+	}
+	return out
 }
