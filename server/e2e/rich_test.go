@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// The rich post that the wall and the extension popup are checked with: a
+// Twitter v1.1 status, as a replay reads it, whose text puts emoji,
+// Arabic and CJK before its links (so that Twitter's code point indices
+// and the UTF-16 offsets a page slices with differ), with a hashtag, a
+// mention, a t.co link, a t.co link to javascript:, and two photos: one
+// inline that loads offline, one whose server refuses the connection.
+const (
+	richText      = "🎉 مرحبا @marta_codes! #GoConf 東京 → https://t.co/AbCdEf1234 evil: https://t.co/EvilEvil99 https://t.co/PhotoPh0to"
+	richExpanded  = "https://goconf.example/2026/slides?day=2"
+	richDisplay   = "goconf.example/2026/slides…"
+	richPhotoAlt  = "Die Bühne «GoConf» 🎤 — المسرح الرئيسي"
+	richBrokenAlt = "a photo that never loads"
+	richPhoto     = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='64' height='36'%3E%3Crect width='64' height='36' fill='teal'/%3E%3C/svg%3E"
+)
+
+// richStatusLine is that status, with id 1000000+i, by @carmen_go.
+func richStatusLine(i int) string {
+	idx := func(sub string) []int {
+		at := strings.Index(richText, sub)
+		start := utf8.RuneCountInString(richText[:at]) // Twitter counts code points
+		return []int{start, start + utf8.RuneCountInString(sub)}
+	}
+	media := []map[string]any{
+		{"id_str": "1", "type": "photo", "url": "https://t.co/PhotoPh0to", "display_url": "pic.twitter.com/PhotoPh0to",
+			"expanded_url": "https://twitter.com/carmen_go/status/1/photo/1", "media_url_https": richPhoto, "indices": idx("https://t.co/PhotoPh0to"),
+			"ext_alt_text": richPhotoAlt, "sizes": map[string]any{"large": map[string]any{"w": 640, "h": 360, "resize": "fit"}}},
+		{"id_str": "2", "type": "photo", "url": "https://t.co/PhotoPh0to", "display_url": "pic.twitter.com/PhotoPh0to",
+			"expanded_url": "https://twitter.com/carmen_go/status/1/photo/2", "media_url_https": "https://127.0.0.1:1/broken.jpg", "indices": idx("https://t.co/PhotoPh0to"),
+			"ext_alt_text": richBrokenAlt},
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id_str":     fmt.Sprint(1000000 + i),
+		"id":         1000000 + i,
+		"full_text":  richText,
+		"created_at": time.Now().Add(-time.Duration(i) * time.Second).UTC().Format(time.RubyDate),
+		"lang":       "ar",
+		"user":       map[string]any{"screen_name": "carmen_go", "name": "كارمن Ruiz", "profile_image_url_https": "https://example.invalid/c.png"},
+		"entities": map[string]any{
+			"hashtags":      []map[string]any{{"text": "GoConf", "indices": idx("#GoConf")}},
+			"user_mentions": []map[string]any{{"screen_name": "marta_codes", "indices": idx("@marta_codes")}},
+			"urls": []map[string]any{
+				{"url": "https://t.co/AbCdEf1234", "expanded_url": richExpanded, "display_url": richDisplay, "indices": idx("https://t.co/AbCdEf1234")},
+				{"url": "https://t.co/EvilEvil99", "expanded_url": "javascript:alert(document.domain)", "display_url": "harmless.example", "indices": idx("https://t.co/EvilEvil99")},
+			},
+			"media": media[:1],
+		},
+		"extended_entities": map[string]any{"media": media},
+	})
+	return string(b)
+}
+
+// richView is what a page reports of one post: its links, the images of
+// its media grid still in the page, and the dir attributes of its name
+// and text.
+type richView struct {
+	Links []struct {
+		Text, Href, Class, Target, Rel string
+	}
+	Images []struct {
+		Alt, Src, Loading string
+		Width, Height     int
+		Loaded            bool
+	}
+	NameDir, TextDir string
+	Repost           string
+}
+
+// checkRich checks that a page shows the rich post as it should.
+func checkRich(t *testing.T, v richView) {
+	t.Helper()
+	want := []struct{ text, href, class string }{
+		{"@marta_codes", "https://twitter.com/marta_codes", "entity entity-mention"},
+		{"#GoConf", "https://twitter.com/hashtag/GoConf", "entity entity-hashtag"},
+		{richDisplay, richExpanded, "entity entity-url"},
+		{"pic.twitter.com/PhotoPh0to", "https://twitter.com/carmen_go/status/1/photo/1", "entity entity-url"},
+	}
+	if len(v.Links) != len(want) {
+		t.Errorf("links %+v, want %d: the mention, the hashtag, the expanded URL and the photo link, not the javascript: one", v.Links, len(want))
+	}
+	for i := range min(len(v.Links), len(want)) {
+		got, w := v.Links[i], want[i]
+		if got.Text != w.text || got.Href != w.href || got.Class != w.class {
+			t.Errorf("link %d = %q -> %q (%s), want %q -> %q (%s)", i, got.Text, got.Href, got.Class, w.text, w.href, w.class)
+		}
+		if got.Target != "_blank" || !strings.Contains(got.Rel, "noopener") || !strings.Contains(got.Rel, "noreferrer") {
+			t.Errorf("link %q opens with target %q rel %q, want a new tab with noopener noreferrer", got.Text, got.Target, got.Rel)
+		}
+	}
+	for _, l := range v.Links {
+		if !strings.HasPrefix(l.Href, "https://") {
+			t.Errorf("link %q leads to %q, want only https links", l.Text, l.Href)
+		}
+	}
+	if len(v.Images) != 1 {
+		t.Fatalf("media images %+v, want the inline photo only (the broken one removed)", v.Images)
+	}
+	img := v.Images[0]
+	if img.Alt != richPhotoAlt || img.Src != richPhoto || img.Width != 640 || img.Height != 360 || img.Loading != "lazy" || !img.Loaded {
+		t.Errorf("photo = %+v, want the inline photo loaded lazily, 640×360, with alt %q", img, richPhotoAlt)
+	}
+	if v.NameDir != "auto" || v.TextDir != "auto" {
+		t.Errorf("dir of name %q and text %q, want auto for right-to-left text", v.NameDir, v.TextDir)
+	}
+}
