@@ -244,7 +244,7 @@ async function popup(click) {
       // The same as page-check.mjs's richView, for the popup's items.
       const richView = (p) => ({
         links: Array.from(p.querySelectorAll(".text a"), (a) => ({
-          text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel,
+          text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
         })),
         images: Array.from(p.querySelectorAll(".media img"), (img) => ({
           alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
@@ -253,6 +253,7 @@ async function popup(click) {
         })),
         nameDir: p.querySelector(".name")?.dir ?? "",
         textDir: p.querySelector(".text")?.dir ?? "",
+      mediaClass: p.querySelector(".media")?.className ?? "",
         repost: p.querySelector(".repost")?.textContent ?? "",
       });
       return {

@@ -88,7 +88,7 @@ async function report(page) {
     // same for the popup: each runs inside its page, so it cannot import.
     const richView = (p) => ({
       links: Array.from(p.querySelectorAll(".text a"), (a) => ({
-        text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel,
+        text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
       })),
       images: Array.from(p.querySelectorAll(".media img"), (img) => ({
         alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
@@ -97,6 +97,7 @@ async function report(page) {
       })),
       nameDir: p.querySelector(".name")?.dir ?? "",
       textDir: p.querySelector(".text")?.dir ?? "",
+      mediaClass: p.querySelector(".media")?.className ?? "",
       repost: p.querySelector(".repost")?.textContent ?? "",
     });
     const posts = Array.from(document.querySelectorAll("article.post"));

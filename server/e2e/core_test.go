@@ -324,7 +324,7 @@ func TestPageInChromium(t *testing.T) {
 	// Before the hostile post: a post with links and photos, and a repost.
 	repost := `{"id_str":"8","id":8,"text":"RT @marta_codes: Grüße aus Zürich","created_at":"Wed Nov 25 17:59:59 +0000 2026","user":{"screen_name":"noa","name":"נועה"},` +
 		`"retweeted_status":{"id_str":"7","id":7,"text":"Grüße aus Zürich","created_at":"Wed Nov 25 17:00:00 +0000 2026","user":{"screen_name":"marta_codes","name":"Marta"}}}`
-	file, ids := writeReplay(t, 0, 12, richStatusLine(80), repost, hostile)
+	file, ids := writeReplay(t, 0, 12, richStatusLine(1000080), repost, hostile)
 	ids = append(ids, "twitter:1000080", "twitter:8")
 	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "10", "--backlog", "100")
 	for _, tc := range []struct {

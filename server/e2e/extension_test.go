@@ -53,7 +53,7 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 			lines = append(lines, deleteLine(30)) // long after post 30 was shown
 		}
 	}
-	lines = append(lines, richStatusLine(89), statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
+	lines = append(lines, richStatusLine(1000089), statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
 	ids = append(ids, postID(89), postID(90))
 	deleted := postID(30)
 	kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })

@@ -24,8 +24,8 @@ const (
 	richPhoto     = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='64' height='36'%3E%3Crect width='64' height='36' fill='teal'/%3E%3C/svg%3E"
 )
 
-// richStatusLine is that status, with id 1000000+i, by @carmen_go.
-func richStatusLine(i int) string {
+// richStatusLine is that status, with the given id, by @carmen_go.
+func richStatusLine(id int) string {
 	idx := func(sub string) []int {
 		at := strings.Index(richText, sub)
 		start := utf8.RuneCountInString(richText[:at]) // Twitter counts code points
@@ -40,10 +40,10 @@ func richStatusLine(i int) string {
 			"ext_alt_text": richBrokenAlt},
 	}
 	b, _ := json.Marshal(map[string]any{
-		"id_str":     fmt.Sprint(1000000 + i),
-		"id":         1000000 + i,
+		"id_str":     fmt.Sprint(id),
+		"id":         id,
 		"full_text":  richText,
-		"created_at": time.Now().Add(-time.Duration(i) * time.Second).UTC().Format(time.RubyDate),
+		"created_at": time.Now().UTC().Format(time.RubyDate),
 		"lang":       "ar",
 		"user":       map[string]any{"screen_name": "carmen_go", "name": "كارمن Ruiz", "profile_image_url_https": "https://example.invalid/c.png"},
 		"entities": map[string]any{
@@ -65,9 +65,12 @@ func richStatusLine(i int) string {
 // and text.
 type richView struct {
 	Links []struct {
-		Text, Href, Class, Target, Rel string
+		Text, Href, Class, Target, Rel, Dir string
 	}
-	Images []struct {
+	// MediaClass is the class of the media grid, which says how many
+	// photos it lays out.
+	MediaClass string
+	Images     []struct {
 		Alt, Src, Loading string
 		Width, Height     int
 		Loaded            bool
@@ -96,6 +99,9 @@ func checkRich(t *testing.T, v richView) {
 		if got.Target != "_blank" || !strings.Contains(got.Rel, "noopener") || !strings.Contains(got.Rel, "noreferrer") {
 			t.Errorf("link %q opens with target %q rel %q, want a new tab with noopener noreferrer", got.Text, got.Target, got.Rel)
 		}
+		if got.Dir != "auto" {
+			t.Errorf("link %q has dir %q, want auto: in right-to-left text it would read %q", got.Text, got.Dir, "marta_codes@")
+		}
 	}
 	for _, l := range v.Links {
 		if !strings.HasPrefix(l.Href, "https://") {
@@ -104,6 +110,9 @@ func checkRich(t *testing.T, v richView) {
 	}
 	if len(v.Images) != 1 {
 		t.Fatalf("media images %+v, want the inline photo only (the broken one removed)", v.Images)
+	}
+	if v.MediaClass != "media media-1" {
+		t.Errorf("media grid class %q after the broken photo left, want %q: one photo takes the width", v.MediaClass, "media media-1")
 	}
 	img := v.Images[0]
 	if img.Alt != richPhotoAlt || img.Src != richPhoto || img.Width != 640 || img.Height != 360 || img.Loading != "lazy" || !img.Loaded {

@@ -146,6 +146,10 @@ export function appendText(parent, post) {
     a.href = s.href;
     a.target = "_blank";
     a.rel = "noopener noreferrer nofollow";
+    // Each link takes its own direction: in an Arabic post "@marta_codes"
+    // and "example.com/page…" still read left to right, and "#جو" right
+    // to left in an English one.
+    a.dir = "auto";
     a.textContent = s.text;
     if (s.title) a.title = s.title;
     parent.append(a);
@@ -178,6 +182,8 @@ export function renderMedia(doc, post) {
       "error",
       () => {
         img.remove();
+        // The layout follows the photos left: one alone takes the width.
+        grid.className = `media media-${grid.childElementCount}`;
         if (grid.childElementCount === 0) grid.remove();
       },
       { once: true },
