@@ -78,6 +78,9 @@ func Place(text string, spans []Span) []tweet.Entity {
 		end := pos + len(lit)
 		out = append(out, tweet.Entity{Kind: s.Kind, Start: units[pos], End: units[end], Href: href, Display: s.Display})
 		from = end
+		if len(out) == tweet.MaxEntities {
+			break
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package rich_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tweetwire/tweetwire/server/source/internal/rich"
@@ -72,5 +73,16 @@ func TestShortURL(t *testing.T) {
 		if got := rich.ShortURL(in); got != want {
 			t.Errorf("ShortURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestPlaceBoundsAPost(t *testing.T) {
+	text := strings.Repeat("#go ", 80)
+	var spans []rich.Span
+	for i := range 80 {
+		spans = append(spans, rich.Span{Kind: "hashtag", Literal: "#go", Hint: 4 * i, Href: "https://x.com/hashtag/go"})
+	}
+	if got := rich.Place(text, spans); len(got) != tweet.MaxEntities || got[len(got)-1].Start != 4*(tweet.MaxEntities-1) {
+		t.Errorf("Place kept %d entities, want the first %d", len(got), tweet.MaxEntities)
 	}
 }

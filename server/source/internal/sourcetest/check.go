@@ -33,7 +33,8 @@ func FixtureLines(t testing.TB, name string) [][]byte {
 // CheckEvent fails the test at once unless ev, which a decoder of source
 // accepted, holds the invariants the rest of Tweetwire relies on: it is a
 // delete, or a post whose Tweet has the event's id, source, an author, a
-// time in UTC, and hashtags that are normalised and not nil.
+// time in UTC, hashtags that are normalised and not nil, and links that
+// ingest keeps as they are.
 func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 	t.Helper()
 	switch ev.Kind {
@@ -53,6 +54,13 @@ func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 			if h == "" || tweet.NormalizeHashtag(h) != h {
 				t.Fatalf("hashtag %q is not normalised", h)
 			}
+		}
+		// A source places its links where they are: none is left for
+		// ingest to drop as outside the text, overlapping or unsafe.
+		clean := tw
+		tweet.CleanRich(&clean)
+		if len(clean.Entities) != len(tw.Entities) {
+			t.Fatalf("entities %+v of text %q: ingest would keep only %+v", tw.Entities, tw.Text, clean.Entities)
 		}
 	default:
 		t.Fatalf("unknown kind %v", ev.Kind)
