@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,61 @@ func checkRich(t *testing.T, v richView) {
 	}
 	if v.NameDir != "auto" || v.TextDir != "auto" {
 		t.Errorf("dir of name %q and text %q, want auto for right-to-left text", v.NameDir, v.TextDir)
+	}
+}
+
+// A post's links, photos and reposted author are stored with it: after a
+// restart, /api/tweets and the backlog still carry them, as clients got
+// them live.
+func TestRichPostsSurviveARestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	repost := `{"id_str":"8","id":8,"text":"RT @marta_codes: Grüße aus Zürich","created_at":"Wed Nov 25 17:59:59 +0000 2026","user":{"screen_name":"noa","name":"נועה"},` +
+		`"retweeted_status":{"id_str":"7","id":7,"text":"Grüße aus Zürich","created_at":"Wed Nov 25 17:00:00 +0000 2026","user":{"screen_name":"marta_codes","name":"Marta"}}}`
+	file, _ := writeReplay(t, 0, 0, richStatusLine(1000080), repost)
+	args := []string{"--source", "replay", "--replay-file", file, "--replay-rate", "0", "--data-dir", dir}
+	first := startServer(t, args...)
+	first.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	type richPost struct {
+		ID       string
+		Entities []struct {
+			Kind, Href, Display string
+			Start, End          int
+		}
+		Media []struct {
+			Type, URL, Alt string
+			Width, Height  int
+		}
+		RepostOf *struct{ User, Name string } `json:"repost_of"`
+	}
+	read := func(base string) []richPost {
+		var page struct{ Tweets []richPost }
+		if code := getJSON(t, base+"/api/tweets?limit=10", &page); code != 200 {
+			t.Fatalf("GET /api/tweets: %d", code)
+		}
+		return page.Tweets
+	}
+	live := read(first.URL)
+	first.Stop()
+	second := startServer(t, args...)
+	stored := read(second.URL)
+	if !reflect.DeepEqual(stored, live) || len(stored) != 2 {
+		t.Fatalf("after a restart /api/tweets gives\n%+v\nwant what it gave before\n%+v", stored, live)
+	}
+	byID := map[string]richPost{}
+	for _, p := range stored {
+		byID[p.ID] = p
+	}
+	repostOf, rich := byID["twitter:8"], byID["twitter:1000080"]
+	if repostOf.RepostOf == nil || repostOf.RepostOf.User != "marta_codes" || repostOf.RepostOf.Name != "Marta" {
+		t.Errorf("repost_of = %+v, want marta_codes", repostOf.RepostOf)
+	}
+	// The text is richText: @marta_codes at code point 8, after an emoji
+	// (2 UTF-16 units), so at UTF-16 offset 9.
+	if len(rich.Entities) != 4 || rich.Entities[0].Kind != "mention" || rich.Entities[0].Start != 9 || rich.Entities[2].Display != richDisplay {
+		t.Errorf("entities = %+v, want the mention at 9, the hashtag, the URL shown as %q and the photo link", rich.Entities, richDisplay)
+	}
+	if len(rich.Media) != 2 || rich.Media[0].Alt != richPhotoAlt || rich.Media[0].Width != 640 {
+		t.Errorf("media = %+v, want both photos with their alt text and size", rich.Media)
 	}
 }
