@@ -29,8 +29,10 @@ const (
 	MaxEntities = 50
 	MaxMedia    = 4
 	maxURL      = 2048
-	// maxDataURL allows the demo's small inline SVG images.
-	maxDataURL = 16 << 10
+	// maxDataURL allows the demo's small inline SVG images (under 1 KiB)
+	// and keeps what the extension stores of 50 posts well under its
+	// localStorage quota.
+	maxDataURL = 4 << 10
 	maxAlt     = 2000
 	maxDisplay = 100
 	maxSide    = 100000

@@ -74,6 +74,7 @@ func TestCleanRichMediaImages(t *testing.T) {
 		{Type: "photo", URL: svg, Alt: "  Ein Foto  "},
 		{Type: "video", URL: "javascript:play()", Preview: "https://video.example/still.jpg"},
 		{Type: "gif", URL: "data:text/html,<script>alert(1)</script>"},
+		{Type: "photo", URL: "data:image/png;base64," + strings.Repeat("A", 5000), Alt: "too big to inline"},
 	}}
 	tweet.CleanRich(&tw)
 	want := []tweet.Media{

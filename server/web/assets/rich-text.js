@@ -35,7 +35,7 @@ export function safeHref(raw) {
 
 /** safeImageSrc is safeHref that also accepts inline images (data:image/…), which never run script in an <img>. */
 export function safeImageSrc(raw) {
-  if (typeof raw === "string" && raw.length <= 16384 && /^data:image\/(png|jpeg|gif|webp|svg\+xml)[;,]/i.test(raw)) return raw;
+  if (typeof raw === "string" && raw.length <= 4096 && /^data:image\/(png|jpeg|gif|webp|svg\+xml)[;,]/i.test(raw)) return raw;
   return safeHref(raw);
 }
 
