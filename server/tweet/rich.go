@@ -65,7 +65,8 @@ type Entity struct {
 type Media struct {
 	// Type is MediaPhoto, MediaVideo or MediaGIF.
 	Type string `json:"type"`
-	// URL is the full-size image of a photo, or where a video or GIF plays.
+	// URL is the full-size image of a photo; for a video or GIF, the page
+	// where it plays, or its still when the service gives no page (X).
 	URL string `json:"url"`
 	// Preview is a smaller image to show; for a video or GIF, its still.
 	// Clients show Preview when set, else URL.
