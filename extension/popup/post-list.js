@@ -2,6 +2,9 @@
 // textContent or as an attribute value, never as markup.
 
 import { safeImageUrl, safeLinkUrl } from "../shared/post.js";
+// Copied from server/web/assets/rich-text.js by scripts/prepare: the wall
+// and the popup show links and photos the same way.
+import { appendText, renderMedia, repostLabel } from "../vendor/rich-text.js";
 import { relativeTime } from "./relative-time.js";
 
 const FALLBACK_AVATAR = chrome.runtime.getURL("icons/icon-48.png");
@@ -25,13 +28,24 @@ function renderPost(post) {
   avatar.src = safeImageUrl(post.picture) || FALLBACK_AVATAR;
 
   const byline = el("div", "byline");
-  byline.append(el("span", "name", post.name || post.user), el("span", "handle", "@" + post.user));
+  const name = el("span", "name", post.name || post.user);
+  const handle = el("span", "handle", "@" + post.user);
+  // dir=auto: a right-to-left name lays out as such, on its own.
+  name.dir = handle.dir = "auto";
+  byline.append(name, handle);
   const time = el("time", "time", relativeTime(post.created_at));
   time.dateTime = post.created_at;
   time.title = post.created_at;
   byline.append(time);
 
-  li.append(avatar, byline, el("p", "text", post.text));
+  li.append(avatar, byline);
+  const repost = repostLabel(post);
+  if (repost) li.append(el("p", "repost", repost));
+  const text = appendText(el("p", "text"), post);
+  text.dir = "auto";
+  li.append(text);
+  const media = renderMedia(document, post);
+  if (media) li.append(media);
   const href = safeLinkUrl(post.url);
   if (href) {
     const link = el("a", "link", "Open post");

@@ -22,7 +22,27 @@ export function normalizePost(raw, serverUrl) {
   };
   if (typeof raw.lang === "string") post.lang = raw.lang;
   if (raw.retweet) post.retweet = true;
+  if (raw.repost_of && typeof raw.repost_of === "object" && typeof raw.repost_of.user === "string") {
+    post.repost_of = { user: raw.repost_of.user, name: str(raw.repost_of.name) };
+  }
+  // Links and photos keep only their known fields, bounded as the server
+  // bounds them, so that what the extension stores stays small; the popup
+  // checks offsets and URLs when it shows them (vendor/rich-text.js).
+  const entities = pick(raw.entities, 50, (e) => ({
+    kind: str(e.kind), start: e.start, end: e.end, href: str(e.href), display: str(e.display),
+  }));
+  if (entities.length) post.entities = entities;
+  const media = pick(raw.media, 4, (m) => ({
+    type: str(m.type), url: safeImageUrl(m.url, serverUrl), preview: safeImageUrl(m.preview, serverUrl),
+    alt: str(m.alt), width: m.width, height: m.height,
+  }));
+  if (media.length) post.media = media;
   return post;
+}
+
+function pick(list, max, copy) {
+  if (!Array.isArray(list)) return [];
+  return list.filter((v) => v !== null && typeof v === "object").slice(0, max).map(copy);
 }
 
 function str(v) {

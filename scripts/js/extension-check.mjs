@@ -241,6 +241,21 @@ async function popup(click) {
     await page.waitForTimeout(1000);
     const seen = await page.evaluate(() => {
       const state = document.getElementById("state");
+      // The same as page-check.mjs's richView, for the popup's items.
+      const richView = (p) => ({
+        links: Array.from(p.querySelectorAll(".text a"), (a) => ({
+          text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
+        })),
+        images: Array.from(p.querySelectorAll(".media img"), (img) => ({
+          alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
+          width: Number(img.getAttribute("width")), height: Number(img.getAttribute("height")),
+          loaded: img.complete && img.naturalWidth > 0,
+        })),
+        nameDir: p.querySelector(".name")?.dir ?? "",
+        textDir: p.querySelector(".text")?.dir ?? "",
+      mediaClass: p.querySelector(".media")?.className ?? "",
+        repost: p.querySelector(".repost")?.textContent ?? "",
+      });
       return {
         items: Array.from(document.querySelectorAll("#posts > li.post"), (li) => ({
           id: li.dataset.id,
@@ -250,13 +265,15 @@ async function popup(click) {
           time: li.querySelector("time")?.textContent ?? "",
           link: li.querySelector("a.link")?.href ?? "",
           avatar: li.querySelector("img.avatar")?.src ?? "",
+          rich: richView(li),
         })),
         state: state?.dataset.state ?? "",
         stateText: state?.textContent ?? "",
         transport: state?.dataset.transport ?? "",
         notificationsOn: document.getElementById("notifications")?.checked ?? null,
-        // Anything but the avatars would come from post content.
-        strayImages: document.querySelectorAll("#posts img:not(.avatar), #posts script, #posts b").length,
+        // Anything but the avatars and the posts' photos would come from
+        // post content.
+        strayImages: document.querySelectorAll("#posts img:not(.avatar):not(.media-item), #posts .text img, #posts script, #posts b").length,
       };
     });
     return { ...seen, dialogs: counters.dialogs, pageErrors: counters.pageErrors, badgeAfter: await control.evaluate(() => chrome.action.getBadgeText({})) };

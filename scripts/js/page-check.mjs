@@ -4,7 +4,9 @@
 // line on stdout:
 //
 //   {"posts":3,"ids":["c","b","a"],"state":"websocket","transport":"websocket",
-//    "texts":["...","...","..."],"bidiIsolated":true,"alerts":0,"pageErrors":[],"consoleErrors":[]}
+//    "texts":["...","...","..."],"rich":[{"links":[{text,href,class,target,rel}],
+//    "images":[{alt,src,loading,width,height,loaded}],"nameDir":"auto","textDir":"auto","repost":""}],
+//    "bidiIsolated":true,"alerts":0,"pageErrors":[],"consoleErrors":[]}
 //
 // Usage:
 //   node page-check.mjs --url http://127.0.0.1:PORT/ [--expect N]
@@ -80,6 +82,24 @@ const consoleErrors = [];
 
 async function report(page) {
   return page.evaluate(() => {
+    // A post's links, the images left in its media grid (a broken one
+    // removes itself), the dir of its name and text, and its repost line,
+    // as server/e2e/rich_test.go reads them. extension-check.mjs has the
+    // same for the popup: each runs inside its page, so it cannot import.
+    const richView = (p) => ({
+      links: Array.from(p.querySelectorAll(".text a"), (a) => ({
+        text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
+      })),
+      images: Array.from(p.querySelectorAll(".media img"), (img) => ({
+        alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
+        width: Number(img.getAttribute("width")), height: Number(img.getAttribute("height")),
+        loaded: img.complete && img.naturalWidth > 0,
+      })),
+      nameDir: p.querySelector(".name")?.dir ?? "",
+      textDir: p.querySelector(".text")?.dir ?? "",
+      mediaClass: p.querySelector(".media")?.className ?? "",
+      repost: p.querySelector(".repost")?.textContent ?? "",
+    });
     const posts = Array.from(document.querySelectorAll("article.post"));
     const state = document.getElementById("state");
     return {
@@ -88,6 +108,7 @@ async function report(page) {
       state: state ? state.textContent.trim() : null,
       transport: state ? (state.dataset.transport ?? "") : null,
       texts: posts.map((p) => p.querySelector(".text")?.textContent ?? ""),
+      rich: posts.map(richView),
       // Whether every name and handle is laid out on its own and every
       // text takes its direction from itself: a bidi control in one field
       // (U+202E) cannot reverse the next.

@@ -186,6 +186,23 @@ function readDisplay() {
     overflow: root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1 || outside,
     fontPx: text ? Number.parseFloat(getComputedStyle(text).fontSize) : 0,
     pinned: Boolean(spot?.querySelector(".pin-badge")),
+    // The same as page-check.mjs's richView, for the spotlight.
+    spotRich: spot
+      ? {
+          links: Array.from(spot.querySelectorAll(".text a"), (a) => ({
+            text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
+          })),
+          images: Array.from(spot.querySelectorAll(".media img"), (img) => ({
+            alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
+            width: Number(img.getAttribute("width")), height: Number(img.getAttribute("height")),
+            loaded: img.complete && img.naturalWidth > 0,
+          })),
+          nameDir: spot.querySelector(".name")?.dir ?? "",
+          textDir: spot.querySelector(".text")?.dir ?? "",
+          mediaClass: spot.querySelector(".media")?.className ?? "",
+          repost: spot.querySelector(".repost")?.textContent ?? "",
+        }
+      : null,
   };
 }
 

@@ -321,7 +321,11 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
 	}
 	hostile := `{"id_str":"9","id":9,"text":"<img src=x onerror=alert(1)>","created_at":"Wed Nov 25 18:00:00 +0000 2026","user":{"screen_name":"mallory","name":"<b>Mallory</b>\u202e"}}`
-	file, ids := writeReplay(t, 0, 12, hostile)
+	// Before the hostile post: a post with links and photos, and a repost.
+	repost := `{"id_str":"8","id":8,"text":"RT @marta_codes: Grüße aus Zürich","created_at":"Wed Nov 25 17:59:59 +0000 2026","user":{"screen_name":"noa","name":"נועה"},` +
+		`"retweeted_status":{"id_str":"7","id":7,"text":"Grüße aus Zürich","created_at":"Wed Nov 25 17:00:00 +0000 2026","user":{"screen_name":"marta_codes","name":"Marta"}}}`
+	file, ids := writeReplay(t, 0, 12, richStatusLine(1000080), repost, hostile)
+	ids = append(ids, "twitter:1000080", "twitter:8")
 	srv := startServer(t, "--source", "replay", "--replay-file", file, "--replay-rate", "10", "--backlog", "100")
 	for _, tc := range []struct {
 		name      string
@@ -345,6 +349,7 @@ func TestPageInChromium(t *testing.T) {
 				IDs          []string
 				Transport    string
 				Texts        []string
+				Rich         []richView
 				BidiIsolated bool
 				Alerts       int
 				PageErrors   []string
@@ -367,6 +372,15 @@ func TestPageInChromium(t *testing.T) {
 			}
 			if len(res.Texts) == 0 || res.Texts[0] != "<img src=x onerror=alert(1)>" {
 				t.Errorf("hostile text not shown literally: %q", res.Texts)
+			}
+			if len(res.Rich) == len(ids)+1 {
+				if l := res.Rich[0].Links; len(l) != 0 {
+					t.Errorf("the hostile post shows links %+v", l)
+				}
+				if got := res.Rich[1].Repost; got != "reposted @marta_codes" {
+					t.Errorf("repost line %q, want %q", got, "reposted @marta_codes")
+				}
+				checkRich(t, res.Rich[2])
 			}
 			if !res.BidiIsolated {
 				t.Error("a name, handle or text is not laid out on its own: a right-to-left override in one (U+202E) reverses the next")

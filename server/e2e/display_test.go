@@ -60,6 +60,8 @@ func TestDisplayInChromium(t *testing.T) {
 	for i := 2; i <= 25; i++ {
 		burst = append(burst, modStatus(i, fmt.Sprintf("guest%d", i), "Gäste 👋", fmt.Sprintf("Beitrag %d aus Zürich, 東京 and <b>%d</b> #GoConf", i, i)))
 	}
+	// The last has links and photos: the 4K spotlight shows it below.
+	burst[len(burst)-1] = richStatusLine(25)
 	mustSend(t, conn, burst...)
 	v = waitFor(p, "display", "the skipped posts counted", func(v displayView) bool { return v.More == "+21 more" })
 	if v.Spotlight != "twitter:1" {
@@ -75,7 +77,10 @@ func TestDisplayInChromium(t *testing.T) {
 
 	t.Log("on a 4K screen, with a full grid from the backlog")
 	p.open("display", "/display?theme=light&columns=3", 3840, 2160)
-	v = waitFor(p, "display", "the backlog", func(v displayView) bool { return v.Spotlight == "twitter:25" && len(v.Recent) >= 6 })
+	v = waitFor(p, "display", "the backlog, the spotlight's photo loaded and the broken one gone", func(v displayView) bool {
+		img := v.SpotRich.Images
+		return v.Spotlight == "twitter:25" && len(v.Recent) >= 6 && len(img) == 1 && img[0].Loaded
+	})
 	if slices.Contains(v.Recent, "twitter:1") {
 		t.Errorf("the deleted post is back in the grid: %v", v.Recent)
 	}
@@ -85,6 +90,7 @@ func TestDisplayInChromium(t *testing.T) {
 	if v.Theme != "light" {
 		t.Errorf("theme=light gave %q", v.Theme)
 	}
+	checkRich(t, v.SpotRich)
 	if v.QR != "" {
 		t.Errorf("a QR code without qr=1: %q", v.QR)
 	}

@@ -54,8 +54,8 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 			lines = append(lines, deleteLine(30)) // long after post 30 was shown
 		}
 	}
-	lines = append(lines, statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
-	ids = append(ids, postID(90))
+	lines = append(lines, richStatusLine(1000089), statusLine(90, "<img src=x onerror=alert(1)>", "mallory", "<b>Mallory</b>", redDot))
+	ids = append(ids, postID(89), postID(90))
 	deleted := postID(30)
 	kept := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == deleted })
 	want := reversed(kept[len(kept)-50:]) // the newest 50 without the deleted one, newest first
@@ -123,6 +123,13 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 			if first.Avatar != redDot {
 				t.Errorf("data: avatar became %q", first.Avatar)
 			}
+			if len(first.Rich.Links) != 0 || len(first.Rich.Images) != 0 {
+				t.Errorf("a post without entities or media shows links %+v and images %+v", first.Rich.Links, first.Rich.Images)
+			}
+		}
+		if len(pop.Items) > 1 {
+			// The post before it: links, a photo, right-to-left text.
+			checkRich(t, pop.Items[1].Rich)
 			for _, it := range pop.Items {
 				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" {
 					t.Errorf("popup item without time, permalink or avatar: %+v", it)
@@ -529,6 +536,7 @@ func checkPacing(t *testing.T, shown []shownNotification) {
 type popupView struct {
 	Items []struct {
 		ID, Name, Handle, Text, Time, Link, Avatar string
+		Rich                                       richView
 	}
 	State, StateText, Transport string
 	NotificationsOn             bool
@@ -556,6 +564,9 @@ func startExtension(t *testing.T) *extension {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(repoRoot, "extension", "vendor", "socket.io.js")); err != nil {
 		t.Fatalf("extension/vendor/socket.io.js is missing: run scripts/prepare (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, "extension", "vendor", "rich-text.js")); err != nil {
+		t.Fatalf("extension/vendor/rich-text.js is missing: run scripts/prepare (%v)", err)
 	}
 	d, ready := startDriver(t, "extension-check.mjs", "--extension", filepath.Join(repoRoot, "extension"), "--max-ms", "300000")
 	if ready.ID != extensionID {

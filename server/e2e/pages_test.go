@@ -99,6 +99,7 @@ type displayView struct {
 	Overflow       bool
 	FontPx         float64
 	Pinned         bool
+	SpotRich       richView
 	PageErrors     []string
 	Dialogs        int
 }

@@ -101,6 +101,11 @@ func (p *Pipeline) Emit(ctx context.Context, ev tweet.Update) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if ev.Kind == tweet.KindPost {
+		// Whatever the source, clients get only links and images they can
+		// use safely (http(s), inside the text, bounded in number).
+		tweet.CleanRich(&ev.Tweet)
+	}
 	key, m, err := encode(ev)
 	if err != nil {
 		return err

@@ -229,3 +229,31 @@ func TestEmitHoldsWhatModerationHolds(t *testing.T) {
 		t.Errorf("stored %v, want the held post kept", ids)
 	}
 }
+
+// A source that lets a javascript: link or image through (by mistake or
+// because its service was fed one) does not get it to clients.
+func TestEmitCleansLinksAndMedia(t *testing.T) {
+	rec := &recorder{}
+	p := New(rec, Config{})
+	text := "Klick hier 👉 https://t.co/evil und #GoConf"
+	post := tweet.Tweet{ID: "t:1", User: "mallory", Text: text,
+		Entities: []tweet.Entity{
+			{Kind: "url", Start: 14, End: 31, Href: "javascript:alert(document.cookie)", Display: "harmlos.example"},
+			{Kind: "hashtag", Start: 36, End: 43, Href: "https://twitter.com/hashtag/GoConf"},
+		},
+		Media: []tweet.Media{{Type: "photo", URL: "javascript:alert(1)"}, {Type: "photo", URL: "https://pbs.twimg.com/media/ok.jpg", Alt: "Bühne"}},
+	}
+	if err := p.Emit(context.Background(), tweet.Post(post)); err != nil {
+		t.Fatal(err)
+	}
+	var got tweet.Tweet
+	if err := json.Unmarshal(rec.got[0].Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Entities) != 1 || got.Entities[0].Kind != "hashtag" {
+		t.Errorf("entities published = %+v, want only the hashtag", got.Entities)
+	}
+	if len(got.Media) != 1 || got.Media[0].URL != "https://pbs.twimg.com/media/ok.jpg" {
+		t.Errorf("media published = %+v, want only the https photo", got.Media)
+	}
+}

@@ -30,6 +30,11 @@ type postDoc struct {
 	Lang      string    `bson:"lang"`
 	URL       string    `bson:"url"`
 	Retweet   bool      `bson:"retweet"`
+	// RepostOf, Entities and Media are left out when empty: most posts
+	// have none, and posts stored before they existed read the same.
+	RepostOf *authorDoc  `bson:"repost_of,omitempty"`
+	Entities []entityDoc `bson:"entities,omitempty"`
+	Media    []mediaDoc  `bson:"media,omitempty"`
 
 	// Author is "<source>:<lower-case user>": one key per person per
 	// service, for counting distinct authors with a single $group.
@@ -41,6 +46,31 @@ type postDoc struct {
 	// StoredAt is when the post reached the database; after an outage
 	// it lags CreatedAt by the outage.
 	StoredAt time.Time `bson:"stored_at"`
+}
+
+// authorDoc, entityDoc and mediaDoc are tweet.Author, tweet.Entity and
+// tweet.Media with the storage's field names: the domain package carries
+// no BSON tags.
+type authorDoc struct {
+	User string `bson:"user"`
+	Name string `bson:"name,omitempty"`
+}
+
+type entityDoc struct {
+	Kind    string `bson:"kind"`
+	Start   int    `bson:"start"`
+	End     int    `bson:"end"`
+	Href    string `bson:"href"`
+	Display string `bson:"display,omitempty"`
+}
+
+type mediaDoc struct {
+	Type    string `bson:"type"`
+	URL     string `bson:"url"`
+	Preview string `bson:"preview,omitempty"`
+	Alt     string `bson:"alt,omitempty"`
+	Width   int    `bson:"width,omitempty"`
+	Height  int    `bson:"height,omitempty"`
 }
 
 func newPostDoc(event string, t tweet.Tweet, now time.Time) postDoc {
@@ -60,6 +90,9 @@ func newPostDoc(event string, t tweet.Tweet, now time.Time) postDoc {
 		Lang:      t.Lang,
 		URL:       t.URL,
 		Retweet:   t.Retweet,
+		RepostOf:  (*authorDoc)(t.RepostOf),
+		Entities:  convertSlice(t.Entities, func(e tweet.Entity) entityDoc { return entityDoc(e) }),
+		Media:     convertSlice(t.Media, func(m tweet.Media) mediaDoc { return mediaDoc(m) }),
 		Author:    AuthorKey(t.Source, t.User),
 		Minute:    floorDiv(created.Unix(), 60),
 		Hour:      floorDiv(created.Unix(), 3600),
@@ -109,7 +142,23 @@ func (d postDoc) tweet() tweet.Tweet {
 		Lang:      d.Lang,
 		URL:       d.URL,
 		Retweet:   d.Retweet,
+		RepostOf:  (*tweet.Author)(d.RepostOf),
+		Entities:  convertSlice(d.Entities, func(e entityDoc) tweet.Entity { return tweet.Entity(e) }),
+		Media:     convertSlice(d.Media, func(m mediaDoc) tweet.Media { return tweet.Media(m) }),
 	}
+}
+
+// convertSlice converts between a domain type and its document, which
+// have the same fields; empty stays nil, as the domain wants.
+func convertSlice[From, To any](in []From, conv func(From) To) []To {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]To, len(in))
+	for i, v := range in {
+		out[i] = conv(v)
+	}
+	return out
 }
 
 // Save inserts t. The post id is the document's _id, so a second save of

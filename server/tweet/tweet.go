@@ -35,8 +35,19 @@ type Tweet struct {
 	// URL is the post's permalink; empty when the source has none.
 	URL string `json:"url"`
 	// Retweet is true when the post is a repost of another; statistics
-	// report the repost share.
+	// report the repost share. It stays a boolean for the clients that
+	// read it as one; RepostOf says whose post it is.
 	Retweet bool `json:"retweet,omitempty"`
+	// RepostOf is the author of the reposted post, when Retweet is true
+	// and the source says who it is.
+	RepostOf *Author `json:"repost_of,omitempty"`
+	// Entities are the links in Text (URLs, hashtags, mentions) in the
+	// order they appear, without overlaps; see Entity for the offsets'
+	// unit. Nil when the post has none.
+	Entities []Entity `json:"entities,omitempty"`
+	// Media are the post's photos and the stills of its videos, at most
+	// MaxMedia. Nil when the post has none.
+	Media []Media `json:"media,omitempty"`
 }
 
 // Kind says what an Update does.

@@ -125,7 +125,8 @@ func TestFollowsJetstream(t *testing.T) {
 		ID: "bluesky:" + alice + "/3aaa", Source: "bluesky", User: "alice.bsky.social", Name: "Alice ✨",
 		Picture: "https://cdn.bsky.app/img/avatar/plain/alice.jpg", Text: "See you at #GoConf!",
 		CreatedAt: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), Hashtags: []string{"goconf"}, Lang: "en",
-		URL: "https://bsky.app/profile/" + alice + "/post/3aaa",
+		URL:      "https://bsky.app/profile/" + alice + "/post/3aaa",
+		Entities: []tweet.Entity{{Kind: "hashtag", Start: 11, End: 18, Href: "https://bsky.app/hashtag/GoConf"}},
 	}
 	if ev.Kind != tweet.KindPost || fmt.Sprint(ev.Tweet) != fmt.Sprint(want) {
 		t.Errorf("first event:\n got %v %+v\nwant %+v", ev.Kind, ev.Tweet, want)

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/rich"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -94,12 +96,8 @@ func Decode(msg []byte) (Message, error) {
 		CreatedAt string   `json:"createdAt"`
 		Langs     []string `json:"langs"`
 		Tags      []string `json:"tags"`
-		Facets    []struct {
-			Features []struct {
-				Type string `json:"$type"`
-				Tag  string `json:"tag"`
-			} `json:"features"`
-		} `json:"facets"`
+		Facets    []facet  `json:"facets"`
+		Embed     *embed   `json:"embed"`
 	}
 	if len(c.Record) == 0 || string(c.Record) == "null" {
 		return Message{}, fmt.Errorf("create of %s without a record", id)
@@ -125,12 +123,154 @@ func Decode(msg []byte) (Message, error) {
 		CreatedAt: createdAt(rec.CreatedAt, m.TimeUS),
 		Hashtags:  tweet.NormalizeHashtags(tags),
 		URL:       "https://bsky.app/profile/" + m.DID + "/post/" + c.RKey,
+		Entities:  entities(rec.Text, rec.Facets),
+		Media:     rec.Embed.media(m.DID),
 	}
 	if len(rec.Langs) > 0 {
 		t.Lang = rec.Langs[0]
 	}
 	out.Event = tweet.Post(t)
 	return out, nil
+}
+
+// facet is a range of a post's text, in UTF-8 bytes, and what it is:
+// app.bsky.richtext.facet with its #link, #mention and #tag features.
+type facet struct {
+	Index struct {
+		ByteStart int `json:"byteStart"`
+		ByteEnd   int `json:"byteEnd"`
+	} `json:"index"`
+	Features []struct {
+		Type string `json:"$type"`
+		Tag  string `json:"tag"`
+		URI  string `json:"uri"`
+		DID  string `json:"did"`
+	} `json:"features"`
+}
+
+// entities turns facets into entities. The text of a link facet is what
+// the author's client wrote, usually already shortened
+// ("goconf.example/sched..."), so it shows as it is.
+func entities(text string, facets []facet) []tweet.Entity {
+	var spans []rich.Span
+	for _, f := range facets {
+		for _, feat := range f.Features {
+			var kind, href string
+			switch feat.Type {
+			case "app.bsky.richtext.facet#link":
+				kind, href = tweet.EntityURL, feat.URI
+			case "app.bsky.richtext.facet#mention":
+				if !validDID(feat.DID) {
+					continue
+				}
+				kind, href = tweet.EntityMention, "https://bsky.app/profile/"+feat.DID
+			case "app.bsky.richtext.facet#tag":
+				kind, href = tweet.EntityHashtag, "https://bsky.app/hashtag/"+url.PathEscape(feat.Tag)
+			default:
+				continue
+			}
+			if s, ok := rich.ByteSpan(text, f.Index.ByteStart, f.Index.ByteEnd, kind, href, ""); ok {
+				spans = append(spans, s)
+			}
+			break // one link per range
+		}
+	}
+	return rich.Place(text, spans)
+}
+
+// embed is the part of a post's embed that holds pictures: images
+// (app.bsky.embed.images), a video (app.bsky.embed.video), or either
+// next to a quoted post (app.bsky.embed.recordWithMedia).
+type embed struct {
+	Type   string  `json:"$type"`
+	Images []image `json:"images"`
+	// Video, Alt and AspectRatio are a video's.
+	Video       *blob  `json:"video"`
+	Alt         string `json:"alt"`
+	AspectRatio *ratio `json:"aspectRatio"`
+	Media       *embed `json:"media"`
+}
+
+type image struct {
+	Alt         string `json:"alt"`
+	Image       *blob  `json:"image"`
+	AspectRatio *ratio `json:"aspectRatio"`
+}
+
+type blob struct {
+	Ref struct {
+		Link string `json:"$link"`
+	} `json:"ref"`
+}
+
+type ratio struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+func (r *ratio) size() (int, int) {
+	if r == nil {
+		return 0, 0
+	}
+	return r.Width, r.Height
+}
+
+// media returns the images of e, served by Bluesky's CDN (the URLs its own
+// app uses: a blob is addressed by its author's DID and its CID), and a
+// video's still.
+func (e *embed) media(did string) []tweet.Media {
+	if e == nil {
+		return nil
+	}
+	switch e.Type {
+	case "app.bsky.embed.images":
+		var out []tweet.Media
+		for _, img := range e.Images {
+			if img.Image == nil || !validCID(img.Image.Ref.Link) {
+				continue
+			}
+			cid := img.Image.Ref.Link
+			w, h := img.AspectRatio.size()
+			out = append(out, tweet.Media{
+				Type:    tweet.MediaPhoto,
+				URL:     "https://cdn.bsky.app/img/feed_fullsize/plain/" + did + "/" + cid + "@jpeg",
+				Preview: "https://cdn.bsky.app/img/feed_thumbnail/plain/" + did + "/" + cid + "@jpeg",
+				Alt:     img.Alt,
+				Width:   w,
+				Height:  h,
+			})
+		}
+		return out
+	case "app.bsky.embed.video":
+		if e.Video == nil || !validCID(e.Video.Ref.Link) {
+			return nil
+		}
+		w, h := e.AspectRatio.size()
+		return []tweet.Media{{
+			Type:   tweet.MediaVideo,
+			URL:    "https://video.bsky.app/watch/" + url.PathEscape(did) + "/" + e.Video.Ref.Link + "/thumbnail.jpg",
+			Alt:    e.Alt,
+			Width:  w,
+			Height: h,
+		}}
+	case "app.bsky.embed.recordWithMedia":
+		return e.Media.media(did)
+	}
+	return nil
+}
+
+// validCID accepts the base32 or base58 CIDs blobs are addressed by: only
+// letters and digits, so one cannot change the path of a CDN URL.
+func validCID(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for _, r := range s {
+		if !alnum(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // createdAt is the record's createdAt, which the author's client sets and

@@ -22,6 +22,7 @@ func TestDecodePosts(t *testing.T) {
 		Hashtags:  []string{"goconf"},
 		Lang:      "en",
 		URL:       "https://bsky.app/profile/did:plc:eygmaihciaxprqvxpfvl6flk/post/3l3qo2vuowo2b",
+		Entities:  []tweet.Entity{{Kind: "hashtag", Start: 9, End: 16, Href: "https://bsky.app/hashtag/GoConf"}},
 	}, {
 		ID:        "bluesky:did:plc:z72i7hdynmk6r22z27h6tvur/3l3qo2wb7hk2c",
 		Source:    "bluesky",
@@ -31,6 +32,7 @@ func TestDecodePosts(t *testing.T) {
 		Hashtags:  []string{"goconf", "gophers"}, // from record.tags
 		Lang:      "ja",
 		URL:       "https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3l3qo2wb7hk2c",
+		// Both facets' byte ranges split a character: no entities.
 	}, {
 		ID:     "bluesky:did:web:example.com/3l3qo2wc7hk2c",
 		Source: "bluesky",
@@ -136,4 +138,46 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecodeRichPost reads posts whose facets count UTF-8 bytes through
+// Arabic, emoji and Japanese, so that bytes, code points and the UTF-16
+// units clients use all differ, with images (alt text, aspect ratio) and a
+// link facet to a javascript: URI.
+func TestDecodeRichPost(t *testing.T) {
+	lines := sourcetest.FixtureLines(t, "rich.jsonl")
+	m, err := bluesky.Decode(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourcetest.CheckEvent(t, m.Event, "bluesky")
+	tw := m.Event.Tweet
+	want := []string{
+		"mention @layla.bsky.social -> https://bsky.app/profile/did:plc:layla000000000000000000",
+		"hashtag #GoConf -> https://bsky.app/hashtag/GoConf",
+		"url goconf.example/talks/… -> https://goconf.example/talks/concurrency-ل-الجميع",
+	}
+	if got := sourcetest.Links(t, tw); !reflect.DeepEqual(got, want) {
+		t.Errorf("entities:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	const did = "did:plc:eygmaihciaxprqvxpfvl6flk"
+	wantMedia := []tweet.Media{{
+		Type:    "photo",
+		URL:     "https://cdn.bsky.app/img/feed_fullsize/plain/" + did + "/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy@jpeg",
+		Preview: "https://cdn.bsky.app/img/feed_thumbnail/plain/" + did + "/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy@jpeg",
+		Alt:     "المسرح الرئيسي، شريحة عليها «Hello, 世界»",
+		Width:   4032, Height: 3024,
+	}}
+	if !reflect.DeepEqual(tw.Media, wantMedia) {
+		t.Errorf("Media = %+v\n\twant %+v", tw.Media, wantMedia)
+	}
+
+	// A quote post with a picture, whose CID tries to leave the CDN path.
+	m, err = bluesky.Decode(lines[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Event.Tweet.Media; len(got) != 1 || got[0].Alt != "Gopher plush 🧸" || got[0].Width != 0 {
+		t.Errorf("Media = %+v, want only the image with a valid CID, without a size", got)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/rich"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -192,17 +193,50 @@ func (g *generator) next() tweet.Tweet {
 		prefix = "RT @" + writer.handle + ": "
 		t.Retweet = true
 	}
-	text, tags := g.compose(writer.lang, maxText-utf8.RuneCountInString(prefix))
+	text, tags, links := g.compose(writer.lang, maxText-utf8.RuneCountInString(prefix))
 	t.Text = prefix + text
 	t.Hashtags = tweet.NormalizeHashtags(tags)
 	t.Lang = writer.lang
+	if t.Retweet {
+		t.RepostOf = &tweet.Author{User: writer.handle, Name: writer.name + " (demo)"}
+		links = append([]rich.Span{mention(writer.handle)}, links...)
+	}
+	t.Entities = place(t.Text, links)
+	// One post in five shows a photo, as at a real event.
+	if g.rng.IntN(5) == 0 {
+		t.Media = []tweet.Media{photos[g.rng.IntN(len(photos))].media()}
+	}
 	return t
+}
+
+// mention links a demo author to a page that says nothing about anyone:
+// the handles are made up, and a real service might have a real person
+// behind the same handle.
+func mention(handle string) rich.Span {
+	return rich.Span{Kind: tweet.EntityMention, Literal: "@" + handle, Href: "https://example.com/demo/@" + handle}
+}
+
+// place finds links in text in the order given, as the services report
+// them: with where they start.
+func place(text string, links []rich.Span) []tweet.Entity {
+	from := 0
+	for i := range links {
+		at := strings.Index(text[from:], links[i].Literal)
+		if at < 0 {
+			links[i].Hint = -1
+			continue
+		}
+		links[i].Hint = utf8.RuneCountInString(text[:from+at])
+		from += at + len(links[i].Literal)
+	}
+	return rich.Place(text, links)
 }
 
 // compose writes a text of at most budget characters (unless a tracked
 // phrase alone is longer) in lang, and returns it with the hashtags it
-// ends with. Lengths are drawn so the wall shows short and long posts.
-func (g *generator) compose(lang string, budget int) (string, []string) {
+// ends with and its links (a mention, a URL, the hashtags), in the order
+// they appear. Lengths are drawn so the wall shows short and long posts.
+func (g *generator) compose(lang string, budget int) (string, []string, []rich.Span) {
 	// One tracked term per post: a phrase goes into the text, a tag
 	// joins the tags.
 	var tags []string
@@ -221,11 +255,25 @@ func (g *generator) compose(lang string, budget int) (string, []string) {
 	}
 
 	var tail strings.Builder
+	var links []rich.Span
+	// Some posts mention another attendee, some link to a page.
+	if g.rng.IntN(4) == 0 {
+		a := authors[g.rng.IntN(len(authors))]
+		tail.WriteString(" cc @" + a.handle)
+		links = append(links, mention(a.handle))
+	}
+	if g.rng.IntN(5) == 0 {
+		l := pages[g.rng.IntN(len(pages))]
+		tail.WriteString(" → " + l.url)
+		links = append(links, rich.Span{Kind: tweet.EntityURL, Literal: l.url, Href: l.url, Display: rich.ShortURL(l.url)})
+	}
 	for _, i := range g.rng.Perm(len(emoji))[:g.rng.IntN(3)] {
 		tail.WriteString(" " + emoji[i])
 	}
 	for _, tag := range tags {
 		tail.WriteString(" #" + tag)
+		// Tags lead to Bluesky's search: real posts about a real topic.
+		links = append(links, rich.Span{Kind: tweet.EntityHashtag, Literal: "#" + tag, Href: "https://bsky.app/hashtag/" + url.PathEscape(tag)})
 	}
 
 	var target int
@@ -258,7 +306,42 @@ func (g *generator) compose(lang string, budget int) (string, []string) {
 		}
 		body.WriteString(s)
 	}
-	return body.String() + tail.String(), tags
+	return body.String() + tail.String(), tags, links
+}
+
+// pages are what demo posts link to: real pages about Go, which is what
+// the demo's posts talk about.
+var pages = []struct{ url string }{
+	{"https://go.dev/blog/"},
+	{"https://go.dev/doc/effective_go"},
+	{"https://pkg.go.dev/net/http"},
+	{"https://go.dev/play/"},
+}
+
+// photo is a picture drawn in SVG, so that the demo shows photos with no
+// network: a stage with a slide, in the photo's colours.
+type photo struct {
+	hue   int
+	slide string
+	alt   string
+}
+
+var photos = []photo{
+	{210, "func main() {}", "A conference stage with a slide reading “func main() {}” (demo picture)"},
+	{20, "¡Hola, gophers!", "Audience in front of a slide reading “¡Hola, gophers!” (demo picture)"},
+	{140, "こんにちは 🐹", "A slide reading “こんにちは” with a gopher emoji (demo picture)"},
+	{280, "مرحبا GoConf", "A slide greeting the room in Arabic: “مرحبا GoConf” (demo picture)"},
+}
+
+// media draws p as a 640×360 SVG data: URL.
+func (p photo) media() tweet.Media {
+	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360" viewBox="0 0 640 360">`+
+		`<rect width="640" height="360" fill="hsl(%d,35%%,22%%)"/>`+
+		`<rect x="120" y="50" width="400" height="220" rx="8" fill="hsl(%d,60%%,92%%)"/>`+
+		`<text x="320" y="170" text-anchor="middle" font-family="sans-serif" font-size="30" fill="hsl(%d,50%%,25%%)">%s</text>`+
+		`<rect x="0" y="300" width="640" height="60" fill="hsl(%d,30%%,12%%)"/></svg>`,
+		p.hue, p.hue, p.hue, html.EscapeString(p.slide), p.hue)
+	return tweet.Media{Type: tweet.MediaPhoto, URL: "data:image/svg+xml," + url.PathEscape(svg), Alt: p.alt, Width: 640, Height: 360}
 }
 
 type author struct {

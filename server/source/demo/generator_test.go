@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/sourcetest"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -63,6 +64,7 @@ func TestGeneratedPosts(t *testing.T) {
 			langs := map[string]bool{}
 			users := map[string]bool{}
 			retweets, shortest, longest := 0, maxText, 0
+			photos, kinds := 0, map[string]int{}
 			for range n {
 				tw := g.next()
 				checkPost(t, tw)
@@ -80,6 +82,10 @@ func TestGeneratedPosts(t *testing.T) {
 				if tw.Retweet {
 					retweets++
 				}
+				photos += len(tw.Media)
+				for _, e := range tw.Entities {
+					kinds[e.Kind]++
+				}
 				langs[tw.Lang] = true
 				users[tw.User] = true
 				l := utf8.RuneCountInString(tw.Text)
@@ -87,6 +93,9 @@ func TestGeneratedPosts(t *testing.T) {
 			}
 			if retweets < n/50 || retweets > n/5 {
 				t.Errorf("%d of %d posts are retweets, want an occasional one", retweets, n)
+			}
+			if photos < n/10 || photos > n/3 || kinds["mention"] < n/10 || kinds["url"] < n/10 {
+				t.Errorf("%d photos and links %v in %d posts, want some of each to show them off", photos, kinds, n)
 			}
 			if len(langs) < 5 || len(users) < 25 {
 				t.Errorf("%d languages and %d authors, want variety", len(langs), len(users))
@@ -140,9 +149,50 @@ func checkPost(t *testing.T, tw tweet.Tweet) {
 		t.Errorf("CreatedAt = %v, want %v in UTC", tw.CreatedAt, fixedNow)
 	}
 	checkAvatar(t, tw.Picture)
+	checkLinks(t, tw)
+}
+
+// checkLinks checks that each link covers what it says, by the text a
+// browser cuts out with its UTF-16 offsets, and that photos are
+// pictures with alt text.
+func checkLinks(t *testing.T, tw tweet.Tweet) {
+	t.Helper()
+	tags := 0
+	for _, l := range sourcetest.Links(t, tw) {
+		kind, rest, _ := strings.Cut(l, " ")
+		text, href, _ := strings.Cut(rest, " -> ")
+		switch {
+		case kind == "hashtag" && strings.HasPrefix(text, "#") && href == "https://bsky.app/hashtag/"+url.PathEscape(text[1:]):
+			tags++
+		case kind == "mention" && strings.HasPrefix(text, "@") && href == "https://example.com/demo/"+text:
+		case kind == "url" && strings.HasPrefix(href, text+" [") && strings.HasPrefix(text, "https://"):
+		default:
+			t.Errorf("link %q in %q", l, tw.Text)
+		}
+	}
+	if tags != len(tw.Hashtags) {
+		t.Errorf("%d hashtag links for tags %q in %q", tags, tw.Hashtags, tw.Text)
+	}
+	if tw.Retweet && (tw.RepostOf == nil || !strings.HasPrefix(tw.Text, "RT @"+tw.RepostOf.User+": ")) {
+		t.Errorf("retweet %q reposts %+v", tw.Text, tw.RepostOf)
+	}
+	for _, m := range tw.Media {
+		if m.Type != "photo" || m.Alt == "" || m.Width != 640 || m.Height != 360 {
+			t.Errorf("media %+v, want a 640×360 photo with alt text", m)
+		}
+		checkSVG(t, m.URL)
+	}
 }
 
 func checkAvatar(t *testing.T, picture string) {
+	t.Helper()
+	if text := checkSVG(t, picture); text == "" {
+		t.Errorf("avatar has no initials: %s", picture)
+	}
+}
+
+// checkSVG checks that picture is an SVG data: URL and returns its text.
+func checkSVG(t *testing.T, picture string) string {
 	t.Helper()
 	const prefix = "data:image/svg+xml,"
 	if !strings.HasPrefix(picture, prefix) || strings.ContainsAny(picture, " #<>\"") {
@@ -159,9 +209,7 @@ func checkAvatar(t *testing.T, picture string) {
 	if err := xml.Unmarshal([]byte(svg), &doc); err != nil || doc.XMLName.Local != "svg" {
 		t.Fatalf("Picture is not an SVG document (%v): %s", err, svg)
 	}
-	if doc.Text == "" {
-		t.Errorf("avatar has no initials: %s", svg)
-	}
+	return doc.Text
 }
 
 func has(list []string, s string) bool {

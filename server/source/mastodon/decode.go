@@ -3,11 +3,13 @@ package mastodon
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/rich"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
@@ -23,6 +25,23 @@ type status struct {
 	Account     account `json:"account"`
 	Tags        []tag   `json:"tags"`
 	Reblog      *status `json:"reblog"`
+	Media       []media `json:"media_attachments"`
+}
+
+// media is a Mastodon MediaAttachment.
+type media struct {
+	// Type is image, gifv, video, audio or unknown.
+	Type        string `json:"type"`
+	URL         string `json:"url"`
+	PreviewURL  string `json:"preview_url"`
+	RemoteURL   string `json:"remote_url"`
+	Description string `json:"description"`
+	Meta        struct {
+		Original struct {
+			Width  int `json:"width"`
+			Height int `json:"height"`
+		} `json:"original"`
+	} `json:"meta"`
 }
 
 type account struct {
@@ -94,9 +113,11 @@ func toTweet(host string, st status) (tweet.Tweet, error) {
 	for _, t := range orig.Tags {
 		tags = append(tags, t.Name)
 	}
-	text := PlainText(orig.Content)
+	text, links := richText(orig.Content)
+	shift := 0
 	if cw := strings.TrimSpace(orig.SpoilerText); cw != "" {
 		// The content warning comes first, as Mastodon shows it.
+		shift = len(cw) + 2
 		text = strings.TrimSpace(cw + "\n\n" + text)
 	}
 	name := strings.TrimSpace(st.Account.DisplayName)
@@ -126,7 +147,71 @@ func toTweet(host string, st status) (tweet.Tweet, error) {
 		Lang:      orig.Language,
 		URL:       url,
 		Retweet:   st.Reblog != nil,
+		RepostOf:  repostOf(st.Reblog),
+		Entities:  entities(text, links, shift),
+		Media:     attachments(orig.Media),
 	}, nil
+}
+
+func repostOf(orig *status) *tweet.Author {
+	if orig == nil {
+		return nil
+	}
+	user := strings.TrimPrefix(orig.Account.Acct, "@")
+	if user == "" {
+		user = orig.Account.Username
+	}
+	return &tweet.Author{User: user, Name: strings.TrimSpace(orig.Account.DisplayName)}
+}
+
+// entities turns the content's links into entities: Mastodon marks a
+// hashtag with class "hashtag" (or rel="tag") and a mention with class
+// "mention"; both link to the page of the tag or account on its server.
+// Any other link is a URL, shown shortened, since the text holds it whole.
+func entities(text string, links []anchor, shift int) []tweet.Entity {
+	var spans []rich.Span
+	for _, a := range links {
+		classes := strings.Fields(a.class)
+		kind, display := tweet.EntityURL, ""
+		switch {
+		case slices.Contains(classes, "hashtag") || slices.Contains(strings.Fields(a.rel), "tag"):
+			kind = tweet.EntityHashtag
+		case slices.Contains(classes, "mention"):
+			kind = tweet.EntityMention
+		default:
+			display = rich.ShortURL(a.href)
+		}
+		if s, ok := rich.ByteSpan(text, a.start+shift, a.end+shift, kind, a.href, display); ok {
+			spans = append(spans, s)
+		}
+	}
+	return rich.Place(text, spans)
+}
+
+// attachments maps the pictures of a status; audio and unknown files are
+// not shown.
+func attachments(in []media) []tweet.Media {
+	var out []tweet.Media
+	for _, m := range in {
+		u := m.URL
+		if u == "" {
+			// Not yet cached by this server: the original's.
+			u = m.RemoteURL
+		}
+		tm := tweet.Media{URL: u, Preview: m.PreviewURL, Alt: m.Description, Width: m.Meta.Original.Width, Height: m.Meta.Original.Height}
+		switch m.Type {
+		case "image":
+			tm.Type = tweet.MediaPhoto
+		case "gifv":
+			tm.Type = tweet.MediaGIF
+		case "video":
+			tm.Type = tweet.MediaVideo
+		default:
+			continue
+		}
+		out = append(out, tm)
+	}
+	return out
 }
 
 // validID accepts what a status id may be: Mastodon's are decimal

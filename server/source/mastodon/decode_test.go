@@ -28,6 +28,11 @@ func TestDecodeStatus(t *testing.T) {
 		Hashtags:  []string{"goconf"},
 		Lang:      "en",
 		URL:       "https://mastodon.social/@gopher/113001234567890123",
+		Entities: []tweet.Entity{
+			{Kind: "hashtag", Start: 6, End: 13, Href: "https://mastodon.social/tags/GoConf"},
+			{Kind: "url", Start: 33, End: 72, Href: "https://example.com/slides/2026/keynote", Display: "example.com/slides/2026/keyno…"},
+			{Kind: "mention", Start: 77, End: 83, Href: "https://hachyderm.io/@alice"},
+		},
 	}
 	if ev.Kind != tweet.KindPost || ev.ID != want.ID || !reflect.DeepEqual(ev.Tweet, want) {
 		t.Errorf("got %v %s\n%+v\nwant\n%+v", ev.Kind, ev.ID, ev.Tweet, want)
@@ -51,6 +56,9 @@ func TestDecodeReblog(t *testing.T) {
 		Lang:      "fr",
 		URL:       "https://hachyderm.io/@alice/1", // a boost has no url of its own
 		Retweet:   true,
+		RepostOf:  &tweet.Author{User: "alice@hachyderm.io", Name: "Alice"},
+		// After the content warning and its blank line.
+		Entities: []tweet.Entity{{Kind: "hashtag", Start: 31, End: 38, Href: "https://hachyderm.io/tags/goconf"}},
 	}
 	if !reflect.DeepEqual(ev.Tweet, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", ev.Tweet, want)
@@ -167,4 +175,31 @@ func FuzzPlainText(f *testing.F) {
 			t.Fatalf("leading space in %q", out)
 		}
 	})
+}
+
+// TestDecodeRichStatus reads a status in Hebrew and Japanese with emoji,
+// a content warning, links Mastodon marks up in three ways, a javascript:
+// link from a remote server, and media attachments with descriptions.
+func TestDecodeRichStatus(t *testing.T) {
+	ev, ok, err := mastodon.Decode("mastodon.social", "update", sourcetest.Fixture(t, "rich.json"))
+	if err != nil || !ok {
+		t.Fatalf("Decode = %v, %v", ok, err)
+	}
+	sourcetest.CheckEvent(t, ev, "mastodon")
+	tw := ev.Tweet
+	want := []string{
+		"mention @noa -> https://tooot.example/@noa",
+		"hashtag #GoConf -> https://mastodon.social/tags/goconf",
+		"url https://goconf.example/ja/会場マップ?floor=2 -> https://goconf.example/ja/会場マップ?floor=2 [goconf.example/ja/会場マップ?floor…]",
+	}
+	if got := sourcetest.Links(t, tw); !reflect.DeepEqual(got, want) {
+		t.Errorf("entities:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	wantMedia := []tweet.Media{
+		{Type: "photo", URL: "https://files.mastodon.social/media_attachments/files/1/original/hall.jpg", Preview: "https://files.mastodon.social/media_attachments/files/1/small/hall.jpg", Alt: "האולם המרכזי מלא, 🎤 על הבמה", Width: 1920, Height: 1080},
+		{Type: "gif", URL: "https://cdn.tooot.example/gopher.mp4", Preview: "https://cdn.tooot.example/gopher.png"},
+	}
+	if !reflect.DeepEqual(tw.Media, wantMedia) {
+		t.Errorf("Media = %+v\n\twant %+v", tw.Media, wantMedia)
+	}
 }

@@ -108,6 +108,7 @@ func TestFollowsHashtagsAndKeywords(t *testing.T) {
 		ID: id("101"), Source: "mastodon", User: "alice", Name: "ALICE", Picture: "https://mastodon.example/alice.png",
 		Text: "Hello #GoConf & all", CreatedAt: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), Hashtags: []string{"goconf"},
 		Lang: "en", URL: "https://mastodon.example/@alice/101",
+		Entities: []tweet.Entity{{Kind: "hashtag", Start: 6, End: 13, Href: "https://mastodon.example/tags/goconf"}},
 	}
 	if ev.Kind != tweet.KindPost || fmt.Sprint(ev.Tweet) != fmt.Sprint(want) {
 		t.Errorf("got %+v\nwant %+v", ev.Tweet, want)

@@ -18,16 +18,32 @@ import (
 // or "#tag". What comes out is text, never markup: "&lt;b&gt;" becomes
 // "<b>", which the page shows as those three characters.
 func PlainText(content string) string {
+	text, _ := richText(content)
+	return text
+}
+
+// anchor is a link of the content: where its text is in the plain text,
+// in bytes, and its attributes.
+type anchor struct {
+	start, end  int
+	href, class string
+	rel         string
+}
+
+// richText is PlainText that also returns where each link's text landed.
+func richText(content string) (string, []anchor) {
 	z := html.NewTokenizer(strings.NewReader(content))
 	var b strings.Builder
-	newlines := 0  // line breaks owed before the next text
-	space := false // a space owed before the next text
-	skipDepth := 0 // inside script, style or template
+	var links []anchor
+	var open *anchor // the <a> being read, if any
+	newlines := 0    // line breaks owed before the next text
+	space := false   // a space owed before the next text
+	skipDepth := 0   // inside script, style or template
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return b.String() // io.EOF; the tokenizer never fails otherwise
+			return b.String(), links // io.EOF; the tokenizer never fails otherwise
 		case html.TextToken:
 			if skipDepth > 0 {
 				continue
@@ -46,11 +62,39 @@ func PlainText(content string) string {
 					}
 				}
 				newlines, space = 0, false
+				if open != nil && open.start < 0 {
+					open.start = b.Len()
+				}
 				b.WriteString(word)
+				if open != nil {
+					open.end = b.Len()
+				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
+			name, hasAttr := z.TagName()
 			switch string(name) {
+			case "a":
+				switch {
+				case tt == html.StartTagToken:
+					open = &anchor{start: -1}
+					for hasAttr {
+						var k, v []byte
+						k, v, hasAttr = z.TagAttr()
+						switch string(k) {
+						case "href":
+							open.href = string(v)
+						case "class":
+							open.class = string(v)
+						case "rel":
+							open.rel = string(v)
+						}
+					}
+				case tt == html.EndTagToken && open != nil:
+					if open.start >= 0 {
+						links = append(links, *open)
+					}
+					open = nil
+				}
 			case "br":
 				newlines = min(newlines+1, 2)
 			case "p", "div", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6":

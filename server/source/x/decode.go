@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/rich"
 	"github.com/tweetwire/tweetwire/server/source/internal/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -112,12 +114,37 @@ type wirePost struct {
 		Type string `json:"type"`
 		ID   string `json:"id"`
 	} `json:"referenced_tweets"`
+	Attachments struct {
+		MediaKeys []string `json:"media_keys"`
+	} `json:"attachments"`
 }
 
+// entities hold offsets in code points of the text they belong to.
 type entities struct {
 	Hashtags []struct {
-		Tag string `json:"tag"`
+		Start int    `json:"start"`
+		Tag   string `json:"tag"`
 	} `json:"hashtags"`
+	Mentions []struct {
+		Start    int    `json:"start"`
+		Username string `json:"username"`
+	} `json:"mentions"`
+	URLs []struct {
+		Start       int    `json:"start"`
+		URL         string `json:"url"`
+		ExpandedURL string `json:"expanded_url"`
+		DisplayURL  string `json:"display_url"`
+	} `json:"urls"`
+}
+
+type media struct {
+	Key             string `json:"media_key"`
+	Type            string `json:"type"`
+	URL             string `json:"url"`
+	PreviewImageURL string `json:"preview_image_url"`
+	AltText         string `json:"alt_text"`
+	Width           int    `json:"width"`
+	Height          int    `json:"height"`
 }
 
 type user struct {
@@ -130,6 +157,37 @@ type user struct {
 type includes struct {
 	Users  []user     `json:"users"`
 	Tweets []wirePost `json:"tweets"`
+	Media  []media    `json:"media"`
+}
+
+// media returns the photos and video stills of p that came in includes,
+// in p's order.
+func (inc *includes) media(p *wirePost) []tweet.Media {
+	var out []tweet.Media
+	for _, key := range p.Attachments.MediaKeys {
+		for _, m := range inc.Media {
+			if m.Key != key {
+				continue
+			}
+			tm := tweet.Media{Alt: m.AltText, Width: m.Width, Height: m.Height}
+			switch m.Type {
+			case "photo":
+				tm.Type, tm.URL = tweet.MediaPhoto, m.URL
+			case "video", "animated_gif":
+				// The stream gives no page for the video itself: its
+				// still links to the post.
+				tm.Type, tm.URL = tweet.MediaVideo, m.PreviewImageURL
+				if m.Type == "animated_gif" {
+					tm.Type = tweet.MediaGIF
+				}
+			default:
+				continue
+			}
+			out = append(out, tm)
+			break
+		}
+	}
+	return out
 }
 
 func (inc *includes) user(id string) *user {
@@ -211,7 +269,7 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 	if err != nil {
 		return tweet.Tweet{}, fmt.Errorf("post %s has created_at %q, which is not an RFC 3339 time: the stream must be read with tweet.fields=created_at", p.ID, p.CreatedAt)
 	}
-	text, tags := p.full()
+	text, tags, spans := p.full(0)
 	out := tweet.Tweet{
 		ID:        idPrefix + p.ID,
 		Source:    sourceName,
@@ -223,6 +281,7 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 		Hashtags:  tags,
 		Lang:      p.Lang,
 		URL:       "https://x.com/" + url.PathEscape(author.Username) + "/status/" + p.ID,
+		Media:     inc.media(p),
 	}
 	for _, ref := range p.ReferencedTweets {
 		if ref.Type != "retweeted" {
@@ -234,27 +293,50 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 			break
 		}
 		if ou := inc.user(orig.AuthorID); ou != nil && ou.Username != "" {
-			otext, otags := orig.full()
-			out.Text = "RT @" + ou.Username + ": " + twittertext.Unescape(otext)
+			prefix := "RT @" + ou.Username + ": "
+			otext, otags, ospans := orig.full(utf8.RuneCountInString(prefix))
+			out.Text = prefix + twittertext.Unescape(otext)
 			out.Hashtags = otags
+			spans = append(ospans, rich.Span{Kind: tweet.EntityMention, Literal: "@" + ou.Username, Hint: 3, Href: profile(ou.Username)})
+			out.RepostOf = &tweet.Author{User: ou.Username, Name: ou.Name}
+			if m := inc.media(orig); len(m) > 0 {
+				out.Media = m
+			}
 			if out.Lang == "" {
 				out.Lang = orig.Lang
 			}
 		}
 		break
 	}
+	out.Entities = rich.Place(out.Text, spans)
 	return out, nil
 }
 
-// full returns the untruncated text and its hashtags.
-func (p *wirePost) full() (string, []string) {
+func profile(username string) string { return "https://x.com/" + url.PathEscape(username) }
+
+// full returns the untruncated text, its hashtags, and its entities with
+// their hints moved by shift code points.
+func (p *wirePost) full(shift int) (string, []string, []rich.Span) {
 	text, ents := p.Text, p.Entities
 	if p.NoteTweet != nil && p.NoteTweet.Text != "" {
 		text, ents = p.NoteTweet.Text, p.NoteTweet.Entities
 	}
 	tags := make([]string, 0, len(ents.Hashtags))
+	var spans []rich.Span
 	for _, h := range ents.Hashtags {
 		tags = append(tags, h.Tag)
+		spans = append(spans, rich.Span{Kind: tweet.EntityHashtag, Literal: "#" + h.Tag, Hint: h.Start + shift,
+			Href: "https://x.com/hashtag/" + url.PathEscape(h.Tag)})
 	}
-	return text, tweet.NormalizeHashtags(tags)
+	for _, m := range ents.Mentions {
+		spans = append(spans, rich.Span{Kind: tweet.EntityMention, Literal: "@" + m.Username, Hint: m.Start + shift, Href: profile(m.Username)})
+	}
+	for _, u := range ents.URLs {
+		href := u.ExpandedURL
+		if href == "" {
+			href = u.URL
+		}
+		spans = append(spans, rich.Span{Kind: tweet.EntityURL, Literal: u.URL, Hint: u.Start + shift, Href: href, Display: u.DisplayURL})
+	}
+	return text, tweet.NormalizeHashtags(tags), spans
 }

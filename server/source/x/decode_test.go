@@ -31,6 +31,11 @@ func TestDecodePosts(t *testing.T) {
 			Hashtags:  []string{"goconf", "golang"},
 			Lang:      "en",
 			URL:       "https://x.com/marta_codes/status/1861121338611069906",
+			Entities: []tweet.Entity{
+				{Kind: "hashtag", Start: 18, End: 25, Href: "https://x.com/hashtag/GoConf"},
+				{Kind: "url", Start: 84, End: 107, Href: "https://goconf.example/schedule", Display: "goconf.example/schedule"},
+				{Kind: "hashtag", Start: 108, End: 115, Href: "https://x.com/hashtag/golang"},
+			},
 		}), []string{"1861000000000000001"}},
 		{"a long post shows note_tweet's full text and hashtags", "note_tweet.jsonl", 0, marta(tweet.Tweet{
 			ID:        "x:1861121338611069910",
@@ -39,6 +44,10 @@ func TestDecodePosts(t *testing.T) {
 			Hashtags:  []string{"goconf", "generics"},
 			Lang:      "en",
 			URL:       "https://x.com/marta_codes/status/1861121338611069910",
+			Entities: []tweet.Entity{
+				{Kind: "hashtag", Start: 0, End: 7, Href: "https://x.com/hashtag/GoConf"},
+				{Kind: "hashtag", Start: 311, End: 320, Href: "https://x.com/hashtag/Generics"},
+			},
 		}), []string{"1861000000000000001"}},
 		{"a repost shows the original's full text", "retweet.jsonl", 0, tweet.Tweet{
 			ID: "x:1861121338611069911", Source: "x", User: "jan", Name: "Jan",
@@ -49,6 +58,11 @@ func TestDecodePosts(t *testing.T) {
 			Lang:      "en",
 			URL:       "https://x.com/jan/status/1861121338611069911",
 			Retweet:   true,
+			RepostOf:  &tweet.Author{User: "marta_codes", Name: "Marta Kowalska"},
+			Entities: []tweet.Entity{
+				{Kind: "mention", Start: 3, End: 15, Href: "https://x.com/marta_codes"},
+				{Kind: "hashtag", Start: 17, End: 24, Href: "https://x.com/hashtag/GoConf"},
+			},
 		}, []string{"1861000000000000001"}},
 	}
 	for _, tt := range tests {
@@ -120,5 +134,34 @@ func TestDecodeMalformed(t *testing.T) {
 		if msg.Event.Kind != 0 {
 			t.Errorf("line %d: an event with an error", i+1)
 		}
+	}
+}
+
+// TestDecodeRichPost reads a post in Persian with emoji, Japanese and
+// escaped markup before its links (X counts offsets in code points of
+// the escaped text; clients slice in UTF-16 units), two photos with alt
+// text in includes.media, and a link whose expanded URL is javascript:.
+func TestDecodeRichPost(t *testing.T) {
+	msg, err := x.Decode(sourcetest.FixtureLines(t, "rich.jsonl")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourcetest.CheckEvent(t, msg.Event, "x")
+	tw := msg.Event.Tweet
+	want := []string{
+		"mention @Reza_Dev -> https://x.com/reza_dev",
+		"hashtag #GoConf -> https://x.com/hashtag/GoConf",
+		"url https://t.co/Sl1desXyZ0 -> https://goconf.example/ja/スライド [goconf.example/ja/スライド]",
+		"url https://t.co/Ph0t0sAbC1 -> https://x.com/reza_dev/status/1861121338611069999/photo/1 [pic.x.com/Ph0t0sAbC1]",
+	}
+	if got := sourcetest.Links(t, tw); !reflect.DeepEqual(got, want) {
+		t.Errorf("entities:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	wantMedia := []tweet.Media{
+		{Type: "photo", URL: "https://pbs.twimg.com/media/GdFa1.jpg", Alt: "سالن کنفرانس پر از جمعیت 🎤", Width: 1600, Height: 900},
+		{Type: "gif", URL: "https://pbs.twimg.com/tweet_video_thumb/GdFa2.jpg", Width: 480, Height: 270},
+	}
+	if !reflect.DeepEqual(tw.Media, wantMedia) {
+		t.Errorf("Media = %+v\n\twant %+v", tw.Media, wantMedia)
 	}
 }

@@ -47,11 +47,12 @@ const (
 // streamQuery asks for what a tweet.Tweet needs: the author (expansion
 // author_id), and for a repost the original and its author, whose full
 // text the wall shows; note_tweet holds the text of a post over 280
-// characters.
+// characters; attachments.media_keys the photos, in includes.media.
 var streamQuery = url.Values{
-	"expansions":   {"author_id,referenced_tweets.id,referenced_tweets.id.author_id"},
-	"tweet.fields": {"created_at,entities,lang,referenced_tweets,note_tweet,author_id"},
+	"expansions":   {"author_id,referenced_tweets.id,referenced_tweets.id.author_id,attachments.media_keys"},
+	"tweet.fields": {"created_at,entities,lang,referenced_tweets,note_tweet,author_id,attachments"},
 	"user.fields":  {"username,name,profile_image_url"},
+	"media.fields": {"type,url,preview_image_url,alt_text,width,height"},
 }.Encode()
 
 // Config says what to follow and how to reach X. Zero values mean the

@@ -118,6 +118,7 @@ func TestSyncsItsOwnRulesThenStreams(t *testing.T) {
 		"expansions":   "author_id",
 		"tweet.fields": "created_at,entities,lang,referenced_tweets,note_tweet",
 		"user.fields":  "username,name,profile_image_url",
+		"media.fields": "url,preview_image_url,alt_text,width,height",
 	} {
 		if !strings.Contains(q.Get(param), want) {
 			t.Errorf("%s = %q, want it to hold %q", param, q.Get(param), want)

@@ -215,6 +215,23 @@ func testSaveRoundTrip(t *testing.T, open func(t *testing.T) tweet.Store) {
 			Text: "مرحبا بالجميع في مؤتمر #جو — שלום 👋🏽", CreatedAt: T0.Add(3 * time.Minute),
 			Hashtags: []string{"#جو"}, Lang: "ar", URL: "https://x.com/layla_dev/status/77",
 		}},
+		{name: "links, photos and the reposted author", in: tweet.Tweet{
+			ID: "x:78", Source: "x", User: "noa", Name: "נועה", Retweet: true,
+			Text:      "RT @layla_dev: 🎉 مرحبا @Dana #GoConf → goconf.example/ja/会場…",
+			CreatedAt: T0.Add(3*time.Minute + time.Second), Hashtags: []string{"goconf"}, Lang: "ar",
+			URL:      "https://x.com/noa/status/78",
+			RepostOf: &tweet.Author{User: "layla_dev", Name: "ليلى"},
+			Entities: []tweet.Entity{
+				{Kind: "mention", Start: 3, End: 13, Href: "https://x.com/layla_dev"},
+				{Kind: "mention", Start: 24, End: 29, Href: "https://x.com/dana"},
+				{Kind: "hashtag", Start: 30, End: 37, Href: "https://x.com/hashtag/GoConf"},
+				{Kind: "url", Start: 40, End: 61, Href: "https://goconf.example/ja/会場マップ", Display: "goconf.example/ja/会場…"},
+			},
+			Media: []tweet.Media{
+				{Type: "photo", URL: "https://pbs.twimg.com/media/a.jpg", Alt: "Die Bühne «GoConf» 🎤", Width: 2048, Height: 1365},
+				{Type: "video", URL: "https://x.com/noa/status/78/video/1", Preview: "https://pbs.twimg.com/v.jpg"},
+			},
+		}},
 		{name: "no hashtags, no language", in: tweet.Tweet{
 			ID: "demo:0", Source: "demo", User: "&amp;", Text: "&lt;/textarea&gt; 👨‍👩‍👧‍👦", CreatedAt: T0.Add(4 * time.Minute),
 		}},

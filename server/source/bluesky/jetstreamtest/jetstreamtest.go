@@ -166,7 +166,8 @@ type Post struct {
 	TimeUS    int64
 	CreatedAt time.Time
 	Text      string
-	// Tags are put in tag facets.
+	// Tags are put in tag facets, over "#tag" in Text when it is there
+	// (in UTF-8 bytes, as Bluesky counts), else over the start of Text.
 	Tags []string
 }
 
@@ -174,9 +175,10 @@ type Post struct {
 func (p Post) Message() string {
 	var facets []any
 	for _, tag := range p.Tags {
+		start := max(strings.Index(p.Text, "#"+tag), 0)
 		facets = append(facets, map[string]any{
 			"features": []any{map[string]any{"$type": "app.bsky.richtext.facet#tag", "tag": tag}},
-			"index":    map[string]any{"byteStart": 0, "byteEnd": len(tag) + 1},
+			"index":    map[string]any{"byteStart": start, "byteEnd": start + len(tag) + 1},
 		})
 	}
 	b, _ := json.Marshal(map[string]any{

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -32,7 +33,8 @@ func FixtureLines(t testing.TB, name string) [][]byte {
 // CheckEvent fails the test at once unless ev, which a decoder of source
 // accepted, holds the invariants the rest of Tweetwire relies on: it is a
 // delete, or a post whose Tweet has the event's id, source, an author, a
-// time in UTC, and hashtags that are normalised and not nil.
+// time in UTC, hashtags that are normalised and not nil, and links that
+// ingest keeps as they are.
 func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 	t.Helper()
 	switch ev.Kind {
@@ -52,6 +54,13 @@ func CheckEvent(t testing.TB, ev tweet.Update, source string) {
 			if h == "" || tweet.NormalizeHashtag(h) != h {
 				t.Fatalf("hashtag %q is not normalised", h)
 			}
+		}
+		// A source places its links where they are: none is left for
+		// ingest to drop as outside the text, overlapping or unsafe.
+		clean := tw
+		tweet.CleanRich(&clean)
+		if len(clean.Entities) != len(tw.Entities) {
+			t.Fatalf("entities %+v of text %q: ingest would keep only %+v", tw.Entities, tw.Text, clean.Entities)
 		}
 	default:
 		t.Fatalf("unknown kind %v", ev.Kind)
@@ -108,4 +117,25 @@ func findField(err error, field string) *tweet.FieldError {
 		}
 	}
 	return nil
+}
+
+// Links describes each entity of a post as "kind text -> href", plus
+// " [display]" when it has one, with the text cut out of the post's text
+// by the entity's UTF-16 offsets as a browser cuts it: a test that
+// compares these lines checks the offsets, not only that some were set.
+func Links(t testing.TB, tw tweet.Tweet) []string {
+	t.Helper()
+	units := utf16.Encode([]rune(tw.Text))
+	var out []string
+	for _, e := range tw.Entities {
+		if e.Start < 0 || e.End > len(units) || e.Start >= e.End {
+			t.Fatalf("entity %+v is outside the text (%d UTF-16 units)", e, len(units))
+		}
+		s := e.Kind + " " + string(utf16.Decode(units[e.Start:e.End])) + " -> " + e.Href
+		if e.Display != "" {
+			s += " [" + e.Display + "]"
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -18,9 +18,11 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ChimeraCoder/anaconda"
 
+	"github.com/tweetwire/tweetwire/server/source/internal/rich"
 	"github.com/tweetwire/tweetwire/server/source/internal/twittertext"
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
@@ -181,18 +183,98 @@ func Normalize(t anaconda.Tweet) (tweet.Tweet, error) {
 	if out.Picture == "" {
 		out.Picture = t.User.ProfileImageURL
 	}
+	spans, media := richParts(&t, 0)
 	if orig := t.RetweetedStatus; orig != nil {
 		if orig.User.ScreenName == "" {
 			return tweet.Tweet{}, fmt.Errorf("status %s retweets a status with no user.screen_name: keep the retweeted_status.user object", t.IdStr)
 		}
 		out.Retweet = true
-		out.Text = "RT @" + orig.User.ScreenName + ": " + twittertext.Unescape(fullText(orig))
+		out.RepostOf = &tweet.Author{User: orig.User.ScreenName, Name: orig.User.Name}
+		prefix := "RT @" + orig.User.ScreenName + ": "
+		out.Text = prefix + twittertext.Unescape(fullText(orig))
 		out.Hashtags = hashtags(orig)
 		if out.Lang == "" {
 			out.Lang = orig.Lang
 		}
+		// The original's entities, after the prefix, and the prefix's
+		// mention of the original's author.
+		spans, media = richParts(orig, utf8.RuneCountInString(prefix))
+		spans = append(spans, rich.Span{Kind: tweet.EntityMention, Literal: "@" + orig.User.ScreenName, Hint: 3, Href: profile(orig.User.ScreenName)})
 	}
+	out.Entities = rich.Place(out.Text, spans)
+	out.Media = media
 	return out, nil
+}
+
+// profile and hashtagSearch are where Twitter shows an account and a tag.
+func profile(screenName string) string {
+	return "https://twitter.com/" + url.PathEscape(screenName)
+}
+
+func hashtagSearch(tag string) string {
+	return "https://twitter.com/hashtag/" + url.PathEscape(tag)
+}
+
+// richParts returns the entities of the text fullText chose, their hints
+// moved by shift code points, and the status's media. Twitter counts
+// indices in code points of the text before its HTML escapes were added;
+// rich.Place copes when a capture disagrees.
+func richParts(t *anaconda.Tweet, shift int) ([]rich.Span, []tweet.Media) {
+	ents, ext := t.Entities, t.ExtendedEntities
+	if t.ExtendedTweet.FullText != "" {
+		ents, ext = t.ExtendedTweet.Entities, t.ExtendedTweet.ExtendedEntities
+	}
+	hint := func(indices []int) int {
+		if len(indices) == 0 {
+			return -1
+		}
+		return indices[0] + shift
+	}
+	var spans []rich.Span
+	for _, u := range ents.Urls {
+		href := u.Expanded_url
+		if href == "" {
+			href = u.Url
+		}
+		spans = append(spans, rich.Span{Kind: tweet.EntityURL, Literal: u.Url, Hint: hint(u.Indices), Href: href, Display: u.Display_url})
+	}
+	for _, h := range ents.Hashtags {
+		spans = append(spans, rich.Span{Kind: tweet.EntityHashtag, Literal: "#" + h.Text, Hint: hint(h.Indices), Href: hashtagSearch(h.Text)})
+	}
+	for _, m := range ents.User_mentions {
+		spans = append(spans, rich.Span{Kind: tweet.EntityMention, Literal: "@" + m.Screen_name, Hint: hint(m.Indices), Href: profile(m.Screen_name)})
+	}
+	// Every photo of a status shares one t.co link in its text, listed
+	// in entities.media (extended_entities has all the photos).
+	all := ext.Media
+	if len(all) == 0 {
+		all = ents.Media
+	}
+	if len(all) > 0 {
+		m := all[0]
+		spans = append(spans, rich.Span{Kind: tweet.EntityURL, Literal: m.Url, Hint: hint(m.Indices), Href: m.Expanded_url, Display: m.Display_url})
+	}
+	var media []tweet.Media
+	for _, m := range all {
+		size := m.Sizes.Large
+		if size.W == 0 {
+			size = m.Sizes.Medium
+		}
+		out := tweet.Media{Alt: m.ExtAltText, Width: size.W, Height: size.H}
+		switch m.Type {
+		case "photo":
+			out.Type, out.URL = tweet.MediaPhoto, m.Media_url_https
+		case "video", "animated_gif":
+			out.Type, out.URL, out.Preview = tweet.MediaVideo, m.Expanded_url, m.Media_url_https
+			if m.Type == "animated_gif" {
+				out.Type = tweet.MediaGIF
+			}
+		default:
+			continue
+		}
+		media = append(media, out)
+	}
+	return spans, media
 }
 
 // fullText returns a status's untruncated text. anaconda's UnmarshalJSON

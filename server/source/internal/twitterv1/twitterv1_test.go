@@ -49,6 +49,11 @@ func TestDecodeFixtures(t *testing.T) {
 				Hashtags:  []string{"goconf", "golang"},
 				Lang:      "en",
 				URL:       "https://twitter.com/marta_codes/status/1121338611069906945",
+				Entities: []tweet.Entity{
+					{Kind: "hashtag", Start: 18, End: 25, Href: "https://twitter.com/hashtag/GoConf"},
+					{Kind: "url", Start: 84, End: 107, Href: "https://goconf.example/schedule", Display: "goconf.example/schedule"},
+					{Kind: "hashtag", Start: 108, End: 115, Href: "https://twitter.com/hashtag/golang"},
+				},
 			}),
 		},
 		{
@@ -66,6 +71,12 @@ func TestDecodeFixtures(t *testing.T) {
 				Hashtags:  []string{"goconf", "go", "concurrency"},
 				Lang:      "en",
 				URL:       "https://twitter.com/alexwrites/status/1121363500069842946",
+				Entities: []tweet.Entity{
+					{Kind: "hashtag", Start: 80, End: 87, Href: "https://twitter.com/hashtag/GoConf"},
+					{Kind: "hashtag", Start: 254, End: 257, Href: "https://twitter.com/hashtag/Go"},
+					{Kind: "hashtag", Start: 258, End: 265, Href: "https://twitter.com/hashtag/GoConf"},
+					{Kind: "hashtag", Start: 266, End: 278, Href: "https://twitter.com/hashtag/Concurrency"},
+				},
 			}),
 		},
 		{
@@ -83,6 +94,11 @@ func TestDecodeFixtures(t *testing.T) {
 				Hashtags:  []string{"goconf", "golang", "genéricos"},
 				Lang:      "es",
 				URL:       "https://twitter.com/carmen_go/status/1121372203250642947",
+				Entities: []tweet.Entity{
+					{Kind: "hashtag", Start: 40, End: 47, Href: "https://twitter.com/hashtag/GoConf"},
+					{Kind: "hashtag", Start: 166, End: 173, Href: "https://twitter.com/hashtag/golang"},
+					{Kind: "hashtag", Start: 174, End: 184, Href: "https://twitter.com/hashtag/Gen%C3%A9ricos"},
+				},
 			}),
 		},
 		{
@@ -101,6 +117,14 @@ func TestDecodeFixtures(t *testing.T) {
 				Lang:      "es",
 				URL:       "https://twitter.com/gopher_fan_99/status/1121372819813330948",
 				Retweet:   true,
+				RepostOf:  &tweet.Author{User: "carmen_go", Name: "Carmen Ruiz 🐹"},
+				// The original's entities, moved past "RT @carmen_go: ".
+				Entities: []tweet.Entity{
+					{Kind: "mention", Start: 3, End: 13, Href: "https://twitter.com/carmen_go"},
+					{Kind: "hashtag", Start: 55, End: 62, Href: "https://twitter.com/hashtag/GoConf"},
+					{Kind: "hashtag", Start: 181, End: 188, Href: "https://twitter.com/hashtag/golang"},
+					{Kind: "hashtag", Start: 189, End: 199, Href: "https://twitter.com/hashtag/Gen%C3%A9ricos"},
+				},
 			}),
 		},
 		{
@@ -483,5 +507,38 @@ func TestNormalize(t *testing.T) {
 			}
 			tt.check(t, got)
 		})
+	}
+}
+
+// TestDecodeRichStatus reads a status whose text has astral emoji, accents,
+// CJK, Arabic and escaped markup before its links, so that Twitter's code
+// point indices, Tweetwire's unescaped text and the UTF-16 offsets clients
+// use all differ: the entities must still cover the right words.
+func TestDecodeRichStatus(t *testing.T) {
+	ev, ok, err := twitterv1.Decode(sourcetest.Fixture(t, "rich.jsonl"))
+	if err != nil || !ok {
+		t.Fatalf("Decode = ok %v, err %v", ok, err)
+	}
+	sourcetest.CheckEvent(t, ev, "twitter")
+	tw := ev.Tweet
+	if !strings.Contains(tw.Text, "& <welcome> →") {
+		t.Fatalf("Text = %q, want its HTML escapes undone", tw.Text)
+	}
+	want := []string{
+		"hashtag #GoConf -> https://twitter.com/hashtag/GoConf",
+		"mention @marta_codes -> https://twitter.com/marta_codes",
+		"url https://t.co/AbCdEf1234 -> https://goconf.example/2026/slides/día-2?lang=ja [goconf.example/2026/slides/dí…]",
+		// The javascript: link is left as text.
+		"url https://t.co/PhotoPh0to -> https://twitter.com/marta_codes/status/1121400000000000001/photo/1 [pic.twitter.com/PhotoPh0to]",
+	}
+	if got := sourcetest.Links(t, tw); !reflect.DeepEqual(got, want) {
+		t.Errorf("entities:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	wantMedia := []tweet.Media{
+		{Type: "photo", URL: "https://pbs.twimg.com/media/D5aBcDeF.jpg", Alt: "Stage of GoConf Tokyo: a speaker in front of a slide reading «こんにちは»", Width: 2048, Height: 1365},
+		{Type: "video", URL: "https://twitter.com/marta_codes/status/1121400000000000001/video/2", Preview: "https://pbs.twimg.com/ext_tw_video_thumb/2/pu/img/Vid30.jpg", Width: 1280, Height: 720},
+	}
+	if !reflect.DeepEqual(tw.Media, wantMedia) {
+		t.Errorf("Media = %+v\n\twant %+v", tw.Media, wantMedia)
 	}
 }
