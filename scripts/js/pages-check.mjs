@@ -25,10 +25,12 @@
 //                 pins:[id], hidden:[id], blocks:[text], allow:[text],
 //                 audit:[text], premoderation, hideReposts}
 //       wall  -> {ids:[...], pinned:[...], texts:[...], title, eventName, terms,
-//                 count, countHref, newPosts, older, paused, scrollY}
+//                 count, countHref, newPosts, older, paused, scrollY,
+//                 sourceState: the stream's state when it is not running}
 //       display -> {spotlight, recent:[...], more, state, eventName, cta, qr,
 //                   help, overflow: whether anything scrolls or sticks out
-//                   of the viewport, fontPx: the spotlight text's size}
+//                   of the viewport, fontPx: the spotlight text's size,
+//                   sourceState}
 //   {"id":7,"cmd":"screenshot","page":"admin","path":"/tmp/x.png"}
 //   {"id":8,"cmd":"scroll","page":"wall","y":2000}             -> {scrollY}
 //   {"id":9,"cmd":"visibility","page":"wall","hidden":true}
@@ -156,6 +158,7 @@ function readWall() {
     newPosts: shown("new-posts"),
     older: shown("older"),
     paused: document.getElementById("pause")?.getAttribute("aria-pressed") === "true",
+    sourceState: shown("source-state"),
     scrollY: window.scrollY,
   };
 }
@@ -186,6 +189,7 @@ function readDisplay() {
     overflow: root.scrollHeight > root.clientHeight + 1 || root.scrollWidth > root.clientWidth + 1 || outside,
     fontPx: text ? Number.parseFloat(getComputedStyle(text).fontSize) : 0,
     pinned: Boolean(spot?.querySelector(".pin-badge")),
+    sourceState: document.getElementById("source-state").hidden ? "" : document.getElementById("source-state").textContent,
     // The same as page-check.mjs's richView, for the spotlight.
     spotRich: spot
       ? {

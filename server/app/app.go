@@ -291,6 +291,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Event:    a.event.Name,
 		OnPost:   func(t *tweet.Tweet) { a.metrics.Ingested(t.Source) },
 		Moderate: a.mod.Decide,
+		OnState:  a.publishStatus,
 		Logger:   log.With("component", "ingest"),
 	})
 	// Listen to the other nodes before reading the store, so that a post

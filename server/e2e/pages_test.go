@@ -82,6 +82,7 @@ type wallView struct {
 	Count, CountHref, NewPosts, Older string
 	Paused                            bool
 	ScrollY                           float64
+	SourceState                       string
 	PageErrors                        []string
 	Dialogs                           int
 }
@@ -100,13 +101,14 @@ type displayView struct {
 	FontPx         float64
 	Pinned         bool
 	SpotRich       richView
+	SourceState    string
 	PageErrors     []string
 	Dialogs        int
 }
 
 func (v displayView) String() string {
-	return fmt.Sprintf("spotlight %q, recent %v, more %q, state %q, header %q / %q, qr %q, overflow %v, font %.0fpx",
-		v.Spotlight, v.Recent, v.More, v.State, v.EventName, v.CTA, v.QR, v.Overflow, v.FontPx)
+	return fmt.Sprintf("spotlight %q, recent %v, more %q, state %q, stream %q, header %q / %q, qr %q, overflow %v, font %.0fpx",
+		v.Spotlight, v.Recent, v.More, v.State, v.SourceState, v.EventName, v.CTA, v.QR, v.Overflow, v.FontPx)
 }
 
 // modStatus is a v1.1 status by user, created id seconds after a fixed

@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +119,50 @@ func storedPosts(t *testing.T, srv *server) int {
 	var s struct{ Total int }
 	_ = json.NewDecoder(resp.Body).Decode(&s)
 	return s.Total
+}
+
+// The wall and the display say what the stream does when it is not
+// running, and a wall opened after the event ended says so at once.
+func TestPagesSayWhatTheStreamDoes(t *testing.T) {
+	t.Parallel()
+	fake := twittertest.NewServer(twitterCreds)
+	t.Cleanup(fake.Close)
+	srv := startServer(t, "--source", "twitter", "--track", "#GoConf", "--admin-token", e2eToken,
+		"--twitter-stream-url", fake.URL, "--twitter-stall-timeout", "1s",
+		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
+		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret)
+	conn := accept(t, "the stream", srv, fake.Open)
+	stop := keepAlive(conn)
+	mustSend(t, conn, modStatus(1, "ana", "Ana Løvås", "Olá 👋 #GoConf"))
+
+	p := startPages(t, srv.URL)
+	p.open("wall", "/")
+	p.open("display", "/display", 1280, 720)
+	p.waitWall("the post, and no word about the stream", func(v wallView) bool { return len(v.IDs) == 1 && v.SourceState == "" })
+
+	t.Log("the stream stalls: the source reconnects")
+	stop()
+	p.waitWall("reconnecting", func(v wallView) bool { return strings.Contains(v.SourceState, "reconnecting") })
+	waitFor(p, "display", "reconnecting", func(v displayView) bool { return strings.Contains(v.SourceState, "reconnecting") })
+	conn = accept(t, "the stream again", srv, fake.Open)
+	stop = keepAlive(conn)
+	t.Cleanup(stop)
+	p.waitWall("running again", func(v wallView) bool { return v.SourceState == "" })
+
+	t.Log("the organiser ends the event")
+	req, _ := http.NewRequest("POST", srv.URL+"/api/event/end", nil)
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	res, err := httpc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("POST /api/event/end: %d", res.StatusCode)
+	}
+	ended := "The event has ended. Thank you for following it!"
+	p.waitWall("the end", func(v wallView) bool { return v.SourceState == ended })
+	waitFor(p, "display", "the end", func(v displayView) bool { return v.SourceState == ended })
+	p.open("wall", "/")
+	p.waitWall("the end, for a wall opened after it", func(v wallView) bool { return v.SourceState == ended && len(v.IDs) == 1 })
 }

@@ -22,16 +22,20 @@ const (
 	// KindPins carries the JSON array of the pinned posts, most recently
 	// pinned first; it is sticky.
 	KindPins = "pins"
+	// KindStatus carries the source's state, {state, error?, since}: what
+	// a wall says when the stream reconnects, fails or ends; it is sticky.
+	KindStatus = "status"
 )
 
 // sticky are the kinds of which the hub keeps only the latest message,
 // outside the history, and sends it to every new client right after its
 // backlog: state a client needs whenever it arrives, not a stream.
-var sticky = map[string]bool{KindPins: true}
+var sticky = map[string]bool{KindPins: true, KindStatus: true}
 
 // Message is one broadcast, encoded once for all clients.
 type Message struct {
-	// Kind is KindTweet, KindDelete or a sticky kind (KindPins).
+	// Kind is KindTweet, KindDelete or a sticky kind (KindPins,
+	// KindStatus).
 	Kind string
 	// ID is the post's id: the key for `since` and for deletes.
 	ID string

@@ -28,6 +28,10 @@ type Config struct {
 	Event string
 	// OnPost, when set, is called for every post published (metrics).
 	OnPost func(t *tweet.Tweet)
+	// OnState, when set, is called with each change of the source's
+	// state, outside any lock, in order: the application tells the
+	// clients.
+	OnState func(h Health)
 	// Moderate, when set, sees every new post before it is published and
 	// reports whether to publish it. A post it holds back (blocked, or
 	// queued for approval) is stored all the same, and not published;
@@ -60,6 +64,9 @@ type Pipeline struct {
 	onPost func(t *tweet.Tweet)
 	// moderate is Config.Moderate.
 	moderate func(ctx context.Context, t *tweet.Tweet) bool
+	// onState is Config.OnState; stateMu keeps its calls in order.
+	onState func(h Health)
+	stateMu sync.Mutex
 
 	// remember is how many ids seen holds.
 	remember int
@@ -89,6 +96,7 @@ func New(broker hub.Broker, cfg Config) *Pipeline {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		onPost:   cfg.OnPost,
+		onState:  cfg.OnState,
 		moderate: cfg.Moderate,
 		seen:     newSeenSet(cfg.Remember),
 		remember: cfg.Remember,
@@ -186,8 +194,10 @@ func deleteKey(id string) string { return "delete:" + id }
 
 // SetState records the source's health.
 func (p *Pipeline) SetState(s tweet.State, err error) {
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	changed := s != p.health.State || (err != nil) != (p.health.Error != "")
 	if s != p.health.State {
 		p.health.Since = p.now().UTC()
 		if s == tweet.StateReconnecting {
@@ -198,6 +208,11 @@ func (p *Pipeline) SetState(s tweet.State, err error) {
 	p.health.Error = ""
 	if err != nil {
 		p.health.Error = err.Error()
+	}
+	h := p.health
+	p.mu.Unlock()
+	if changed && p.onState != nil {
+		p.onState(h)
 	}
 }
 

@@ -14,11 +14,13 @@ const SERVER_DISCONNECT_RETRY_MS = 5000;
  *   tweet(post)             a new post
  *   remove(id)              a post deleted at the source or hidden
  *   pins(posts)             the organiser's pinned posts, whole list
+ *   status(s)               the stream's state, {state, error?, since}:
+ *                           running, reconnecting, failed, finished or ended
  * It returns false when the socket.io client is missing.
  */
 export function connectLive(on) {
   const noop = () => {};
-  const h = { state: noop, backlog: noop, tweet: noop, remove: noop, pins: noop, ...on };
+  const h = { state: noop, backlog: noop, tweet: noop, remove: noop, pins: noop, status: noop, ...on };
   if (typeof window.io !== "function") {
     h.state("disconnected", "");
     return false;
@@ -81,5 +83,31 @@ export function connectLive(on) {
     if (msg && msg.id !== undefined && msg.id !== null) h.remove(String(msg.id));
   });
   socket.on("pins", (posts) => h.pins(Array.isArray(posts) ? posts : []));
+  socket.on("status", (s) => {
+    if (s && typeof s === "object" && typeof s.state === "string") h.status(s);
+  });
   return true;
+}
+
+/**
+ * statusText says what a reader needs to know about the stream, or "" while
+ * it runs: the wall and the display show it instead of a green light that
+ * stays on after the stream stopped.
+ */
+export function statusText(s) {
+  const err = typeof s.error === "string" && s.error ? `: ${s.error}` : "";
+  switch (s.state) {
+    case "running":
+      return "";
+    case "reconnecting":
+      return "The stream is reconnecting; new posts will follow.";
+    case "failed":
+      return `The stream has stopped${err}. The posts so far stay here.`;
+    case "finished":
+      return "The stream has finished: no new posts will come.";
+    case "ended":
+      return "The event has ended. Thank you for following it!";
+    default:
+      return "";
+  }
 }
