@@ -26,12 +26,14 @@
 //                 audit:[text], premoderation, hideReposts}
 //       wall  -> {ids:[...], pinned:[...], texts:[...], title, eventName, terms,
 //                 count, countHref, newPosts, older, paused, scrollY,
-//                 sourceState: the stream's state when it is not running}
+//                 sourceState: the stream's state when it is not running,
+//                 overflowX: wider than the screen, textPx: post text size}
 //       display -> {spotlight, recent:[...], more, state, eventName, cta, qr,
 //                   help, overflow: whether anything scrolls or sticks out
 //                   of the viewport, fontPx: the spotlight text's size,
 //                   sourceState}
-//   {"id":7,"cmd":"screenshot","page":"admin","path":"/tmp/x.png"}
+//   {"id":7,"cmd":"screenshot","page":"admin","path":"/tmp/x.png","full":true}
+//       the whole page, or (full false) what the viewport shows
 //   {"id":8,"cmd":"scroll","page":"wall","y":2000}             -> {scrollY}
 //   {"id":9,"cmd":"visibility","page":"wall","hidden":true}
 //       tells the page its tab is hidden (or visible again), as a browser
@@ -142,9 +144,11 @@ function readAdmin() {
 }
 
 function readWall() {
+  // The text of an element a person can see ("" otherwise): rendered,
+  // not merely without the hidden attribute.
   const shown = (id) => {
     const el = document.getElementById(id);
-    return el && !el.hidden ? el.textContent : "";
+    return el && el.checkVisibility() ? el.textContent : "";
   };
   return {
     ids: Array.from(document.querySelectorAll("#feed article.post"), (a) => a.dataset.id),
@@ -159,6 +163,12 @@ function readWall() {
     older: shown("older"),
     paused: document.getElementById("pause")?.getAttribute("aria-pressed") === "true",
     sourceState: shown("source-state"),
+    // Layout: anything wider than the screen, and the size of post text.
+    overflowX: document.scrollingElement.scrollWidth > document.scrollingElement.clientWidth + 1,
+    textPx: (() => {
+      const t = document.querySelector("#feed article.post .text");
+      return t ? Number.parseFloat(getComputedStyle(t).fontSize) : 0;
+    })(),
     scrollY: window.scrollY,
   };
 }
@@ -249,7 +259,8 @@ async function handle(msg) {
       }, msg.hidden === true || msg.hidden === "true");
       return {};
     case "screenshot":
-      await page(msg.page).screenshot({ path: msg.path, fullPage: true });
+      // Animations finished: a post caught fading in is not what people see.
+      await page(msg.page).screenshot({ path: msg.path, fullPage: msg.full !== false, animations: "disabled" });
       return {};
     case "quit":
       out({ reply: msg.id });

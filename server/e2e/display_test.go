@@ -53,7 +53,7 @@ func TestDisplayInChromium(t *testing.T) {
 	}
 	small := v.FontPx
 	if dir := os.Getenv("TWEETWIRE_SCREENSHOTS"); dir != "" {
-		p.screenshot("display", filepath.Join(dir, "display-720p.png"))
+		p.screenshot("display", filepath.Join(dir, "display-1280x720.png"), false)
 	}
 
 	burst := make([]string, 0, 24)
@@ -98,7 +98,17 @@ func TestDisplayInChromium(t *testing.T) {
 		t.Errorf("spotlight text is %.0f px at 3840x2160 and %.0f px at 1280x720: it does not grow with the screen", v.FontPx, small)
 	}
 	if dir := os.Getenv("TWEETWIRE_SCREENSHOTS"); dir != "" {
-		p.screenshot("display", filepath.Join(dir, "display-4k.png"))
+		p.screenshot("display", filepath.Join(dir, "display-3840x2160.png"), false)
+	}
+
+	t.Log("on a 1920x1080 projector")
+	p.open("display", "/display?qr=1", 1920, 1080)
+	v = waitFor(p, "display", "the backlog", func(v displayView) bool { return v.Spotlight == "twitter:25" })
+	if v.Overflow || v.FontPx <= small {
+		t.Errorf("at 1920x1080 the display scrolls or sticks out, or its text (%.0f px) is no larger than at 1280x720 (%.0f px): %v", v.FontPx, small, v)
+	}
+	if dir := os.Getenv("TWEETWIRE_SCREENSHOTS"); dir != "" {
+		p.screenshot("display", filepath.Join(dir, "display-1920x1080.png"), false)
 	}
 
 	p.open("display", "/display?help", 1280, 720)

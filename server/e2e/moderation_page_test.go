@@ -168,7 +168,7 @@ func TestModerationConsoleInChromium(t *testing.T) {
 	}
 	// TWEETWIRE_SCREENSHOTS=DIR keeps a picture of the console (the README's).
 	if dir := os.Getenv("TWEETWIRE_SCREENSHOTS"); dir != "" {
-		c.screenshot("admin", filepath.Join(dir, "admin.png"))
+		c.screenshot("admin", filepath.Join(dir, "admin-1440x1000.png"), true)
 	}
 
 	t.Run("a restart keeps every decision", func(t *testing.T) {

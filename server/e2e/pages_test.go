@@ -62,10 +62,11 @@ func waitFor[V any](p *pages, page, what string, ok func(V) bool) V {
 	}
 }
 
-// screenshot saves the page as a PNG.
-func (p *pages) screenshot(page, path string) {
+// screenshot saves the page as a PNG: what the viewport shows, or the
+// whole page.
+func (p *pages) screenshot(page, path string, full bool) {
 	p.t.Helper()
-	p.call(p.t, map[string]any{"cmd": "screenshot", "page": page, "path": path}, nil)
+	p.call(p.t, map[string]any{"cmd": "screenshot", "page": page, "path": path, "full": full}, nil)
 }
 
 func (p *pages) wall() (v wallView) { p.t.Helper(); p.read("wall", &v); return v }
@@ -83,6 +84,8 @@ type wallView struct {
 	Paused                            bool
 	ScrollY                           float64
 	SourceState                       string
+	OverflowX                         bool
+	TextPx                            float64
 	PageErrors                        []string
 	Dialogs                           int
 }

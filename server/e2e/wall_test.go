@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +107,25 @@ func TestWallInChromium(t *testing.T) {
 	v = p.waitWall("the title reset", func(v wallView) bool { return v.Title == "GoConf 2026 · Zürich · Tweetwire" })
 	if len(v.PageErrors) != 0 || v.Dialogs != 0 {
 		t.Errorf("page errors %v, dialogs %d", v.PageErrors, v.Dialogs)
+	}
+
+	// On a phone and on a desktop screen: nothing wider than the screen,
+	// post text at a readable size.
+	shots := os.Getenv("TWEETWIRE_SCREENSHOTS")
+	for _, size := range [][2]int{{390, 844}, {1920, 1080}} {
+		p.open("wall", "/", size[0], size[1])
+		v = p.waitWall("the posts", func(v wallView) bool { return len(v.IDs) >= 20 })
+		if v.OverflowX || v.TextPx < 14 {
+			t.Errorf("at %dx%d the wall is wider than the screen (%v) or its text is %.1f px", size[0], size[1], v.OverflowX, v.TextPx)
+		}
+		if shots != "" {
+			p.screenshot("wall", filepath.Join(shots, fmt.Sprintf("wall-%dx%d.png", size[0], size[1])), false)
+		}
+	}
+	if shots != "" {
+		p.open("stats", "/stats", 1280, 900)
+		time.Sleep(time.Second) // the page's first /api/stats
+		p.screenshot("stats", filepath.Join(shots, "stats-1280x900.png"), true)
 	}
 }
 
