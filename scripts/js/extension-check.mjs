@@ -31,8 +31,8 @@
 //          notificationsOn, strayImages, dialogs, pageErrors, badgeAfter},
 //       and closes it.
 //   {"id":4,"cmd":"options"}
-//       reloads the options page -> {serverUrl, muteWords, notify} as its
-//       form shows them.
+//       reloads the options page -> {serverUrl, muteWords, alertWords,
+//       alertAuthors, digestPosts, notify} as its form shows them.
 //   {"id":5,"cmd":"stop-workers"}
 //       CDP ServiceWorker.stopAllWorkers; -> {stops, starts} once CDP reports
 //       the worker stopped.
@@ -289,6 +289,9 @@ async function options() {
   return control.evaluate(() => ({
     serverUrl: document.getElementById("serverUrl").value,
     muteWords: document.getElementById("muteWords").value,
+    alertWords: document.getElementById("alertWords").value,
+    alertAuthors: document.getElementById("alertAuthors").value,
+    digestPosts: document.getElementById("digestPosts").value,
     notify: document.getElementById("notify").checked,
   }));
 }
