@@ -1,9 +1,10 @@
 // The rules of desktop notifications, shared by the extension (offscreen/
 // notifier.js) and the wall page (server/web/assets/wall-notify.js): which
 // posts notify (mute and alert lists), when a stream is too fast for one
-// notification per post (RateSwitch) and what the digest that replaces them
-// says. Pure functions of their arguments, no chrome.* and no DOM, so that
-// both can run the same code.
+// notification per post (RateSwitch), what the digest that replaces them
+// says, and the pacing of it all (NotifyPacer). No chrome.* and no DOM:
+// each side only turns what NotifyPacer hands it into its own kind of
+// notification.
 //
 // This file is the source. scripts/prepare copies it to
 // server/web/assets/vendor/notify-rules.js (gitignored), as it copies the
@@ -139,6 +140,18 @@ function digestName(post) {
   return FSI + label.replace(BIDI_CONTROLS, "") + PDI;
 }
 
+// spelling returns the hashtag as the posts write it ("GoConf"): sources
+// may send their hashtags in lower case.
+function spelling(tag, posts) {
+  const want = fold(tag);
+  for (const p of posts) {
+    for (const m of String(p.text ?? "").matchAll(/#([\p{L}\p{M}\p{N}_]+)/gu)) {
+      if (fold(m[1]) === want) return m[1];
+    }
+  }
+  return tag;
+}
+
 /**
  * digestText says what a digest of posts (oldest first) holds:
  *   title   "12 new posts about #GoConf" (the hashtag that at least half of
@@ -159,7 +172,7 @@ export function digestText(posts, { names = 3 } = {}) {
   let top = null;
   for (const c of count.values()) if (!top || c.n > top.n) top = c;
   const noun = posts.length === 1 ? "new post" : "new posts";
-  const about = top && top.n * 2 >= posts.length ? ` about #${top.tag.replace(BIDI_CONTROLS, "")}` : "";
+  const about = top && top.n * 2 >= posts.length ? ` about #${spelling(top.tag, posts).replace(BIDI_CONTROLS, "")}` : "";
 
   const authors = [];
   const seenAuthors = new Set();
@@ -174,4 +187,127 @@ export function digestText(posts, { names = 3 } = {}) {
   let message = listed.join(", ");
   if (others > 0) message += ` and ${others} ${others === 1 ? "other" : "others"}`;
   return { title: `${posts.length} ${noun}${about}`, message };
+}
+
+/** At most one notification (or digest update) a second. */
+export const INTERVAL_MS = 1000;
+
+/**
+ * NotifyPacer decides what to show for a stream of posts. While posts are
+ * rare (no more than settings.digestPosts in digestSeconds; by default one
+ * in 10 s) each is handed to show as {kind: "post", post}. Faster than
+ * that they are summed up in one digest, handed as {kind: "digest", posts
+ * (all it sums up, oldest first), fresh (those new since the last
+ * update)} and shown under DIGEST_ID, so that it updates in place; the
+ * first post after a calm window comes alone again. Either way show is
+ * called at most once an interval, and never again before its promise
+ * settled. Only the posts that wantsNotification accepts count.
+ */
+export class NotifyPacer {
+  constructor(show, { now = () => Date.now(), interval = INTERVAL_MS } = {}) {
+    this.show = show;
+    this.now = now;
+    this.interval = interval;
+    this.settings = { notify: true, paused: false, muteWords: [], alertWords: [], alertAuthors: [] };
+    this.rate = new RateSwitch({ now });
+    // Posts to show one by one, oldest first.
+    this.queue = [];
+    // The digest being built, or null while posts come one by one.
+    this.digest = null;
+    this.timer = null;
+    this.busy = false;
+    this.lastAt = -Infinity;
+  }
+
+  configure(settings) {
+    this.settings = settings;
+    const posts = settings.digestPosts ?? DEFAULT_RATE.posts;
+    const per = (settings.digestSeconds ?? DEFAULT_RATE.per / 1000) * 1000;
+    if (posts !== this.rate.posts || per !== this.rate.per) this.rate = new RateSwitch({ posts, per, now: this.now });
+    // Posts waiting for their turn obey the new settings too.
+    this.queue = this.queue.filter((p) => this.wants(p));
+    if (this.digest) this.digest.fresh = this.digest.fresh.filter((p) => this.wants(p));
+  }
+
+  wants(post) {
+    return wantsNotification(post, this.settings);
+  }
+
+  add(posts) {
+    for (const post of posts.filter((p) => this.wants(p))) {
+      if (this.rate.note() === "digest") {
+        if (!this.digest || this.digest.ending) this.digest = { posts: [], fresh: [], ending: false };
+        // Posts still waiting to show alone join the digest: by the time
+        // their turn came they would be part of the rush.
+        const early = this.queue.splice(0);
+        this.digest.posts.push(...early, post);
+        this.digest.fresh.push(...early, post);
+      } else {
+        // Calm again: the digest on screen stays as it is (after its last
+        // update, if one is due), and the next rush starts a new one.
+        if (this.digest) {
+          if (this.digest.fresh.length === 0) this.digest = null;
+          else this.digest.ending = true;
+        }
+        this.queue.push(post);
+      }
+    }
+    this.schedule();
+  }
+
+  /** retract drops a deleted post that has not been shown yet, and from
+   * the digest's next update. */
+  retract(id) {
+    this.queue = this.queue.filter((p) => p.id !== id);
+    if (this.digest) {
+      this.digest.posts = this.digest.posts.filter((p) => p.id !== id);
+      this.digest.fresh = this.digest.fresh.filter((p) => p.id !== id);
+    }
+  }
+
+  /** clear drops everything pending and forgets the rate (a new server). */
+  clear() {
+    this.queue = [];
+    this.digest = null;
+    this.rate = new RateSwitch({ posts: this.rate.posts, per: this.rate.per, now: this.now });
+  }
+
+  pending() {
+    return this.queue.length > 0 || (this.digest !== null && this.digest.fresh.length > 0);
+  }
+
+  schedule() {
+    if (this.timer !== null || this.busy || !this.pending()) return;
+    const wait = Math.max(0, this.lastAt + this.interval - this.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  async flush() {
+    this.timer = null;
+    if (!this.pending()) return;
+    this.busy = true;
+    try {
+      await this.show(this.next());
+    } catch (err) {
+      console.error("tweetwire: cannot show a notification:", err);
+    } finally {
+      // Measured after the notification went out, so that a slow one never
+      // lets two through within an interval.
+      this.lastAt = this.now();
+      this.busy = false;
+      this.schedule();
+    }
+  }
+
+  // next takes what to show: the digest's update if it has news (a digest
+  // only starts after the single posts before it), else the oldest post.
+  next() {
+    const d = this.digest;
+    if (d !== null && d.fresh.length > 0) {
+      const fresh = d.fresh.splice(0);
+      if (d.ending) this.digest = null;
+      return { kind: "digest", posts: d.posts.slice(), fresh };
+    }
+    return { kind: "post", post: this.queue.shift() };
+  }
 }

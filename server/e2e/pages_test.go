@@ -83,6 +83,8 @@ type wallView struct {
 	Paused                            bool
 	ScrollY                           float64
 	SourceState                       string
+	NotifyButton, NotifyState         string
+	Notifications                     []struct{ Title, Body, Tag, Icon string }
 	PageErrors                        []string
 	Dialogs                           int
 }

@@ -77,6 +77,12 @@ test("the digest names its hashtag and its newest authors once each, in any scri
   assert.equal(digestText(posts, { names: 5 }).message, [iso("@zoë"), iso("@ana"), iso("@kenji"), iso("مريم")].join(", "));
 });
 
+test("the digest's hashtag is spelled as the posts write it", () => {
+  const posts = [post("a", "Grüße aus #GoConf", { hashtags: ["goconf"] }), post("b", "x", { hashtags: ["goconf"] })];
+  assert.equal(digestText(posts).title, "2 new posts about #GoConf");
+  assert.equal(digestText([post("a", "no tag here", { hashtags: ["東京"] })]).title, "1 new post about #東京");
+});
+
 test("a digest without a common hashtag has a plain title; names lose their own bidi controls", () => {
   const { title, message } = digestText([
     post("a", "x", { hashtags: ["one"] }),

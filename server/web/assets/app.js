@@ -5,6 +5,7 @@
 
 import { connectLive, statusText } from "./live.js";
 import { renderPost, renderTime, str } from "./post-view.js";
+import { setupNotifications } from "./wall-notify.js";
 
 const MAX_SEEN = 5000; // ids remembered for dedupe after they left the DOM
 const PAGE = 50; // posts per "Load older"
@@ -153,8 +154,16 @@ window.addEventListener("scroll", () => {
   if (waiting.length > 0 && !holding()) release(false);
 }, { passive: true });
 
+const notifications = setupNotifications({
+  button: $("notify"),
+  rules: $("notify-rules"),
+  only: $("notify-only"),
+  never: $("notify-never"),
+});
+
 function receive(post) {
   if (!post || typeof post !== "object" || post.id === undefined || post.id === null) return;
+  if (!seen.has(str(post.id))) notifications.add(post);
   if (document.hidden && !seen.has(str(post.id))) unread++;
   sinceTotal++;
   if (holding()) hold(post);
@@ -274,6 +283,7 @@ const connected = connectLive({
   },
   tweet: receive,
   remove(id) {
+    notifications.retract(str(id));
     removePost(id);
     waiting = waiting.filter((p) => str(p.id) !== id);
     showWaiting();
