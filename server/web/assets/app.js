@@ -5,7 +5,6 @@
 
 import { connectLive, statusText } from "./live.js";
 import { renderPost, renderTime, str } from "./post-view.js";
-import { setupNotifications } from "./wall-notify.js";
 
 const MAX_SEEN = 5000; // ids remembered for dedupe after they left the DOM
 const PAGE = 50; // posts per "Load older"
@@ -154,12 +153,20 @@ window.addEventListener("scroll", () => {
   if (waiting.length > 0 && !holding()) release(false);
 }, { passive: true });
 
-const notifications = setupNotifications({
-  button: $("notify"),
-  rules: $("notify-rules"),
-  only: $("notify-only"),
-  never: $("notify-never"),
-});
+// Desktop notifications are loaded on their own: their rules are a copy
+// that scripts/prepare makes (vendor/notify-rules.js), and a build without
+// it must still show the posts. Until it loads, posts are not notified.
+let notifications = { add() {}, retract() {} };
+import("./wall-notify.js")
+  .then(({ setupNotifications }) => {
+    notifications = setupNotifications({
+      button: $("notify"),
+      rules: $("notify-rules"),
+      only: $("notify-only"),
+      never: $("notify-never"),
+    });
+  })
+  .catch((err) => console.warn("tweetwire: no desktop notifications:", err));
 
 function receive(post) {
   if (!post || typeof post !== "object" || post.id === undefined || post.id === null) return;
