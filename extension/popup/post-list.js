@@ -7,7 +7,10 @@ import { safeImageUrl, safeLinkUrl } from "../shared/post.js";
 import { appendText, renderMedia, repostLabel } from "../vendor/rich-text.js";
 import { relativeTime } from "./relative-time.js";
 
-const FALLBACK_AVATAR = chrome.runtime.getURL("icons/icon-48.png");
+// The tooltip of a post's time: the local date and time, in the reader's
+// language, not the raw RFC 3339 the server sends.
+const LOCAL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 function el(tag, className, text) {
   const e = document.createElement(tag);
@@ -20,12 +23,7 @@ function renderPost(post) {
   const li = el("li", "post");
   li.dataset.id = post.id;
 
-  const avatar = el("img", "avatar");
-  avatar.alt = "";
-  avatar.loading = "lazy";
-  avatar.referrerPolicy = "no-referrer";
-  avatar.addEventListener("error", () => (avatar.src = FALLBACK_AVATAR), { once: true });
-  avatar.src = safeImageUrl(post.picture) || FALLBACK_AVATAR;
+  const avatar = renderAvatar(post);
 
   const byline = el("div", "byline");
   const name = el("span", "name", post.name || post.user);
@@ -35,7 +33,7 @@ function renderPost(post) {
   byline.append(name, handle);
   const time = el("time", "time", relativeTime(post.created_at));
   time.dateTime = post.created_at;
-  time.title = post.created_at;
+  time.title = localTime(post.created_at);
   byline.append(time);
 
   li.append(avatar, byline);
@@ -55,6 +53,35 @@ function renderPost(post) {
     li.append(link);
   }
   return li;
+}
+
+// renderAvatar is the author's picture, or, like the wall, the first
+// letter of their name when there is none or it does not load.
+function renderAvatar(post) {
+  const src = safeImageUrl(post.picture);
+  if (!src) return initial(post);
+  const img = el("img", "avatar");
+  img.alt = "";
+  img.loading = "lazy";
+  img.referrerPolicy = "no-referrer";
+  img.addEventListener("error", () => img.replaceWith(initial(post)), { once: true });
+  img.src = src;
+  return img;
+}
+
+function initial(post) {
+  // A whole grapheme: "🇨🇭" or "Z" plus a combining mark stays one letter.
+  const first = GRAPHEMES.segment((post.name || post.user || "?").trim() || "?")[Symbol.iterator]().next().value;
+  const node = el("span", "avatar avatar-initial", first.segment.toLocaleUpperCase());
+  node.setAttribute("aria-hidden", "true");
+  return node;
+}
+
+/** localTime is an RFC 3339 time as the reader's local date and time, or ""
+ * if it is not one. */
+export function localTime(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? "" : LOCAL_TIME.format(t);
 }
 
 /** renderPosts replaces the list's content with posts, newest first. */

@@ -118,10 +118,21 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 			// The post before it: links, a photo, right-to-left text.
 			checkRich(t, pop.Items[1].Rich)
 			for _, it := range pop.Items {
-				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" {
+				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" && it.Initial == "" {
 					t.Errorf("popup item without time, permalink or avatar: %+v", it)
 					break
 				}
+			}
+		}
+		if len(pop.Items) > 2 {
+			// Its avatar, at example.invalid, cannot load.
+			if it := pop.Items[2]; it.Initial != "U" || it.Avatar != "" {
+				t.Errorf("a post whose avatar does not load shows avatar %q, initial %q; want the initial U of \"User …\", like the wall", it.Avatar, it.Initial)
+			}
+			it := pop.Items[2]
+			created, err := time.Parse(time.RFC3339, it.TimeAttr)
+			if err != nil || it.TimeTitle == "" || rfc3339.MatchString(it.TimeTitle) || !strings.Contains(it.TimeTitle, strconv.Itoa(created.Year())) {
+				t.Errorf("time tooltip %q for %q, want a readable local date and time", it.TimeTitle, it.TimeAttr)
 			}
 		}
 		if pop.StrayImages != 0 || pop.Dialogs != 0 || len(pop.PageErrors) != 0 {
@@ -129,6 +140,19 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 		}
 		if pop.State != "connected" || !strings.Contains(pop.StateText, srv.Addr) {
 			t.Errorf("popup connection state %q %q, want connected to %s", pop.State, pop.StateText, srv.Addr)
+		}
+		wantLinks := []popupLink{{"Wall", srv.URL + "/", "_blank"}, {"Display", srv.URL + "/display", "_blank"}, {"Stats", srv.URL + "/stats", "_blank"}}
+		if !slices.Equal(pop.Links, wantLinks) {
+			t.Errorf("popup links %+v, want %+v", pop.Links, wantLinks)
+		}
+		if pop.Help != "" {
+			t.Errorf("popup explains %q while connected", pop.Help)
+		}
+		if pop.MinContrast < 4.5 {
+			t.Errorf("grey or link text at %.2f:1 in the light popup, want at least 4.5:1", pop.MinContrast)
+		}
+		if dark := ext.popupWith(t, "", true); dark.MinContrast < 4.5 {
+			t.Errorf("grey or link text at %.2f:1 in the dark popup, want at least 4.5:1", dark.MinContrast)
 		}
 		if pop.BadgeAfter != "" {
 			t.Errorf("badge %q after opening the popup, want it cleared", pop.BadgeAfter)
@@ -310,6 +334,13 @@ func testExtensionReconnect(t *testing.T, ext *extension) {
 	srv.Stop()
 	ext.waitFor(t, "the extension noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
 		return s.Status.State == "reconnecting"
+	})
+	t.Run("the popup says what to check while the server is down", func(t *testing.T) {
+		pop := ext.popup(t)
+		if !strings.Contains(pop.Help, srv.URL) || !strings.Contains(pop.Help, "server runs") || !strings.Contains(pop.Help, "server URL in Settings") ||
+			!slices.Contains(pop.HelpLinks, "../options/options.html") {
+			t.Errorf("popup explains %q (links %v) while %s is down, want the URL, the server and the settings to check", pop.Help, pop.HelpLinks, srv.URL)
+		}
 	})
 	// The server keeps no posts across restarts yet, so the new one
 	// replays the old posts too. With --backlog 5, a client without
@@ -569,15 +600,25 @@ func checkPacing(t *testing.T, shown []shownNotification) {
 type popupView struct {
 	Items []struct {
 		ID, Name, Handle, Text, Time, Link, Avatar string
+		Initial, TimeTitle, TimeAttr               string
 		Rich                                       richView
 	}
 	State, StateText, Transport string
 	NotificationsOn             bool
+	Help                        string
+	HelpLinks                   []string
+	Links                       []popupLink
+	MinContrast                 float64
 	StrayImages                 int
 	Dialogs                     int
 	PageErrors                  []string
 	BadgeAfter                  string
 }
+
+type popupLink struct{ Text, Href, Target string }
+
+// rfc3339 is how a time looks before it is made readable.
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d`)
 
 func (p popupView) ids() []string {
 	ids := make([]string, len(p.Items))
@@ -649,8 +690,14 @@ func (e *extension) popup(t *testing.T) popupView {
 // and reports what the popup shows.
 func (e *extension) popupClick(t *testing.T, selector string) popupView {
 	t.Helper()
+	return e.popupWith(t, selector, false)
+}
+
+// popupWith is popupClick, in the dark colour scheme if dark.
+func (e *extension) popupWith(t *testing.T, selector string, dark bool) popupView {
+	t.Helper()
 	var p popupView
-	e.call(t, map[string]any{"cmd": "popup", "click": selector}, &p)
+	e.call(t, map[string]any{"cmd": "popup", "click": selector, "dark": dark}, &p)
 	return p
 }
 
