@@ -4,6 +4,7 @@
 
 import { parseWords } from "../shared/notify-rules.js";
 import { normalizeSettings, parseServerUrl, SYNC_DEFAULTS } from "../shared/settings.js";
+import { showConnection } from "./connection.js";
 import { requestServerAccess } from "./server-access.js";
 
 const form = document.getElementById("settings");
@@ -51,4 +52,5 @@ form.addEventListener("submit", (e) => {
     .catch((err) => say(`Not saved: ${err.message}`, true));
 });
 
+showConnection(document.getElementById("connection"));
 load().catch((err) => say(`Cannot read the settings: ${err.message}`, true));

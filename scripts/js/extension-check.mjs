@@ -34,7 +34,8 @@
 //          badgeAfter}, and closes it.
 //   {"id":4,"cmd":"options"}
 //       reloads the options page -> {serverUrl, muteWords, alertWords,
-//       alertAuthors, digestPosts, notify} as its form shows them.
+//       alertAuthors, digestPosts, notify, connection, connectionState} as
+//       its form shows them, with the connection line under the URL.
 //   {"id":5,"cmd":"stop-workers"}
 //       CDP ServiceWorker.stopAllWorkers; -> {stops, starts} once CDP reports
 //       the worker stopped.
@@ -334,6 +335,8 @@ async function options() {
     alertWords: document.getElementById("alertWords").value,
     alertAuthors: document.getElementById("alertAuthors").value,
     digestPosts: document.getElementById("digestPosts").value,
+    connection: document.getElementById("connection").textContent,
+    connectionState: document.getElementById("connection").dataset.state,
     notify: document.getElementById("notify").checked,
   }));
 }

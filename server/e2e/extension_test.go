@@ -304,6 +304,9 @@ func testExtensionQuiet(t *testing.T, ext *extension) {
 					if opts.ServerURL != srv.URL || opts.MuteWords != "spoiler\n#hidden" || !opts.Notify || opts.DigestPosts != "100" {
 						t.Errorf("options page shows %+v, want the stored settings", opts)
 					}
+					if opts.ConnectionState != "connected" || !strings.Contains(opts.Connection, "Connected to "+srv.URL) {
+						t.Errorf("options page says %q (%s), want connected to %s", opts.Connection, opts.ConnectionState, srv.URL)
+					}
 				})
 			}
 		})
@@ -340,6 +343,9 @@ func testExtensionReconnect(t *testing.T, ext *extension) {
 		if !strings.Contains(pop.Help, srv.URL) || !strings.Contains(pop.Help, "server runs") || !strings.Contains(pop.Help, "server URL in Settings") ||
 			!slices.Contains(pop.HelpLinks, "../options/options.html") {
 			t.Errorf("popup explains %q (links %v) while %s is down, want the URL, the server and the settings to check", pop.Help, pop.HelpLinks, srv.URL)
+		}
+		if opts := ext.options(t); opts.ConnectionState != "reconnecting" || !strings.Contains(opts.Connection, "Cannot reach "+srv.URL) {
+			t.Errorf("options page says %q (%s) while %s is down", opts.Connection, opts.ConnectionState, srv.URL)
 		}
 	})
 	// The server keeps no posts across restarts yet, so the new one
@@ -709,6 +715,8 @@ type optionsView struct {
 	AlertWords   string `json:"alertWords"`
 	AlertAuthors string `json:"alertAuthors"`
 	DigestPosts  string `json:"digestPosts"`
+
+	Connection, ConnectionState string
 }
 
 func (e *extension) options(t *testing.T) optionsView {
