@@ -37,8 +37,8 @@ export function normalizeAuthors(raw) {
   return normalizeWords(raw).map((a) => (a.startsWith("@") ? a : "@" + a)).filter((a) => a.length > 1);
 }
 
-// Case and composition do not matter: "É" typed on one keyboard is "e" and
-// a combining accent on another.
+// Case and composition do not matter: "É" and "é" are the same word, and
+// so is "é" typed as one character or as "e" and a combining accent.
 function fold(s) {
   return s.normalize("NFC").toLowerCase();
 }

@@ -67,3 +67,17 @@ test("alert lists: only matching posts notify, and only they count towards the r
   assert.equal(shown[3].title, "2 new posts about #GoConf");
   assert.equal(shown[3].message, "\u2068@user2\u2069, \u2068@user1\u2069");
 });
+
+test("a post deleted before its turn is never shown, and leaves the digest's count", async () => {
+  const { n, shown, advance } = setup();
+  n.add([post(0)]);
+  await tick();
+  advance(500);
+  // Retracted in the same turn: the next notification is not out yet.
+  n.add([post(1), post(2), post(3)]);
+  n.retract("mastodon:2");
+  await tick();
+  assert.deepEqual(shown.map((s) => s.id), ["post:mastodon:0", "digest"]);
+  assert.deepEqual(shown[1].postIds, ["mastodon:1", "mastodon:3"]);
+  assert.equal(shown[1].title, "2 new posts about #GoConf");
+});
