@@ -55,8 +55,8 @@ function renderPost(post) {
   return li;
 }
 
-// renderAvatar is the author's picture, or, like the wall, the first
-// letter of their name when there is none or it does not load.
+// renderAvatar is the author's picture, or their initials when there is
+// none or it does not load.
 function renderAvatar(post) {
   const src = safeImageUrl(post.picture);
   if (!src) return initial(post);
@@ -70,11 +70,24 @@ function renderAvatar(post) {
 }
 
 function initial(post) {
-  // A whole grapheme: "🇨🇭" or "Z" plus a combining mark stays one letter.
-  const first = GRAPHEMES.segment((post.name || post.user || "?").trim() || "?")[Symbol.iterator]().next().value;
-  const node = el("span", "avatar avatar-initial", first.segment.toLocaleUpperCase());
+  const node = el("span", "avatar avatar-initial", initials(post.name) || initials(post.user) || "?");
   node.setAttribute("aria-hidden", "true");
   return node;
+}
+
+/** initials takes the first letter of the first two words that start with
+ * one, upper-cased, as the wall's demo avatars do (server/source/demo):
+ * "Léa Dubois" gives "LD", "田中 健二" "田健", "Bob ☕" "B". A letter is a
+ * whole grapheme, so an accent typed as a combining mark stays on it. */
+export function initials(name) {
+  const out = [];
+  for (const word of String(name ?? "").split(/\s+/u)) {
+    const first = GRAPHEMES.segment(word)[Symbol.iterator]().next().value?.segment ?? "";
+    if (!/^\p{L}/u.test(first)) continue;
+    out.push(first.toLocaleUpperCase());
+    if (out.length === 2) break;
+  }
+  return out.join("");
 }
 
 /** localTime is an RFC 3339 time as the reader's local date and time, or ""
