@@ -4,6 +4,8 @@
 // worker restarted, and the end-to-end test reads the record because
 // headless Chromium closes notifications after a few seconds.
 
+import { DIGEST_ID } from "../shared/notify-rules.js";
+
 const SHOWN_KEY = "shownNotifications";
 const SHOWN_LIMIT = 200;
 const BUNDLED_ICON = chrome.runtime.getURL("icons/icon-128.png");
@@ -41,7 +43,11 @@ export async function show(n) {
   };
   let icon = n.icon ?? "bundled";
   try {
-    await chrome.notifications.create(n.id, options);
+    // The digest is one notification updated in place while it is on
+    // screen (create would close and reopen it); once the user or the
+    // system closed it, the next update opens it again.
+    const updated = n.id === DIGEST_ID && (await chrome.notifications.update(n.id, options));
+    if (!updated) await chrome.notifications.create(n.id, options);
   } catch (err) {
     if (options.iconUrl === BUNDLED_ICON) throw err;
     console.warn("tweetwire: avatar refused, showing the bundled icon:", err);
@@ -55,6 +61,7 @@ export async function show(n) {
     icon,
     url: typeof n.url === "string" ? n.url : "",
     postIds: Array.isArray(n.postIds) ? n.postIds : [],
+    count: Number(n.count) || (Array.isArray(n.postIds) ? n.postIds.length : 0),
     sentAt: Number(n.sentAt) || 0, // when the offscreen document sent it
     at: Date.now(),
   });

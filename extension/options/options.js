@@ -1,8 +1,10 @@
-// The options page: server URL, mute words and notifications, saved to
+// The options page: server URL, mute and alert lists and notifications, saved to
 // chrome.storage.sync. The service worker sees the change and the offscreen
 // document applies it at once; nothing is reloaded.
 
-import { normalizeSettings, parseMuteWords, parseServerUrl, SYNC_DEFAULTS } from "../shared/settings.js";
+import { parseWords } from "../shared/notify-rules.js";
+import { normalizeSettings, parseServerUrl, SYNC_DEFAULTS } from "../shared/settings.js";
+import { showConnection } from "./connection.js";
 import { requestServerAccess } from "./server-access.js";
 
 const form = document.getElementById("settings");
@@ -17,6 +19,10 @@ async function load() {
   const s = normalizeSettings(await chrome.storage.sync.get(SYNC_DEFAULTS));
   form.serverUrl.value = s.serverUrl;
   form.muteWords.value = s.muteWords.join("\n");
+  form.alertWords.value = s.alertWords.join("\n");
+  form.alertAuthors.value = s.alertAuthors.join("\n");
+  form.digestPosts.value = String(s.digestPosts);
+  form.digestSeconds.value = String(s.digestSeconds);
   form.notify.checked = s.notify;
 }
 
@@ -31,7 +37,11 @@ form.addEventListener("submit", (e) => {
   const access = requestServerAccess(serverUrl);
   const settings = {
     serverUrl,
-    muteWords: parseMuteWords(form.muteWords.value),
+    muteWords: parseWords(form.muteWords.value),
+    alertWords: parseWords(form.alertWords.value),
+    alertAuthors: parseWords(form.alertAuthors.value),
+    digestPosts: form.digestPosts.valueAsNumber,
+    digestSeconds: form.digestSeconds.valueAsNumber,
     notify: form.notify.checked,
   };
   Promise.all([access, chrome.storage.sync.set(settings)])
@@ -42,4 +52,5 @@ form.addEventListener("submit", (e) => {
     .catch((err) => say(`Not saved: ${err.message}`, true));
 });
 
+showConnection(document.getElementById("connection"));
 load().catch((err) => say(`Cannot read the settings: ${err.message}`, true));

@@ -18,8 +18,10 @@ export const Type = Object.freeze({
   // background -> offscreen, data: settings. Sent when they change.
   CONFIG: "config",
   // offscreen -> background, data: {id, title, message, iconUrl, icon
-  // ("avatar" or "bundled"), url, postIds, sentAt}. One notification,
-  // already filtered and paced.
+  // ("avatar" or "bundled"), url, postIds, sentAt, count?}. One
+  // notification, already filtered and paced: a post ("post:<id>") or the
+  // digest ("digest", updated in place), whose postIds are the posts this
+  // update adds and count all it sums up.
   NOTIFY: "notify",
   // offscreen -> background, data: {id}: the post was deleted; clear its
   // notification if it is still shown.

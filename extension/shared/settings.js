@@ -1,6 +1,9 @@
 // The user's settings and where they live. The options page writes the
 // synced ones, the popup writes `paused`; the service worker reads them all
 // and hands them to the offscreen document, which has no chrome.storage.
+// How the word lists match is shared/notify-rules.js's business.
+
+import { DEFAULT_RATE, normalizeAuthors, normalizeWords } from "./notify-rules.js";
 
 export const DEFAULT_SERVER_URL = "http://localhost:8124";
 
@@ -8,6 +11,14 @@ export const DEFAULT_SERVER_URL = "http://localhost:8124";
 export const SYNC_DEFAULTS = Object.freeze({
   serverUrl: DEFAULT_SERVER_URL,
   muteWords: [],
+  // When either list is set, only posts that match it notify (the reverse
+  // of muteWords); every post is still listed in the popup.
+  alertWords: [],
+  alertAuthors: [],
+  // More than digestPosts posts in digestSeconds are summed up in one
+  // updating notification instead of one each (offscreen/notifier.js).
+  digestPosts: DEFAULT_RATE.posts,
+  digestSeconds: DEFAULT_RATE.per / 1000,
   notify: true,
 });
 
@@ -37,13 +48,22 @@ export async function loadSettings() {
  * value means the default, never a broken extension. */
 export function normalizeSettings(raw) {
   const serverUrl = parseServerUrl(raw?.serverUrl) ?? DEFAULT_SERVER_URL;
-  const words = Array.isArray(raw?.muteWords) ? raw.muteWords : parseMuteWords(String(raw?.muteWords ?? ""));
   return {
     serverUrl,
-    muteWords: words.map((w) => String(w).trim().toLowerCase()).filter(Boolean),
+    muteWords: normalizeWords(raw?.muteWords ?? []),
+    alertWords: normalizeWords(raw?.alertWords ?? []),
+    alertAuthors: normalizeAuthors(raw?.alertAuthors ?? []),
+    digestPosts: whole(raw?.digestPosts, 1, 1000) ?? DEFAULT_RATE.posts,
+    digestSeconds: whole(raw?.digestSeconds, 1, 3600) ?? DEFAULT_RATE.per / 1000,
     notify: raw?.notify !== false,
     paused: raw?.paused === true,
   };
+}
+
+// whole returns v as an integer within [lo, hi], or null.
+function whole(v, lo, hi) {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= lo && n <= hi ? n : null;
 }
 
 /** parseServerUrl returns the canonical http(s) URL for s (no query, no
@@ -59,23 +79,4 @@ export function parseServerUrl(s) {
   u.search = "";
   u.hash = "";
   return u.href.replace(/\/+$/, "");
-}
-
-/** parseMuteWords splits the options page's text into words: one per line
- * or comma-separated. */
-export function parseMuteWords(text) {
-  return text
-    .split(/[\n,]/)
-    .map((w) => w.trim())
-    .filter(Boolean);
-}
-
-/** isMuted reports whether a post's text, author or hashtags contain one of
- * the (lower-case) words, ignoring case. */
-export function isMuted(post, words) {
-  if (words.length === 0) return false;
-  const hay = [post.text, post.name, "@" + post.user, ...(post.hashtags ?? []).map((h) => "#" + h)]
-    .join("\n")
-    .toLowerCase();
-  return words.some((w) => hay.includes(w));
 }

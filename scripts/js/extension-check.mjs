@@ -23,16 +23,19 @@
 //          chrome.notifications.getAll() still shows, the offscreen documents
 //          (chrome.runtime.getContexts and CDP targets), the badge text and
 //          the service worker's {status, starts, stops} as CDP reports them.
-//   {"id":3,"cmd":"popup","click":"#notifications"}
-//       opens popup/popup.html in a tab, clicks the element named by the
-//       optional CSS selector (the notifications switch), waits for the
-//       page to render and settle,
-//       -> {items:[{id,name,handle,text,time,link,avatar}], state, transport,
-//          notificationsOn, strayImages, dialogs, pageErrors, badgeAfter},
-//       and closes it.
+//   {"id":3,"cmd":"popup","click":"#notifications","dark":true}
+//       opens popup/popup.html in a tab (in the dark colour scheme if
+//       asked), clicks the element named by the optional CSS selector (the
+//       notifications switch), waits for the page to render and settle,
+//       -> {items:[{id,name,handle,text,time,timeTitle,timeAttr,link,avatar,
+//          initial}], state, transport, notificationsOn, help, helpLinks,
+//          links:[{text,href,target}], minContrast (the lowest contrast of
+//          grey and link text), strayImages, dialogs, pageErrors,
+//          badgeAfter}, and closes it.
 //   {"id":4,"cmd":"options"}
-//       reloads the options page -> {serverUrl, muteWords, notify} as its
-//       form shows them.
+//       reloads the options page -> {serverUrl, muteWords, alertWords,
+//       alertAuthors, digestPosts, notify, connection, connectionState} as
+//       its form shows them, with the connection line under the URL.
 //   {"id":5,"cmd":"stop-workers"}
 //       CDP ServiceWorker.stopAllWorkers; -> {stops, starts} once CDP reports
 //       the worker stopped.
@@ -228,11 +231,12 @@ async function snapshot() {
   return seen;
 }
 
-async function popup(click) {
+async function popup(click, dark) {
   const counters = { dialogs: 0, pageErrors: [] };
   const page = await context.newPage();
   watchPage(page, counters);
   try {
+    await page.emulateMedia({ colorScheme: dark ? "dark" : "light" });
     await page.goto(`chrome-extension://${extensionId}/popup/popup.html`, { timeout: 30000 });
     await page.waitForSelector("body[data-ready]", { timeout: 10000 });
     if (click) await page.click(click, { timeout: 10000 });
@@ -265,12 +269,51 @@ async function popup(click) {
           time: li.querySelector("time")?.textContent ?? "",
           link: li.querySelector("a.link")?.href ?? "",
           avatar: li.querySelector("img.avatar")?.src ?? "",
+          initial: li.querySelector(".avatar-initial")?.textContent ?? "",
+          timeTitle: li.querySelector("time")?.title ?? "",
+          timeAttr: li.querySelector("time")?.dateTime ?? "",
           rich: richView(li),
         })),
         state: state?.dataset.state ?? "",
         stateText: state?.textContent ?? "",
         transport: state?.dataset.transport ?? "",
         notificationsOn: document.getElementById("notifications")?.checked ?? null,
+        help: document.getElementById("help")?.hidden === false ? document.getElementById("help").textContent : "",
+        helpLinks: Array.from(document.querySelectorAll("#help a"), (a) => a.getAttribute("href")),
+        links: document.getElementById("pages")?.hidden === false
+          ? Array.from(document.querySelectorAll("#pages a"), (a) => ({ text: a.textContent, href: a.href, target: a.target }))
+          : [],
+        // The lowest WCAG contrast ratio of the grey and link text against
+        // what is behind it (the first opaque ancestor, else the canvas).
+        minContrast: (() => {
+          const rgb = (c) => {
+            const probe = document.createElement("i");
+            probe.style.color = c;
+            document.body.append(probe);
+            const m = getComputedStyle(probe).color.match(/[\d.]+/g).map(Number);
+            probe.remove();
+            return m;
+          };
+          const lum = ([r, g, b]) => {
+            const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+          };
+          const behind = (el) => {
+            for (let e = el; e; e = e.parentElement) {
+              const bg = getComputedStyle(e).backgroundColor;
+              const m = bg.match(/[\d.]+/g)?.map(Number);
+              if (m && (m.length < 4 || m[3] === 1)) return m;
+            }
+            return rgb("Canvas");
+          };
+          let min = Infinity;
+          for (const el of document.querySelectorAll(".handle, .time, .state, .repost, .empty:not([hidden]), footer a, .link")) {
+            const a = lum(getComputedStyle(el).color.match(/[\d.]+/g).map(Number));
+            const b = lum(behind(el));
+            min = Math.min(min, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+          }
+          return Number.isFinite(min) ? Math.round(min * 100) / 100 : 0;
+        })(),
         // Anything but the avatars and the posts' photos would come from
         // post content.
         strayImages: document.querySelectorAll("#posts img:not(.avatar):not(.media-item), #posts .text img, #posts script, #posts b").length,
@@ -289,6 +332,11 @@ async function options() {
   return control.evaluate(() => ({
     serverUrl: document.getElementById("serverUrl").value,
     muteWords: document.getElementById("muteWords").value,
+    alertWords: document.getElementById("alertWords").value,
+    alertAuthors: document.getElementById("alertAuthors").value,
+    digestPosts: document.getElementById("digestPosts").value,
+    connection: document.getElementById("connection").textContent,
+    connectionState: document.getElementById("connection").dataset.state,
     notify: document.getElementById("notify").checked,
   }));
 }
@@ -315,7 +363,7 @@ async function run(cmd) {
     case "snapshot":
       return snapshot();
     case "popup":
-      return popup(cmd.click);
+      return popup(cmd.click, cmd.dark === true);
     case "stop-workers":
       return stopWorkers();
     case "options":

@@ -27,7 +27,11 @@
 //       wall  -> {ids:[...], pinned:[...], texts:[...], title, eventName, terms,
 //                 count, countHref, newPosts, older, paused, scrollY,
 //                 sourceState: the stream's state when it is not running,
-//                 overflowX: wider than the screen, textPx: post text size}
+//                 overflowX: wider than the screen, textPx: post text size,
+//                 notifyButton, notifyState: the opt-in button's text and
+//                 state (off, on, blocked), notifications: [{title, body,
+//                 tag, icon, at}] every Notification the page created (the
+//                 permission is granted for --base)}
 //       display -> {spotlight, recent:[...], more, state, eventName, cta, qr,
 //                   help, overflow: whether anything scrolls or sticks out
 //                   of the viewport, fontPx: the spotlight text's size,
@@ -170,6 +174,9 @@ function readWall() {
       return t ? Number.parseFloat(getComputedStyle(t).fontSize) : 0;
     })(),
     scrollY: window.scrollY,
+    notifyButton: shown("notify"),
+    notifyState: document.getElementById("notify")?.dataset.state ?? "",
+    notifications: window.__tweetwireNotifications ?? [],
   };
 }
 
@@ -279,6 +286,22 @@ try {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"],
   });
   context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  // The wall's desktop notifications: the permission is granted as if the
+  // reader had allowed it, and every Notification the page creates is
+  // recorded (headless Chromium shows none) before the real one is made.
+  await context.grantPermissions(["notifications"], { origin: new URL(args.base).origin });
+  await context.addInitScript(() => {
+    const Real = window.Notification;
+    if (typeof Real !== "function") return;
+    const seen = (window.__tweetwireNotifications = []);
+    class Recorded extends Real {
+      constructor(title, options = {}) {
+        seen.push({ title: String(title), body: String(options.body ?? ""), tag: String(options.tag ?? ""), icon: String(options.icon ?? ""), at: Date.now() });
+        super(title, options);
+      }
+    }
+    window.Notification = Recorded;
+  });
 } catch (err) {
   out({ event: "fatal", error: `cannot start Chromium: ${err.message}` });
   process.exit(1);

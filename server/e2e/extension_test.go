@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,27 +78,13 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 		}
 	})
 
-	t.Run("each post is notified once, at most one notification a second", func(t *testing.T) {
+	t.Run("each post is notified once, at most one notification a second, the rush in one digest", func(t *testing.T) {
 		shown := snap.shownFor(ids)
 		if msg := exactlyOnce(shown, kept, deleted); msg != "" {
 			t.Error(msg)
 		}
 		checkPacing(t, shown)
-		bursts := 0
-		for _, n := range shown {
-			if len(n.PostIDs) > 1 {
-				bursts++
-				if want := fmt.Sprintf("%d new posts", len(n.PostIDs)); n.Title != want {
-					t.Errorf("burst of %d titled %q, want %q", len(n.PostIDs), n.Title, want)
-				}
-				if n.URL != srv.URL {
-					t.Errorf("burst opens %q, want the wall %q", n.URL, srv.URL)
-				}
-			}
-		}
-		if bursts == 0 {
-			t.Errorf("10 posts a second gave %d notifications and no \"N new posts\" burst", len(shown))
-		}
+		checkDigest(t, shown, srv.URL)
 		if maxActive == 0 {
 			t.Error("chrome.notifications.getAll() never showed a notification")
 		}
@@ -131,10 +118,21 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 			// The post before it: links, a photo, right-to-left text.
 			checkRich(t, pop.Items[1].Rich)
 			for _, it := range pop.Items {
-				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" {
+				if it.Time == "" || !strings.HasPrefix(it.Link, "https://twitter.com/") || it.Avatar == "" && it.Initial == "" {
 					t.Errorf("popup item without time, permalink or avatar: %+v", it)
 					break
 				}
+			}
+		}
+		if len(pop.Items) > 2 {
+			// Its avatar, at example.invalid, cannot load.
+			if it := pop.Items[2]; it.Initial != "U" || it.Avatar != "" {
+				t.Errorf("a post whose avatar does not load shows avatar %q, initial %q; want the initial U of \"User …\", like the wall", it.Avatar, it.Initial)
+			}
+			it := pop.Items[2]
+			created, err := time.Parse(time.RFC3339, it.TimeAttr)
+			if err != nil || it.TimeTitle == "" || rfc3339.MatchString(it.TimeTitle) || !strings.Contains(it.TimeTitle, strconv.Itoa(created.Year())) {
+				t.Errorf("time tooltip %q for %q, want a readable local date and time", it.TimeTitle, it.TimeAttr)
 			}
 		}
 		if pop.StrayImages != 0 || pop.Dialogs != 0 || len(pop.PageErrors) != 0 {
@@ -142,6 +140,19 @@ func testExtensionPosts(t *testing.T, ext *extension) {
 		}
 		if pop.State != "connected" || !strings.Contains(pop.StateText, srv.Addr) {
 			t.Errorf("popup connection state %q %q, want connected to %s", pop.State, pop.StateText, srv.Addr)
+		}
+		wantLinks := []popupLink{{"Wall", srv.URL + "/", "_blank"}, {"Display", srv.URL + "/display", "_blank"}, {"Stats", srv.URL + "/stats", "_blank"}}
+		if !slices.Equal(pop.Links, wantLinks) {
+			t.Errorf("popup links %+v, want %+v", pop.Links, wantLinks)
+		}
+		if pop.Help != "" {
+			t.Errorf("popup explains %q while connected", pop.Help)
+		}
+		if pop.MinContrast < 4.5 {
+			t.Errorf("grey or link text at %.2f:1 in the light popup, want at least 4.5:1", pop.MinContrast)
+		}
+		if dark := ext.popupWith(t, "", true); dark.MinContrast < 4.5 {
+			t.Errorf("grey or link text at %.2f:1 in the dark popup, want at least 4.5:1", dark.MinContrast)
 		}
 		if pop.BadgeAfter != "" {
 			t.Errorf("badge %q after opening the popup, want it cleared", pop.BadgeAfter)
@@ -189,12 +200,13 @@ var quietPosts = []struct {
 	text, picture string
 	hashtag       string
 	muted         bool // by the mute words of the "mute words" case
+	alert         bool // by the alert lists of the "alert words and authors" case
 }{
-	{"first, with a drawn avatar", redDot, "", false},
-	{"a SPOILER about the keynote", redDot, "", true},
-	{"second, with a missing avatar", "/avatars/missing.png", "", false},
-	{"nothing to see", redDot, "hidden", true},
-	{"third", redDot, "", false},
+	{"first, with a drawn avatar", redDot, "", false, false},
+	{"a SPOILER about the keynote", redDot, "", true, true},
+	{"second, with a missing avatar", "/avatars/missing.png", "", false, false},
+	{"nothing to see", redDot, "hidden", true, false},
+	{"third", redDot, "", false, true}, // by author4
 }
 
 // testExtensionQuiet runs quietPosts once per way of keeping notifications
@@ -208,6 +220,7 @@ func testExtensionQuiet(t *testing.T, ext *extension) {
 		notifyAny bool
 	}{
 		{"mute words", map[string]any{"muteWords": []string{"spoiler", "#hidden"}}, false, true},
+		{"alert words and authors", map[string]any{"alertWords": []string{"KEYNOTE"}, "alertAuthors": []string{"@Author4"}}, false, true},
 		{"pause switch", nil, true, false},
 		{"notify option off", map[string]any{"notify": false}, false, false},
 	}
@@ -222,13 +235,14 @@ func testExtensionQuiet(t *testing.T, ext *extension) {
 				}
 				lines = append(lines, line)
 				ids = append(ids, postID(n))
-				if tt.notifyAny && !p.muted {
+				if tt.notifyAny && (tt.name == "mute words" && !p.muted || tt.name != "mute words" && p.alert) {
 					wanted = append(wanted, postID(n))
 				}
 			}
-			// Slower than the pacing, so each notification shows one post.
+			// Slower than the pacing, and with the digest's threshold
+			// raised, so that each notification shows one post.
 			srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0.8", "--backlog", "100")
-			defer ext.settings(t, map[string]any{"muteWords": []string{}, "notify": true}, map[string]any{"paused": false})
+			defer ext.settings(t, map[string]any{"muteWords": []string{}, "alertWords": []string{}, "alertAuthors": []string{}, "digestPosts": 1, "notify": true}, map[string]any{"paused": false})
 			// Pause first: the server URL, set last, must find the
 			// rest in place when it connects.
 			if tt.pause {
@@ -236,7 +250,7 @@ func testExtensionQuiet(t *testing.T, ext *extension) {
 					t.Fatal("the popup's notifications switch is still on after a click")
 				}
 			}
-			sync := map[string]any{"serverUrl": srv.URL}
+			sync := map[string]any{"serverUrl": srv.URL, "digestPosts": 100}
 			for k, v := range tt.sync {
 				sync[k] = v
 			}
@@ -276,11 +290,22 @@ func testExtensionQuiet(t *testing.T, ext *extension) {
 				}
 			})
 
+			if tt.name == "alert words and authors" {
+				t.Run("the options page shows the alert lists", func(t *testing.T) {
+					opts := ext.options(t)
+					if opts.AlertWords != "keynote" || opts.AlertAuthors != "@author4" {
+						t.Errorf("options page shows %+v, want the alert lists, normalized", opts)
+					}
+				})
+			}
 			if tt.name == "mute words" {
 				t.Run("the options page shows the stored settings", func(t *testing.T) {
 					opts := ext.options(t)
-					if opts.ServerURL != srv.URL || opts.MuteWords != "spoiler\n#hidden" || !opts.Notify {
+					if opts.ServerURL != srv.URL || opts.MuteWords != "spoiler\n#hidden" || !opts.Notify || opts.DigestPosts != "100" {
 						t.Errorf("options page shows %+v, want the stored settings", opts)
+					}
+					if opts.ConnectionState != "connected" || !strings.Contains(opts.Connection, "Connected to "+srv.URL) {
+						t.Errorf("options page says %q (%s), want connected to %s", opts.Connection, opts.ConnectionState, srv.URL)
 					}
 				})
 			}
@@ -313,6 +338,16 @@ func testExtensionReconnect(t *testing.T, ext *extension) {
 	ext.waitFor(t, "the extension noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
 		return s.Status.State == "reconnecting"
 	})
+	t.Run("the popup says what to check while the server is down", func(t *testing.T) {
+		pop := ext.popup(t)
+		if !strings.Contains(pop.Help, srv.URL) || !strings.Contains(pop.Help, "server runs") || !strings.Contains(pop.Help, "server URL in Settings") ||
+			!slices.Contains(pop.HelpLinks, "../options/options.html") {
+			t.Errorf("popup explains %q (links %v) while %s is down, want the URL, the server and the settings to check", pop.Help, pop.HelpLinks, srv.URL)
+		}
+		if opts := ext.options(t); opts.ConnectionState != "reconnecting" || !strings.Contains(opts.Connection, "Cannot reach "+srv.URL) {
+			t.Errorf("options page says %q (%s) while %s is down", opts.Connection, opts.ConnectionState, srv.URL)
+		}
+	})
 	// The server keeps no posts across restarts yet, so the new one
 	// replays the old posts too. With --backlog 5, a client without
 	// `since` would get only the last 5.
@@ -342,7 +377,8 @@ func testExtensionReconnect(t *testing.T, ext *extension) {
 
 // testExtensionWorkerStop stops the service worker, as Chrome does after
 // 30 s idle, while posts still arrive at 2 a second: the next one wakes
-// it, and the offscreen document stays the only one.
+// it, and the offscreen document stays the only one. The rush is summed
+// up in one digest, which outlives the worker.
 func testExtensionWorkerStop(t *testing.T, ext *extension) {
 	var lines, ids []string
 	for i := 300; i < 312; i++ {
@@ -376,6 +412,9 @@ func testExtensionWorkerStop(t *testing.T, ext *extension) {
 		if msg := exactlyOnce(snap.shownFor(ids), ids, ""); msg != "" {
 			t.Error(msg)
 		}
+	})
+	t.Run("2 posts a second: the first alone, then one digest updated in place", func(t *testing.T) {
+		checkDigest(t, snap.shownFor(ids), srv.URL)
 	})
 }
 
@@ -450,6 +489,7 @@ type extSnapshot struct {
 type shownNotification struct {
 	ID, Title, Message, Icon, URL string
 	PostIDs                       []string
+	Count                         int // posts a digest sums up
 	SentAt                        int64
 }
 
@@ -522,6 +562,36 @@ func exactlyOnce(shown []shownNotification, want []string, maybe string) string 
 	return fmt.Sprintf("notifications (%d) do not name each expected post once: %s", len(shown), strings.Join(problems, "; "))
 }
 
+// checkDigest checks that a rush of posts became one notification updated
+// in place: the first post may come alone (unless it arrived in one batch
+// with the next, as a backlog does), then every notification is the
+// digest, titled with how many posts it sums up so far.
+func checkDigest(t *testing.T, shown []shownNotification, wall string) {
+	t.Helper()
+	if len(shown) > 0 && strings.HasPrefix(shown[0].ID, "post:") {
+		shown = shown[1:]
+	}
+	if len(shown) < 2 {
+		t.Fatalf("a rush gave %d digest notifications, want one updated at least once", len(shown))
+	}
+	title := regexp.MustCompile(`^(\d+) new posts( about #\S+)?$`)
+	sum := 0
+	for _, n := range shown {
+		sum += len(n.PostIDs)
+		m := title.FindStringSubmatch(n.Title)
+		if n.ID != "digest" || m == nil || n.URL != wall || n.Icon != "bundled" {
+			t.Errorf("notification %+v during the rush, want the digest titled \"N new posts\" opening the wall %s", n, wall)
+			continue
+		}
+		if got, _ := strconv.Atoi(m[1]); got != n.Count {
+			t.Errorf("digest titled %q sums up %d posts", n.Title, n.Count)
+		}
+	}
+	if last := shown[len(shown)-1]; last.Count < sum-1 { // one may have been deleted
+		t.Errorf("the last digest sums up %d posts, want the %d of the rush", last.Count, sum)
+	}
+}
+
 // checkPacing checks the at-most-one-per-second rule, measured where the
 // offscreen document sends them.
 func checkPacing(t *testing.T, shown []shownNotification) {
@@ -536,15 +606,25 @@ func checkPacing(t *testing.T, shown []shownNotification) {
 type popupView struct {
 	Items []struct {
 		ID, Name, Handle, Text, Time, Link, Avatar string
+		Initial, TimeTitle, TimeAttr               string
 		Rich                                       richView
 	}
 	State, StateText, Transport string
 	NotificationsOn             bool
+	Help                        string
+	HelpLinks                   []string
+	Links                       []popupLink
+	MinContrast                 float64
 	StrayImages                 int
 	Dialogs                     int
 	PageErrors                  []string
 	BadgeAfter                  string
 }
+
+type popupLink struct{ Text, Href, Target string }
+
+// rfc3339 is how a time looks before it is made readable.
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d`)
 
 func (p popupView) ids() []string {
 	ids := make([]string, len(p.Items))
@@ -616,8 +696,14 @@ func (e *extension) popup(t *testing.T) popupView {
 // and reports what the popup shows.
 func (e *extension) popupClick(t *testing.T, selector string) popupView {
 	t.Helper()
+	return e.popupWith(t, selector, false)
+}
+
+// popupWith is popupClick, in the dark colour scheme if dark.
+func (e *extension) popupWith(t *testing.T, selector string, dark bool) popupView {
+	t.Helper()
 	var p popupView
-	e.call(t, map[string]any{"cmd": "popup", "click": selector}, &p)
+	e.call(t, map[string]any{"cmd": "popup", "click": selector, "dark": dark}, &p)
 	return p
 }
 
@@ -625,6 +711,12 @@ type optionsView struct {
 	ServerURL string `json:"serverUrl"`
 	MuteWords string `json:"muteWords"`
 	Notify    bool   `json:"notify"`
+
+	AlertWords   string `json:"alertWords"`
+	AlertAuthors string `json:"alertAuthors"`
+	DigestPosts  string `json:"digestPosts"`
+
+	Connection, ConnectionState string
 }
 
 func (e *extension) options(t *testing.T) optionsView {

@@ -86,6 +86,8 @@ type wallView struct {
 	SourceState                       string
 	OverflowX                         bool
 	TextPx                            float64
+	NotifyButton, NotifyState         string
+	Notifications                     []struct{ Title, Body, Tag, Icon string }
 	PageErrors                        []string
 	Dialogs                           int
 }

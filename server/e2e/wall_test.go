@@ -105,6 +105,9 @@ func TestWallInChromium(t *testing.T) {
 	p.waitWall("(3) in the title", func(v wallView) bool { return v.Title == "(3) GoConf 2026 · Zürich · Tweetwire" })
 	p.call(t, map[string]any{"cmd": "visibility", "page": "wall", "hidden": false}, nil)
 	v = p.waitWall("the title reset", func(v wallView) bool { return v.Title == "GoConf 2026 · Zürich · Tweetwire" })
+
+	testWallNotifications(t, p, conn)
+	v = p.wall()
 	if len(v.PageErrors) != 0 || v.Dialogs != 0 {
 		t.Errorf("page errors %v, dialogs %d", v.PageErrors, v.Dialogs)
 	}
@@ -127,6 +130,55 @@ func TestWallInChromium(t *testing.T) {
 		time.Sleep(time.Second) // the page's first /api/stats
 		p.screenshot("stats", filepath.Join(shots, "stats-1280x900.png"), true)
 	}
+}
+
+// testWallNotifications opts in to the wall's desktop notifications (the
+// driver granted the permission and records each Notification): posts
+// notify only while the tab is hidden, only those the "only about" list
+// names, and a rush becomes one digest updated under one tag.
+func testWallNotifications(t *testing.T, p *pages, conn interface{ Send(...string) error }) {
+	t.Helper()
+	v := p.wall()
+	if v.NotifyButton != "🔔 Notify me" || v.NotifyState != "off" {
+		t.Errorf("notification button %q (%s), want an opt-in", v.NotifyButton, v.NotifyState)
+	}
+	p.do("click", "wall", "selector", "#notify-rules summary") // opens the filters
+	p.do("fill", "wall", "selector", "#notify-only", "value", "Keynote, @yael")
+	p.do("click", "wall", "selector", "#notify")
+	p.waitWall("notifications on", func(v wallView) bool { return v.NotifyState == "on" && v.NotifyButton == "🔔 Notifying" })
+
+	t.Log("a visible wall does not notify")
+	mustSend(t, conn, modStatus(87, "kenji", "健二", "keynote now #GoConf"))
+	p.waitWall("the post", func(v wallView) bool { return v.IDs[0] == "twitter:87" })
+
+	t.Log("hidden: only the posts the alert list names")
+	p.call(t, map[string]any{"cmd": "visibility", "page": "wall", "hidden": true}, nil)
+	mustSend(t, conn, modStatus(88, "ana", "Ana Løvås", "nothing about it #GoConf"), modStatus(89, "yael", "יעל", "שלום 👋 #GoConf"))
+	v = p.waitWall("a notification", func(v wallView) bool { return len(v.Notifications) > 0 })
+	if n := v.Notifications; len(n) != 1 || n[0].Tag != "post:twitter:89" || n[0].Title != "יעל @yael" || n[0].Body != "שלום 👋 #GoConf" {
+		t.Errorf("notifications %+v, want only yael's post (twitter:89), as itself", n)
+	}
+
+	t.Log("a rush, with the list cleared and a mute word: one digest updated in place")
+	p.do("fill", "wall", "selector", "#notify-only", "value", "")
+	p.do("fill", "wall", "selector", "#notify-never", "value", "spoiler")
+	mustSend(t, conn,
+		modStatus(90, "zoe", "Zoë", "eins #GoConf"), modStatus(91, "mariam", "مريم", "اثنان #GoConf"),
+		modStatus(92, "chen", "陈静", "三 #GoConf"), modStatus(93, "mallory", "<b>M</b>", "a SPOILER <img src=x> #GoConf"),
+		modStatus(94, "jose", "José 🎉", "cuatro #GoConf"), modStatus(95, "ada", "Ada", "five #GoConf"))
+	want := "5 new posts about #GoConf"
+	v = p.waitWall(want, func(v wallView) bool {
+		return len(v.Notifications) > 1 && v.Notifications[len(v.Notifications)-1].Title == want
+	})
+	for _, n := range v.Notifications[1:] {
+		if n.Tag != "digest" || !strings.HasSuffix(n.Title, " new posts about #GoConf") {
+			t.Errorf("notification %+v during the rush, want the digest", n)
+		}
+	}
+	if last := v.Notifications[len(v.Notifications)-1]; last.Body != "\u2068@ada\u2069, \u2068@jose\u2069, \u2068@chen\u2069 and 2 others" {
+		t.Errorf("digest body %q, want the newest authors, the muted one left out", last.Body)
+	}
+	p.call(t, map[string]any{"cmd": "visibility", "page": "wall", "hidden": false}, nil)
 }
 
 // storedPosts is the event's total in /api/stats.

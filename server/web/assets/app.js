@@ -153,8 +153,24 @@ window.addEventListener("scroll", () => {
   if (waiting.length > 0 && !holding()) release(false);
 }, { passive: true });
 
+// Desktop notifications are loaded on their own: their rules are a copy
+// that scripts/prepare makes (vendor/notify-rules.js), and a build without
+// it must still show the posts. Until it loads, posts are not notified.
+let notifications = { add() {}, retract() {} };
+import("./wall-notify.js")
+  .then(({ setupNotifications }) => {
+    notifications = setupNotifications({
+      button: $("notify"),
+      rules: $("notify-rules"),
+      only: $("notify-only"),
+      never: $("notify-never"),
+    });
+  })
+  .catch((err) => console.warn("tweetwire: no desktop notifications:", err));
+
 function receive(post) {
   if (!post || typeof post !== "object" || post.id === undefined || post.id === null) return;
+  if (!seen.has(str(post.id))) notifications.add(post);
   if (document.hidden && !seen.has(str(post.id))) unread++;
   sinceTotal++;
   if (holding()) hold(post);
@@ -274,6 +290,7 @@ const connected = connectLive({
   },
   tweet: receive,
   remove(id) {
+    notifications.retract(str(id));
     removePost(id);
     waiting = waiting.filter((p) => str(p.id) !== id);
     showWaiting();
