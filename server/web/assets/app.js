@@ -273,6 +273,11 @@ function updateCount() {
   updateTitle();
 }
 
+// The "new posts" button sticks just below the header, whose height
+// changes as its buttons wrap on narrow screens.
+const bar = document.querySelector("header.bar");
+new ResizeObserver(() => document.documentElement.style.setProperty("--bar-height", `${bar.offsetHeight}px`)).observe(bar);
+
 setInterval(() => feed.querySelectorAll("time.time[datetime]").forEach(renderTime), 30_000);
 setInterval(loadTotal, TOTAL_EVERY_MS);
 updateCount();
