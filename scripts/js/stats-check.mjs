@@ -4,10 +4,13 @@
 //
 //   node stats-check.mjs --url http://127.0.0.1:PORT/stats [--timeout-ms T] [--width PX]
 //   {"total":"30","authors":"7","retweets":"3","peak":"…","hashtags":"…","authorsChart":"…","timelineBars":N,
-//    "bucket":MINUTES,"ticks":["…"],"tickPx":N,"pageErrors":[]}
+//    "bucket":MINUTES,"ticks":["…"],"tickPx":N,"peakTitle":"…","partialTitle":null,"legend":["…"],
+//    "readout":"…","readoutEnd":"…","pageErrors":[]}
 //
 // --width sets the viewport's width (default 1280; 375 is a phone); tickPx
-// is the height the timeline's axis labels are drawn at, in CSS pixels.
+// is the height the timeline's axis labels are drawn at, in CSS pixels;
+// peakTitle the tooltip of the busiest bar; readout what the readout says
+// once the chart has the keyboard focus, readoutEnd after End.
 //
 // It waits until the figures are filled in; exit 1 on timeout.
 import { parseArgs } from "node:util";
@@ -55,14 +58,26 @@ try {
       peak: text("peak"),
       hashtags: text("top-hashtags"),
       authorsChart: text("top-authors"),
-      // The timeline draws every non-empty bucket as one subpath.
-      timelineBars: (document.querySelector("#timeline path.bars")?.getAttribute("d")?.match(/M/g) ?? []).length,
+      // The timeline draws every non-empty bucket as one rect.
+      timelineBars: document.querySelectorAll("#timeline rect.bar").length,
+      peakTitle: document.querySelector("#timeline rect.peak > title")?.textContent ?? null,
+      partialTitle: document.querySelector("#timeline rect.partial > title")?.textContent ?? null,
+      legend: Array.from(document.querySelectorAll("#legend li"), (li) => li.textContent),
       bucket: Number(document.querySelector("#timeline svg")?.dataset.bucket ?? 0),
       ticks: Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.textContent),
       tickPx: Math.min(...Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.getBoundingClientRect().height)),
     };
   });
-  process.stdout.write(JSON.stringify({ ...shown, pageErrors, timeout }) + "\n");
+  // The keyboard: focusing the chart reads out the busiest bar, End the
+  // newest one.
+  let readout = null, readoutEnd = null;
+  if (!timeout && shown.timelineBars > 0) {
+    await page.focus("#timeline svg");
+    readout = await page.textContent("#readout");
+    await page.keyboard.press("End");
+    readoutEnd = await page.textContent("#readout");
+  }
+  process.stdout.write(JSON.stringify({ ...shown, readout, readoutEnd, pageErrors, timeout }) + "\n");
 } finally {
   await browser.close();
 }

@@ -12,80 +12,160 @@ import (
 	"time"
 )
 
-// A three-day event on the stats page, on a phone (375 px) and a laptop:
-// the timeline sums minutes into hours (no hairline bars), its axis names
-// the days, and its labels keep a readable size.
-func TestStatsPageOfALongEvent(t *testing.T) {
-	t.Parallel()
-	var b strings.Builder
-	start := time.Date(2026, 11, 23, 5, 51, 0, 0, time.UTC)
-	n := 0
-	for m := 0; m < 3*24*60; m += 17 {
-		n++
-		line, _ := json.Marshal(map[string]any{
-			"id_str": fmt.Sprint(5000 + n), "id": 5000 + n, "lang": "de",
-			"text":       fmt.Sprintf("Tag %d, Beitrag %d — Grüße 👋 #GoConf", m/1440+1, n),
-			"created_at": start.Add(time.Duration(m) * time.Minute).Format(time.RubyDate),
-			"user":       map[string]any{"screen_name": fmt.Sprintf("gast%d", n%13), "name": "Gäst"},
-			"entities":   map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
-		})
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	path := filepath.Join(t.TempDir(), "three-days.jsonl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "three-days")
-	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-	deadline := time.Now().Add(20 * time.Second)
-	for storedPosts(t, srv) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the store never held the %d posts\n%s", n, srv.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+// statsShown is what stats-check.mjs prints.
+type statsShown struct {
+	Total        string
+	Bucket       int
+	TimelineBars int
+	Ticks        []string
+	TickPx       float64
+	PeakTitle    string
+	Legend       []string
+	Readout      string
+	ReadoutEnd   string
+	PageErrors   []string
+	Timeout      bool
+}
 
-	for _, width := range []int{375, 1280} {
-		t.Run(fmt.Sprint(width, "px"), func(t *testing.T) {
-			out, err := exec.Command("node", filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", srv.URL+"/stats", "--width", fmt.Sprint(width)).Output()
-			if err != nil {
-				t.Fatalf("stats-check: %v\n%s", err, out)
+// statsCheck runs stats-check.mjs on url at the given viewport width.
+func statsCheck(t *testing.T, url string, width int, extra ...string) statsShown {
+	t.Helper()
+	args := append([]string{filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", url, "--width", fmt.Sprint(width)}, extra...)
+	out, err := exec.Command("node", args...).Output()
+	if err != nil {
+		t.Fatalf("stats-check: %v\n%s", err, out)
+	}
+	var shown statsShown
+	if err := json.Unmarshal(out, &shown); err != nil {
+		t.Fatalf("stats-check printed %q: %v", out, err)
+	}
+	return shown
+}
+
+// An event of an hour, of a working day and of three days on the stats
+// page, on a 390 px phone and a laptop: the timeline sums minutes into
+// round buckets (no hairline bars), its axis names the days only past a
+// day, its labels keep a readable size, and the busiest bucket's tooltip
+// and keyboard readout give its count as summed here from the fixture.
+func TestStatsPageAtAnyLength(t *testing.T) {
+	t.Parallel()
+	for _, span := range []struct {
+		name          string
+		minutes, step int
+		dated         bool
+	}{
+		{"1 hour", 60, 1, false},
+		{"8 hours", 8 * 60, 3, false},
+		{"3 days", 3 * 24 * 60, 17, true},
+	} {
+		t.Run(span.name, func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			start := time.Date(2026, 11, 23, 5, 51, 0, 0, time.UTC)
+			// One post every step minutes, and a rush of 12 more at two
+			// thirds of the span: the peak.
+			var at []time.Time
+			for m := 0; m < span.minutes; m += span.step {
+				at = append(at, start.Add(time.Duration(m)*time.Minute))
 			}
-			var shown struct {
-				Total        string
-				Bucket       int
-				TimelineBars int
-				Ticks        []string
-				TickPx       float64
-				PageErrors   []string
+			rush := start.Add(time.Duration(span.minutes*2/3) * time.Minute)
+			for range 12 {
+				at = append(at, rush)
 			}
-			if err := json.Unmarshal(out, &shown); err != nil {
-				t.Fatalf("stats-check printed %q: %v", out, err)
+			for n, when := range at {
+				line, _ := json.Marshal(map[string]any{
+					"id_str": fmt.Sprint(5000 + n), "id": 5000 + n, "lang": "de",
+					"text":       fmt.Sprintf("Tag %d, Beitrag %d — Grüße 👋 #GoConf", when.Sub(start)/(24*time.Hour)+1, n),
+					"created_at": when.Format(time.RubyDate),
+					"user":       map[string]any{"screen_name": fmt.Sprintf("gast%d", n%13), "name": "Gäst"},
+					"entities":   map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
+				})
+				b.Write(line)
+				b.WriteByte('\n')
 			}
-			if shown.Total != fmt.Sprintf("%d", n) && shown.Total != fmt.Sprintf("%d,%03d", n/1000, n%1000) {
-				t.Errorf("total %q, want %d", shown.Total, n)
+			n := len(at)
+			path := filepath.Join(t.TempDir(), "span.jsonl")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
 			}
-			// Bars at least 4 px apart: no hairlines.
-			if shown.Bucket <= 1 || shown.TimelineBars*4 > width {
-				t.Errorf("a three-day timeline drawn as %d bars of %d minutes at %d px: hairline bars", shown.TimelineBars, shown.Bucket, width)
+			srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "span")
+			srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+			deadline := time.Now().Add(20 * time.Second)
+			for storedPosts(t, srv) != n {
+				if time.Now().After(deadline) {
+					t.Fatalf("the store never held the %d posts\n%s", n, srv.logs)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			days := regexp.MustCompile(`2[3-6]`)
-			dated := 0
-			for _, tick := range shown.Ticks {
-				if days.MatchString(tick) {
-					dated++
+
+			for _, width := range []int{390, 1280} {
+				shown := statsCheck(t, srv.URL+"/stats", width)
+				if shown.Timeout || (shown.Total != fmt.Sprint(n) && shown.Total != fmt.Sprintf("%d,%03d", n/1000, n%1000)) {
+					t.Errorf("%d px: total %q, want %d", width, shown.Total, n)
+				}
+				// Bars at least 4 px apart: no hairlines; and no coarser
+				// buckets than needed: a minute a bar for an hour.
+				if shown.Bucket < 1 || shown.TimelineBars*4 > width {
+					t.Errorf("%d px: %d bars of %d minutes: hairline bars", width, shown.TimelineBars, shown.Bucket)
+				}
+				if span.minutes == 60 && shown.Bucket != 1 {
+					t.Errorf("%d px: an hour drawn in buckets of %d minutes, want one bar a minute", width, shown.Bucket)
+				}
+				if span.minutes > 60 && shown.Bucket <= 1 {
+					t.Errorf("%d px: %s drawn a minute a bar", width, span.name)
+				}
+				days := regexp.MustCompile(`Nov`) // Chromium's en-US: "Nov 23, 05:51 AM"
+				dated := 0
+				for _, tick := range shown.Ticks {
+					if days.MatchString(tick) {
+						dated++
+					}
+				}
+				if len(shown.Ticks) < 2 || (span.dated && dated != len(shown.Ticks)) || (!span.dated && dated != 0) {
+					t.Errorf("%d px: axis labels %q: dated must be %v", width, shown.Ticks, span.dated)
+				}
+				if shown.TickPx < 11 {
+					t.Errorf("%d px: axis labels drawn %.1f px tall: unreadable", width, shown.TickPx)
+				}
+				// The busiest bucket, summed here at the page's size.
+				size := time.Duration(shown.Bucket) * time.Minute
+				per := map[time.Time]int{}
+				for _, when := range at {
+					per[when.Truncate(size)]++
+				}
+				peak := 0
+				for _, c := range per {
+					peak = max(peak, c)
+				}
+				want := fmt.Sprintf(": %d posts (busiest)", peak)
+				if !strings.HasSuffix(shown.PeakTitle, want) {
+					t.Errorf("%d px: the busiest bar's tooltip is %q, want it to end %q", width, shown.PeakTitle, want)
+				}
+				if shown.Readout != shown.PeakTitle || shown.ReadoutEnd == "" || shown.ReadoutEnd == shown.Readout {
+					t.Errorf("%d px: keyboard readout %q then, after End, %q; want the peak's tooltip, then the newest bar's", width, shown.Readout, shown.ReadoutEnd)
+				}
+				if len(shown.Legend) < 2 || !strings.Contains(shown.Legend[1], fmt.Sprintf("busiest %s: %d", unitName(shown.Bucket), peak)) {
+					t.Errorf("%d px: legend %q lacks the busiest bucket with %d", width, shown.Legend, peak)
+				}
+				if len(shown.PageErrors) > 0 {
+					t.Errorf("%d px: page errors %v", width, shown.PageErrors)
 				}
 			}
-			if len(shown.Ticks) < 2 || dated != len(shown.Ticks) {
-				t.Errorf("axis labels %q: each must name its day", shown.Ticks)
-			}
-			if shown.TickPx < 11 {
-				t.Errorf("axis labels drawn %.1f px tall at %d px wide: unreadable", shown.TickPx, width)
-			}
-			if len(shown.PageErrors) > 0 {
-				t.Errorf("page errors %v", shown.PageErrors)
-			}
 		})
 	}
+}
+
+// unitName is timeline.js's sizeLabel.
+func unitName(minutes int) string {
+	switch {
+	case minutes == 1:
+		return "minute"
+	case minutes == 60:
+		return "hour"
+	case minutes == 1440:
+		return "day"
+	case minutes%60 == 0:
+		return fmt.Sprintf("%d hours", minutes/60)
+	}
+	return fmt.Sprintf("%d minutes", minutes)
 }

@@ -3,7 +3,7 @@
 // so every text goes in with textContent and every element is made with
 // createElementNS; nothing is ever parsed as HTML.
 
-import { axisFormat, bucketTimeline, sizeLabel } from "./timeline.js";
+import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "./timeline.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const REFRESH_MS = 5000; // while the event runs
@@ -20,10 +20,18 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeS
 
 let timer = 0;
 let lastTimeline = [];
+let lastRunning = false;
 
 function drawTimeline() {
   const box = $("timeline");
-  box.replaceChildren(timelineChart(lastTimeline, box.clientWidth));
+  const { root, legend } = timelineChart(lastTimeline, box.clientWidth, lastRunning, Date.now());
+  const focused = box.contains(document.activeElement);
+  box.replaceChildren(root);
+  $("legend").replaceChildren(...legendList(legend));
+  const again = box.querySelector(`rect[data-start="${selected}"]`);
+  if (again) select(again);
+  else $("readout").textContent = "";
+  if (focused) root.focus();
 }
 
 // Drawn at its real width: redraw when that changes (a phone turned).
@@ -54,39 +62,49 @@ function showError(message) {
 
 // --- Charts -----------------------------------------------------------------
 
-// timelineChart draws posts over time as bars in a single <path> (cheap at
-// any length), summed into buckets of a round size so that no bar is thinner
-// than a few pixels (timeline.js), with the busiest bucket marked. It is
-// drawn at the width it is shown at, so its text keeps its size on a phone.
-function timelineChart(timeline, width) {
+// timelineChart draws posts over time as one <rect> per non-empty bucket,
+// summed into buckets of a round size so that no bar is thinner than a few
+// pixels (timeline.js; so at most a few hundred rects), with the busiest
+// bucket marked and the bucket still filling (the one containing now while
+// the event runs) drawn lighter. Each bar has a <title> (the tooltip) and
+// the chart is one tab stop whose arrow keys move a readout along the bars.
+// It is drawn at the width it is shown at, so its text keeps its size on a
+// phone.
+function timelineChart(timeline, width, running, now) {
   const W = Math.max(300, Math.round(width) || 800);
   const H = Math.round(Math.min(260, Math.max(180, W * 0.3)));
   const left = 44, bottom = 24, top = 12;
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img" });
-  if (timeline.length === 0) return root;
+  if (timeline.length === 0) return { root, legend: [] };
   const plotW = W - left - 6, plotH = H - bottom - top;
   const { size, bars } = bucketTimeline(timeline, Math.max(12, Math.floor(plotW / 4)));
   const first = bars[0].start;
   const end = bars[bars.length - 1].start + size * 60000;
+  const partial = partialBar(bars, size, now, running);
   const peak = bars.reduce((p, b) => (b.count > p.count ? b : p), bars[0]);
   const max = Math.max(1, peak.count);
   const fmt = axisFormat(first, end);
-  root.append(svg("title", {}, `Posts per ${sizeLabel(size)} from ${dateTime.format(new Date(first))} to ` +
+  const unit = sizeLabel(size);
+  root.append(svg("title", {}, `Posts per ${unit} from ${dateTime.format(new Date(first))} to ` +
     `${dateTime.format(new Date(end))}; busiest ${number.format(peak.count)} from ${fmt.format(new Date(peak.start))}`));
 
   const msPerPx = (end - first) / plotW;
   const x = (t) => left + (t - first) / msPerPx;
   const barW = Math.max(1, (size * 60000) / msPerPx - 1);
-  let d = "";
-  for (const b of bars) {
-    if (b.count === 0) continue;
-    const h = Math.max(1, (b.count / max) * plotH);
-    d += `M${x(b.start).toFixed(2)} ${(top + plotH - h).toFixed(2)}h${barW.toFixed(2)}v${h.toFixed(2)}h${(-barW).toFixed(2)}z`;
-  }
   root.append(svg("line", { class: "axis", x1: left, y1: top + plotH, x2: W, y2: top + plotH }));
-  if (d) root.append(svg("path", { class: "bars", d }));
-  const h = (peak.count / max) * plotH;
-  root.append(svg("rect", { class: "peak", x: x(peak.start).toFixed(2), y: (top + plotH - h).toFixed(2), width: barW.toFixed(2), height: h.toFixed(2) }));
+  const group = svg("g", { class: "bars" });
+  bars.forEach((b, i) => {
+    if (b.count === 0) return;
+    const h = Math.max(1, (b.count / max) * plotH);
+    const cls = ["bar", b === peak ? "peak" : "", i === partial ? "partial" : ""].filter(Boolean).join(" ");
+    const rect = svg("rect", { class: cls, x: x(b.start).toFixed(2), y: (top + plotH - h).toFixed(2), width: barW.toFixed(2), height: h.toFixed(2) });
+    const span = `${fmt.format(new Date(b.start))} – ${fmt.format(new Date(b.start + size * 60000))}`;
+    const what = b.count === 1 ? "1 post" : `${number.format(b.count)} posts`;
+    rect.append(svg("title", {}, `${span}: ${what}${i === partial ? " so far" : ""}${b === peak ? " (busiest)" : ""}`));
+    rect.dataset.start = String(b.start);
+    group.append(rect);
+  });
+  root.append(group);
   // y axis: zero and the peak, per bucket.
   root.append(svg("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "dominant-baseline": "middle" }, "0"));
   root.append(svg("text", { x: left - 6, y: top + 6, "text-anchor": "end", "dominant-baseline": "middle" }, number.format(max)));
@@ -98,7 +116,61 @@ function timelineChart(timeline, width) {
     root.append(svg("text", { class: "tick", x: x(t).toFixed(2), y: H - 6, "text-anchor": anchor }, fmt.format(new Date(t))));
   }
   root.dataset.bucket = String(size);
-  return root;
+  root.setAttribute("tabindex", "0");
+  root.setAttribute("aria-describedby", "readout");
+  const legend = [
+    ["bar", `posts per ${unit}`],
+    ["bar peak", `busiest ${unit}: ${number.format(peak.count)} from ${fmt.format(new Date(peak.start))}`],
+  ];
+  if (partial >= 0) legend.push(["bar partial", `this ${unit} so far`]);
+  return { root, legend };
+}
+
+// The readout under the timeline says what the bar under the pointer or
+// the keyboard's selection holds; the selection is kept by bucket start
+// across the redraws of a running event.
+let selected = NaN;
+
+function select(rect) {
+  const box = $("timeline");
+  for (const r of box.querySelectorAll("rect.sel")) r.classList.remove("sel");
+  $("readout").textContent = rect ? rect.querySelector("title").textContent : "";
+  if (!rect) return;
+  rect.classList.add("sel");
+  selected = Number(rect.dataset.start);
+}
+
+function timelineKey(ev) {
+  const rects = Array.from($("timeline").querySelectorAll("rect.bar"));
+  if (rects.length === 0) return;
+  let i = rects.findIndex((r) => r.classList.contains("sel"));
+  const moves = { ArrowLeft: i - 1, ArrowRight: i + 1, Home: 0, End: rects.length - 1 };
+  if (!(ev.key in moves)) return;
+  ev.preventDefault();
+  i = Math.min(rects.length - 1, Math.max(0, moves[ev.key]));
+  select(rects[i]);
+}
+
+function timelineFocus() {
+  const box = $("timeline");
+  if (box.querySelector("rect.sel")) return;
+  select(box.querySelector("rect.peak"));
+}
+
+$("timeline").addEventListener("keydown", timelineKey);
+$("timeline").addEventListener("focusin", timelineFocus);
+$("timeline").addEventListener("pointerover", (ev) => {
+  if (ev.target instanceof SVGRectElement && ev.target.classList.contains("bar")) select(ev.target);
+});
+
+function legendList(items) {
+  return items.map(([cls, text]) => {
+    const li = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `swatch ${cls}`;
+    li.append(swatch, text);
+    return li;
+  });
 }
 
 // barChart draws one labelled horizontal bar per row.
@@ -154,6 +226,7 @@ function render(s) {
     ? "1 post hidden by the organisers is not counted above."
     : `${number.format(hidden)} posts hidden by the organisers are not counted above.`;
   lastTimeline = s.timeline;
+  lastRunning = running;
   drawTimeline();
   $("top-authors").replaceChildren(barChart(
     s.top_authors.map((a) => ({ label: `@${a.user} (${a.source})`, count: a.count })), "Top authors by posts"));
