@@ -58,6 +58,7 @@ try {
       peak: text("peak"),
       hashtags: text("top-hashtags"),
       authorsChart: text("top-authors"),
+      langs: text("langs"),
       // The timeline draws every non-empty bucket as one rect.
       timelineBars: document.querySelectorAll("#timeline rect.bar").length,
       peakTitle: document.querySelector("#timeline rect.peak > title")?.textContent ?? null,

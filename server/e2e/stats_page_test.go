@@ -15,6 +15,7 @@ import (
 // statsShown is what stats-check.mjs prints.
 type statsShown struct {
 	Total        string
+	Langs        string
 	Bucket       int
 	TimelineBars int
 	Ticks        []string
@@ -146,6 +147,9 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 				}
 				if len(shown.Legend) < 2 || !strings.Contains(shown.Legend[1], fmt.Sprintf("busiest %s: %d", unitName(shown.Bucket), peak)) {
 					t.Errorf("%d px: legend %q lacks the busiest bucket with %d", width, shown.Legend, peak)
+				}
+				if want := fmt.Sprintf("German%d", n); !strings.HasSuffix(shown.Langs, want) {
+					t.Errorf("%d px: languages %q, want %q", width, shown.Langs, want)
 				}
 				if len(shown.PageErrors) > 0 {
 					t.Errorf("%d px: page errors %v", width, shown.PageErrors)

@@ -3,6 +3,7 @@
 // so every text goes in with textContent and every element is made with
 // createElementNS; nothing is ever parsed as HTML.
 
+import { languageName } from "./labels.js";
 import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "./timeline.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -235,7 +236,7 @@ function render(s) {
   $("sources").replaceChildren(barChart(
     s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
   $("langs").replaceChildren(barChart(
-    s.langs.map((c) => ({ label: c.key, count: c.count })), "Posts per language"));
+    s.langs.map((c) => ({ label: languageName(c.key, navigator.languages), count: c.count })), "Posts per language"));
   return running;
 }
 
