@@ -16,6 +16,7 @@ import (
 type statsShown struct {
 	Total        string
 	Langs        string
+	Hashtags     string
 	Bucket       int
 	TimelineBars int
 	Ticks        []string
@@ -147,6 +148,9 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 				}
 				if len(shown.Legend) < 2 || !strings.Contains(shown.Legend[1], fmt.Sprintf("busiest %s: %d", unitName(shown.Bucket), peak)) {
 					t.Errorf("%d px: legend %q lacks the busiest bucket with %d", width, shown.Legend, peak)
+				}
+				if want := fmt.Sprintf("#GoConf%d", n); !strings.HasSuffix(shown.Hashtags, want) {
+					t.Errorf("%d px: hashtags %q, want them to end %q, as the posts write the tag", width, shown.Hashtags, want)
 				}
 				if want := fmt.Sprintf("German%d", n); !strings.HasSuffix(shown.Langs, want) {
 					t.Errorf("%d px: languages %q, want %q", width, shown.Langs, want)

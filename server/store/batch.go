@@ -80,6 +80,9 @@ func (b *batch) add(event string, p statsDoc, full *postDoc) {
 	for _, h := range p.Hashtags {
 		inc(shard, "t."+fieldName(h))
 	}
+	for _, sp := range p.Spellings {
+		inc(shard, "tc."+fieldName(sp))
+	}
 	key := edgeKey(p.CreatedAt, p.ID)
 	if e.first == nil || key < edgeKey(e.first.CreatedAt, e.first.ID) {
 		e.first = full

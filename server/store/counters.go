@@ -57,7 +57,8 @@ import (
 //	                the event; the hidden count
 //	d<day>|<event>  the posts of one day: total, retweets, per source, per
 //	                language, per minute (at most 1,440 minutes)
-//	sNN|<event>     per author and per hashtag, for the posts whose
+//	sNN|<event>     per author, per hashtag and per spelling of a hashtag
+//	                other than its lower case, for the posts whose
 //	                author's key hashes to shard NN (of counterShards)
 //
 // Every figure is the sum of its fields over all the event's documents,
@@ -108,6 +109,10 @@ type counterDoc struct {
 	Minutes   map[string]int64 `bson:"m,omitempty"`
 	Authors   map[string]int64 `bson:"a,omitempty"`
 	Tags      map[string]int64 `bson:"t,omitempty"`
+	// Spellings counts the hashtags written otherwise than in lower
+	// case, per spelling (see tally.spellings). A post adds at most one
+	// per tag it has, so they grow no faster than Tags.
+	Spellings map[string]int64 `bson:"tc,omitempty"`
 }
 
 // noFirst and noLast are the edges of an event without public posts:
@@ -204,6 +209,9 @@ func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64)
 	shard := bson.D{{Key: "a." + fieldName(p.Author), Value: sign}}
 	for _, h := range p.Hashtags { // distinct: normalised when stored
 		shard = append(shard, bson.E{Key: "t." + fieldName(h), Value: sign})
+	}
+	for _, sp := range p.Spellings { // one per tag
+		shard = append(shard, bson.E{Key: "tc." + fieldName(sp), Value: sign})
 	}
 	models = append(models,
 		upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: day}}),
@@ -378,6 +386,7 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges co
 		add(t.langs, d.Langs)
 		add(t.authors, d.Authors)
 		add(t.tags, d.Tags)
+		add(t.spellings, d.Spellings)
 		add(minutes, d.Minutes)
 	}
 	// A key counted down to zero stays in its document (taking it out
@@ -394,6 +403,7 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges co
 	positive(t.langs)
 	positive(t.authors)
 	positive(t.tags)
+	positive(t.spellings)
 	for k, n := range positive(minutes) {
 		if m, err := strconv.ParseInt(k, 10, 64); err == nil {
 			t.minutes[m] = n
@@ -434,7 +444,7 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	part := func(id string) *counterDoc {
 		d, ok := parts[id]
 		if !ok {
-			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}}
+			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}, Spellings: map[string]int64{}}
 			parts[id] = d
 		}
 		return d
@@ -444,6 +454,9 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	}
 	for k, n := range t.tags {
 		part(shardPart(k)).Tags[fieldName(k)] = n
+	}
+	for sp, n := range t.spellings {
+		part(shardPart(tweet.NormalizeHashtag(sp))).Spellings[fieldName(sp)] = n
 	}
 	for m, n := range t.minutes {
 		part(dayPart(m)).Minutes[fieldName(strconv.FormatInt(m, 10))] = n

@@ -115,6 +115,10 @@ type Stats struct {
 type Count struct {
 	Key   string `json:"key"`
 	Count int64  `json:"count"`
+	// Display, for a hashtag, is how most of its posts write it
+	// ("GoConf" for "goconf"; ties go to the first in byte order);
+	// empty when that is Key itself, and for other fields.
+	Display string `json:"display,omitempty"`
 }
 
 // AuthorCount is a number of posts by one author. User is lower-case:

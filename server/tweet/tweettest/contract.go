@@ -591,7 +591,7 @@ func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	}
 	s.Sources = ranked(bySource, 0)
 	s.Langs = ranked(byLang, 0)
-	s.TopHashtags = ranked(byTag, 10)
+	s.TopHashtags = withDisplay(ranked(byTag, 10), posts)
 	s.TopAuthors = []tweet.AuthorCount{}
 	for _, c := range ranked(byAuthor, 10) {
 		i := strings.Index(c.Key, ":")

@@ -232,7 +232,7 @@ function render(s) {
   $("top-authors").replaceChildren(barChart(
     s.top_authors.map((a) => ({ label: `@${a.user} (${a.source})`, count: a.count })), "Top authors by posts"));
   $("top-hashtags").replaceChildren(barChart(
-    s.top_hashtags.map((c) => ({ label: `#${c.key}`, count: c.count })), "Top hashtags by posts"));
+    s.top_hashtags.map((c) => ({ label: `#${c.display || c.key}`, count: c.count })), "Top hashtags by posts"));
   $("sources").replaceChildren(barChart(
     s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
   $("langs").replaceChildren(barChart(
