@@ -127,6 +127,7 @@ func floorDiv(a, b int64) int64 {
 func (d postDoc) statsDoc() statsDoc {
 	return statsDoc{
 		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags, Spellings: d.TagSpellings,
+		Name: d.Name, Picture: d.Picture,
 		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
 	}
 }

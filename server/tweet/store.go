@@ -127,6 +127,11 @@ type AuthorCount struct {
 	Source string `json:"source"`
 	User   string `json:"user"`
 	Count  int64  `json:"count"`
+	// Name and Picture are the display name and avatar URL of the
+	// author's newest post (by CreatedAt, then ID); empty when it had
+	// none.
+	Name    string `json:"name,omitempty"`
+	Picture string `json:"picture,omitempty"`
 }
 
 // MinuteCount is a number of posts created within one minute; Minute is

@@ -292,7 +292,11 @@ const maxTimeline = 31 * 24 * 60
 func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s := tweet.Stats{Event: ev, TopAuthors: []tweet.AuthorCount{}}
 	sources, langs, authors, tags := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
-	type author struct{ source, user string }
+	type author struct {
+		source, user  string
+		newest        tweet.Tweet
+		name, picture string
+	}
 	who := map[string]author{}
 	minutes := map[int64]int64{}
 	for _, p := range posts {
@@ -305,7 +309,9 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 		user := strings.ToLower(strings.TrimPrefix(p.User, "@"))
 		key := p.Source + ":" + user
 		authors[key]++
-		who[key] = author{p.Source, user}
+		if a, ok := who[key]; !ok || NewestFirst(p, a.newest) < 0 {
+			who[key] = author{source: p.Source, user: user, newest: p, name: p.Name, picture: p.Picture}
+		}
 		for _, h := range p.Hashtags {
 			tags[h]++
 		}
@@ -326,7 +332,7 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s.TopHashtags = withDisplay(ranked(tags, topN), posts)
 	for _, c := range ranked(authors, topN) {
 		a := who[c.Key]
-		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: a.source, User: a.user, Count: c.Count})
+		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: a.source, User: a.user, Count: c.Count, Name: a.name, Picture: a.picture})
 	}
 	s.Timeline = []tweet.MinuteCount{}
 	if len(minutes) > 0 {
