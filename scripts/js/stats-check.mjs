@@ -49,6 +49,9 @@ try {
     timeout = true;
     code = 1;
   }
+  // Avatars that fail give way to initials: let them settle.
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("#top-authors img"), (i) => i.complete).every(Boolean),
+    null, { timeout: 5000 }).catch(() => {});
   const shown = await page.evaluate(() => {
     const text = (id) => document.getElementById(id)?.textContent.trim() ?? null;
     return {
@@ -59,6 +62,15 @@ try {
       hashtags: text("top-hashtags"),
       authorsChart: text("top-authors"),
       langs: text("langs"),
+      // Each top author: the name shown, the line under it, and the
+      // avatar (its src and referrer policy) or the initials instead.
+      authorRows: Array.from(document.querySelectorAll("#top-authors li"), (li) => ({
+        name: li.querySelector(".label")?.firstChild?.textContent ?? null,
+        sub: li.querySelector(".sub")?.textContent ?? null,
+        img: li.querySelector("img")?.getAttribute("src") ?? null,
+        referrer: li.querySelector("img")?.referrerPolicy ?? null,
+        initials: li.querySelector(".initials")?.textContent ?? null,
+      })),
       // The timeline draws every non-empty bucket as one rect.
       timelineBars: document.querySelectorAll("#timeline rect.bar").length,
       peakTitle: document.querySelector("#timeline rect.peak > title")?.textContent ?? null,

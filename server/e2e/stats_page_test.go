@@ -14,9 +14,12 @@ import (
 
 // statsShown is what stats-check.mjs prints.
 type statsShown struct {
-	Total        string
-	Langs        string
-	Hashtags     string
+	Total      string
+	Langs      string
+	Hashtags   string
+	AuthorRows []struct {
+		Name, Sub, Img, Referrer, Initials string
+	}
 	Bucket       int
 	TimelineBars int
 	Ticks        []string
@@ -74,13 +77,18 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 			for range 12 {
 				at = append(at, rush)
 			}
+			// Authors' pictures: one the server serves, one that is not
+			// http(s), one that fails to load.
+			pictures := []string{"/favicon.svg", "javascript:alert(1)", "http://127.0.0.1:9/gone.png"}
 			for n, when := range at {
+				user := n % 13
 				line, _ := json.Marshal(map[string]any{
 					"id_str": fmt.Sprint(5000 + n), "id": 5000 + n, "lang": "de",
 					"text":       fmt.Sprintf("Tag %d, Beitrag %d — Grüße 👋 #GoConf", when.Sub(start)/(24*time.Hour)+1, n),
 					"created_at": when.Format(time.RubyDate),
-					"user":       map[string]any{"screen_name": fmt.Sprintf("gast%d", n%13), "name": "Gäst"},
-					"entities":   map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
+					"user": map[string]any{"screen_name": fmt.Sprintf("Gast%d", user), "name": fmt.Sprintf("Gäst Nummer %d", user),
+						"profile_image_url_https": pictures[user%3]},
+					"entities": map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
 				})
 				b.Write(line)
 				b.WriteByte('\n')
@@ -152,6 +160,7 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 				if want := fmt.Sprintf("#GoConf%d", n); !strings.HasSuffix(shown.Hashtags, want) {
 					t.Errorf("%d px: hashtags %q, want them to end %q, as the posts write the tag", width, shown.Hashtags, want)
 				}
+				checkAuthorRows(t, width, shown, pictures)
 				if want := fmt.Sprintf("German%d", n); !strings.HasSuffix(shown.Langs, want) {
 					t.Errorf("%d px: languages %q, want %q", width, shown.Langs, want)
 				}
@@ -176,4 +185,32 @@ func unitName(minutes int) string {
 		return fmt.Sprintf("%d hours", minutes/60)
 	}
 	return fmt.Sprintf("%d minutes", minutes)
+}
+
+// checkAuthorRows checks the top authors as the span fixture writes them:
+// "Gäst Nummer K" above "@gastK · twitter", and the avatar of
+// pictures[K%3] (the server's own) or, for a javascript: URL or one that
+// fails to load, the initials "GN".
+func checkAuthorRows(t *testing.T, width int, shown statsShown, pictures []string) {
+	t.Helper()
+	if len(shown.AuthorRows) != 10 {
+		t.Errorf("%d px: %d top authors, want 10", width, len(shown.AuthorRows))
+	}
+	for _, row := range shown.AuthorRows {
+		var k int
+		if _, err := fmt.Sscanf(row.Sub, "@gast%d · twitter", &k); err != nil || row.Name != fmt.Sprintf("Gäst Nummer %d", k) {
+			t.Errorf("%d px: author row %+v: want the name above the handle and source", width, row)
+			continue
+		}
+		switch k % 3 {
+		case 0:
+			if !strings.HasSuffix(row.Img, pictures[0]) || !strings.HasPrefix(row.Img, "http://") || row.Referrer != "no-referrer" || row.Initials != "" {
+				t.Errorf("%d px: author %d shows %+v, want the picture %s, loaded without a referrer", width, k, row, pictures[0])
+			}
+		default:
+			if row.Img != "" || row.Initials != "GN" {
+				t.Errorf("%d px: author %d (picture %q) shows %+v, want the initials GN", width, k, pictures[k%3], row)
+			}
+		}
+	}
 }

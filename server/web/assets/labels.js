@@ -27,3 +27,31 @@ export function languageName(code, locale) {
     return code; // "zh.Hant", "$und": RangeError
   }
 }
+
+/**
+ * avatarURL returns picture as an absolute http(s) URL, resolved against
+ * base (the API may give one relative to the server), or "" for anything
+ * else: javascript:, data: and the like never reach an <img>.
+ */
+export function avatarURL(picture, base) {
+  if (typeof picture !== "string" || picture === "") return "";
+  try {
+    const url = new URL(picture, base);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * initials stands in for a missing avatar: the first letters of the first
+ * two words of the name (whole graphemes: "Émile", "👩‍💻 Ada"), else of
+ * the handle, upper-cased.
+ */
+export function initials(name, user) {
+  const seg = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  const first = (w) => seg.segment(w)[Symbol.iterator]().next().value?.segment ?? "";
+  const words = String(name || "").split(/\s+/).filter((w) => /[\p{L}\p{N}\p{Extended_Pictographic}]/u.test(w));
+  const letters = words.length ? words.slice(0, 2).map(first).join("") : first(String(user || "").replace(/^@/, ""));
+  return letters.toLocaleUpperCase();
+}

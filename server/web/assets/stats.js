@@ -3,13 +3,12 @@
 // so every text goes in with textContent and every element is made with
 // createElementNS; nothing is ever parsed as HTML.
 
-import { languageName } from "./labels.js";
+import { avatarURL, initials, languageName } from "./labels.js";
 import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "./timeline.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const REFRESH_MS = 5000; // while the event runs
 const RETRY_MS = 10000; // after a failed request
-const LABEL_CHARS = 20; // longer labels are cut in bar charts
 
 const params = new URLSearchParams(location.search);
 const eventName = params.get("event") || "";
@@ -43,10 +42,6 @@ function svg(name, attrs = {}, text) {
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   if (text !== undefined) el.textContent = text;
   return el;
-}
-
-function cut(s) {
-  return s.length > LABEL_CHARS ? s.slice(0, LABEL_CHARS - 1) + "…" : s;
 }
 
 function setState(text, running) {
@@ -174,29 +169,72 @@ function legendList(items) {
   });
 }
 
-// barChart draws one labelled horizontal bar per row.
-function barChart(rows, title) {
+// rankList draws one labelled horizontal bar per row as an HTML list, so
+// that its text wraps and keeps its size at any width (an SVG scaled to a
+// phone shrinks its text); a row of an author starts with their avatar.
+function rankList(rows, title) {
   if (rows.length === 0) {
     const p = document.createElement("p");
     p.className = "none";
     p.textContent = "None yet.";
     return p;
   }
-  const W = 400, row = 26, labelW = 160, countW = 48;
-  const H = rows.length * row;
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  root.append(svg("title", {}, title));
+  const list = document.createElement("ol");
+  list.className = "ranks";
+  list.setAttribute("aria-label", title);
   const max = Math.max(1, ...rows.map((r) => r.count));
-  rows.forEach((r, i) => {
-    const y = i * row;
-    const label = svg("text", { class: "name", x: 0, y: y + row / 2, "dominant-baseline": "middle" }, cut(r.label));
-    label.append(svg("title", {}, r.label)); // the whole label on hover
-    root.append(label);
-    const w = Math.max(2, (r.count / max) * (W - labelW - countW));
-    root.append(svg("rect", { class: "bar", x: labelW, y: y + 5, width: w.toFixed(2), height: row - 10, rx: 3 }));
-    root.append(svg("text", { x: labelW + w + 6, y: y + row / 2, "dominant-baseline": "middle" }, number.format(r.count)));
-  });
-  return root;
+  for (const r of rows) {
+    const li = document.createElement("li");
+    if (r.author) li.append(avatar(r.author));
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = r.label;
+    label.title = r.label;
+    if (r.sub) {
+      const sub = document.createElement("span");
+      sub.className = "sub";
+      sub.textContent = r.sub;
+      label.append(sub);
+    }
+    const track = document.createElement("span");
+    track.className = "track";
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.width = `${Math.max(1, (r.count / max) * 100).toFixed(1)}%`; // CSSOM: allowed by style-src 'self'
+    track.append(fill);
+    const count = document.createElement("span");
+    count.className = "count";
+    count.textContent = number.format(r.count);
+    li.append(label, track, count);
+    list.append(li);
+  }
+  return list;
+}
+
+// avatar is the author's picture, or their initials when there is none or
+// it fails to load. The URL is checked (http and https only) and loaded
+// without a referrer: the page's address is nobody else's business.
+function avatar(a) {
+  const fallback = () => {
+    const span = document.createElement("span");
+    span.className = "avatar initials";
+    span.setAttribute("aria-hidden", "true");
+    span.textContent = initials(a.name, a.user);
+    return span;
+  };
+  const src = avatarURL(a.picture, document.baseURI);
+  if (!src) return fallback();
+  const img = document.createElement("img");
+  img.className = "avatar";
+  img.alt = "";
+  img.width = 28;
+  img.height = 28;
+  img.loading = "lazy";
+  img.decoding = "async";
+  img.referrerPolicy = "no-referrer";
+  img.addEventListener("error", () => img.replaceWith(fallback()), { once: true });
+  img.src = src;
+  return img;
 }
 
 // --- Rendering --------------------------------------------------------------
@@ -229,13 +267,14 @@ function render(s) {
   lastTimeline = s.timeline;
   lastRunning = running;
   drawTimeline();
-  $("top-authors").replaceChildren(barChart(
-    s.top_authors.map((a) => ({ label: `@${a.user} (${a.source})`, count: a.count })), "Top authors by posts"));
-  $("top-hashtags").replaceChildren(barChart(
+  $("top-authors").replaceChildren(rankList(s.top_authors.map((a) => ({
+    label: a.name || `@${a.user}`, sub: a.name ? `@${a.user} · ${a.source}` : a.source, count: a.count, author: a,
+  })), "Top authors by posts"));
+  $("top-hashtags").replaceChildren(rankList(
     s.top_hashtags.map((c) => ({ label: `#${c.display || c.key}`, count: c.count })), "Top hashtags by posts"));
-  $("sources").replaceChildren(barChart(
+  $("sources").replaceChildren(rankList(
     s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
-  $("langs").replaceChildren(barChart(
+  $("langs").replaceChildren(rankList(
     s.langs.map((c) => ({ label: languageName(c.key, navigator.languages), count: c.count })), "Posts per language"));
   return running;
 }
