@@ -7,12 +7,18 @@
 //    "bucket":MINUTES,"ticks":["…"],"tickPx":N,"peakTitle":"…","partialTitle":null,"legend":["…"],
 //    "readout":"…","readoutEnd":"…","pageErrors":[]}
 //
-// --width sets the viewport's width (default 1280; 375 is a phone); tickPx
+// --width and --height set the viewport (default 1280×900; 390×844 is a
+// phone); overflowX is how far the page scrolls sideways, minFont the
+// smallest text drawn ({px, where}); tickPx
 // is the height the timeline's axis labels are drawn at, in CSS pixels;
 // peakTitle the tooltip of the busiest bar; readout what the readout says
 // once the chart has the keyboard focus, readoutEnd after End.
 //
+// With --downloads it also clicks "Download CSV" and "Download PNG" and
+// adds csv (the text), csvName and png ({name, bytes, width, height}).
+//
 // It waits until the figures are filled in; exit 1 on timeout.
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
@@ -21,6 +27,8 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     "timeout-ms": { type: "string", default: "30000" },
     width: { type: "string", default: "1280" },
+    height: { type: "string", default: "900" },
+    downloads: { type: "boolean", default: false },
     chromium: { type: "string", default: "/usr/bin/chromium" },
   },
 });
@@ -38,7 +46,7 @@ const browser = await chromium.launch({
 });
 let code = 0;
 try {
-  const page = await browser.newPage({ viewport: { width: Number.parseInt(args.width, 10) || 1280, height: 900 } });
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: Number.parseInt(args.width, 10) || 1280, height: Number.parseInt(args.height, 10) || 900 } });
   const pageErrors = [];
   page.on("pageerror", (err) => pageErrors.push(String(err?.message ?? err)));
   await page.goto(args.url, { waitUntil: "domcontentloaded", timeout: timeoutMs });
@@ -62,6 +70,21 @@ try {
       hashtags: text("top-hashtags"),
       authorsChart: text("top-authors"),
       langs: text("langs"),
+      // The layout: how far the page scrolls sideways (0: not at all),
+      // and the smallest text on it in CSS pixels as drawn (an SVG's
+      // text scaled by its viewBox counts at its drawn size).
+      overflowX: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      minFont: (() => {
+        let min = Infinity, where = "";
+        for (const el of document.querySelectorAll("body *")) {
+          if (!Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) continue;
+          if (el.closest("[hidden], noscript, title") || el.getClientRects().length === 0) continue;
+          let px = Number.parseFloat(getComputedStyle(el).fontSize);
+          if (el instanceof SVGElement) px *= el.ownerSVGElement?.getScreenCTM()?.a ?? 1;
+          if (px < min) [min, where] = [px, `${el.tagName.toLowerCase()}.${el.getAttribute("class") ?? ""} "${el.textContent.trim().slice(0, 30)}"`];
+        }
+        return { px: Math.round(min * 10) / 10, where };
+      })(),
       // Each top author: the name shown, the line under it, and the
       // avatar (its src and referrer policy) or the initials instead.
       authorRows: Array.from(document.querySelectorAll("#top-authors li"), (li) => ({
@@ -90,7 +113,23 @@ try {
     await page.keyboard.press("End");
     readoutEnd = await page.textContent("#readout");
   }
-  process.stdout.write(JSON.stringify({ ...shown, readout, readoutEnd, pageErrors, timeout }) + "\n");
+  // --downloads: the CSV's text, and the PNG's size in pixels as its
+  // header says (0 when it is no PNG).
+  let csv = null, csvName = null, png = null;
+  if (args.downloads && !timeout) {
+    const saved = async (click) => {
+      const [download] = await Promise.all([page.waitForEvent("download", { timeout: timeoutMs }), click()]);
+      const body = await readFile(await download.path());
+      return { name: download.suggestedFilename(), body };
+    };
+    const c = await saved(() => page.click("#csv"));
+    csv = c.body.toString("utf8");
+    csvName = c.name;
+    const p = await saved(() => page.click("#png"));
+    const magic = p.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    png = { name: p.name, bytes: p.body.length, width: magic ? p.body.readUInt32BE(16) : 0, height: magic ? p.body.readUInt32BE(20) : 0 };
+  }
+  process.stdout.write(JSON.stringify({ ...shown, readout, readoutEnd, csv, csvName, png, pageErrors, timeout }) + "\n");
 } finally {
   await browser.close();
 }

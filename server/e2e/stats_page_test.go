@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,12 +32,28 @@ type statsShown struct {
 	ReadoutEnd   string
 	PageErrors   []string
 	Timeout      bool
+	OverflowX    float64
+	MinFont      struct {
+		Px    float64
+		Where string
+	}
+	CSV     string
+	CSVName string
+	PNG     struct {
+		Name                 string
+		Bytes, Width, Height int
+	}
 }
 
 // statsCheck runs stats-check.mjs on url at the given viewport width.
+// A phone is 390×844, anything else 900 px tall.
 func statsCheck(t *testing.T, url string, width int, extra ...string) statsShown {
 	t.Helper()
-	args := append([]string{filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", url, "--width", fmt.Sprint(width)}, extra...)
+	height := 900
+	if width == 390 {
+		height = 844
+	}
+	args := append([]string{filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", url, "--width", fmt.Sprint(width), "--height", fmt.Sprint(height)}, extra...)
 	out, err := exec.Command("node", args...).Output()
 	if err != nil {
 		t.Fatalf("stats-check: %v\n%s", err, out)
@@ -109,7 +127,17 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 			}
 
 			for _, width := range []int{390, 1280} {
-				shown := statsCheck(t, srv.URL+"/stats", width)
+				var extra []string
+				if width == 1280 && span.minutes == 8*60 {
+					extra = append(extra, "--downloads")
+				}
+				shown := statsCheck(t, srv.URL+"/stats", width, extra...)
+				if shown.OverflowX > 0 || shown.MinFont.Px < 11 {
+					t.Errorf("%d px: the page scrolls %.0f px sideways; its smallest text is %.1f px (%s): want none and at least 11", width, shown.OverflowX, shown.MinFont.Px, shown.MinFont.Where)
+				}
+				if len(extra) > 0 {
+					checkDownloads(t, shown, at, n)
+				}
 				if shown.Timeout || (shown.Total != fmt.Sprint(n) && shown.Total != fmt.Sprintf("%d,%03d", n/1000, n%1000)) {
 					t.Errorf("%d px: total %q, want %d", width, shown.Total, n)
 				}
@@ -212,5 +240,56 @@ func checkAuthorRows(t *testing.T, width int, shown statsShown, pictures []strin
 				t.Errorf("%d px: author %d (picture %q) shows %+v, want the initials GN", width, k, pictures[k%3], row)
 			}
 		}
+	}
+}
+
+// checkDownloads checks the CSV and PNG the page offers against the span
+// fixture: every minute from the first post's to the last one's, summing
+// to every post; the tag as written, the authors by name, the language
+// by name; and a PNG of the timeline at twice its size.
+func checkDownloads(t *testing.T, shown statsShown, at []time.Time, n int) {
+	t.Helper()
+	body, ok := strings.CutPrefix(shown.CSV, "\ufeff")
+	if !ok {
+		t.Errorf("the CSV %q… has no byte order mark", shown.CSV[:min(len(shown.CSV), 40)])
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != "section,key,name,count" {
+		t.Fatalf("the CSV does not parse (%v) or lacks its header: %q", err, rows[:min(len(rows), 2)])
+	}
+	minutes, sum, authors := 0, 0, 0
+	seen := map[string]string{}
+	for _, r := range rows[1:] {
+		c, err := strconv.Atoi(r[3])
+		if err != nil {
+			t.Errorf("row %q: count %q", r, r[3])
+		}
+		switch r[0] {
+		case "timeline":
+			minutes++
+			sum += c
+		case "author":
+			authors++
+			if !strings.HasPrefix(r[1], "twitter:gast") || !strings.HasPrefix(r[2], "Gäst Nummer ") {
+				t.Errorf("author row %q", r)
+			}
+		default:
+			seen[r[0]+" "+r[1]] = r[2] + " " + r[3]
+		}
+	}
+	span := int(at[len(at)-13].Sub(at[0])/time.Minute) + 1 // the rush is not the last post
+	if minutes != span || sum != n || authors != 10 {
+		t.Errorf("the CSV has %d minutes summing to %d and %d authors, want %d, %d and 10", minutes, sum, authors, span, n)
+	}
+	for key, want := range map[string]string{"hashtag goconf": fmt.Sprint("GoConf ", n), "language de": fmt.Sprint("German ", n), "source twitter": fmt.Sprint("twitter ", n)} {
+		if seen[key] != want {
+			t.Errorf("CSV %s: %q, want %q", key, seen[key], want)
+		}
+	}
+	if shown.CSVName != "span-stats.csv" || shown.PNG.Name != "span-stats.png" {
+		t.Errorf("downloads named %q and %q", shown.CSVName, shown.PNG.Name)
+	}
+	if shown.PNG.Width < 2*600 || shown.PNG.Height < 2*180 || shown.PNG.Bytes < 2000 {
+		t.Errorf("the PNG: %+v, want the timeline at twice its size", shown.PNG)
 	}
 }

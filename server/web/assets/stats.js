@@ -3,6 +3,7 @@
 // so every text goes in with textContent and every element is made with
 // createElementNS; nothing is ever parsed as HTML.
 
+import { fileName, statsCSV } from "./export.js";
 import { avatarURL, initials, languageName } from "./labels.js";
 import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "./timeline.js";
 
@@ -237,6 +238,68 @@ function avatar(a) {
   return img;
 }
 
+// --- Downloads --------------------------------------------------------------
+
+// The CSV is made from the JSON last drawn, at each render: a blob behind
+// the link, its previous URL revoked.
+let csvURL = "";
+
+function offerCSV(s) {
+  const link = $("csv");
+  if (csvURL) URL.revokeObjectURL(csvURL);
+  const lang = (code) => languageName(code, navigator.languages);
+  csvURL = URL.createObjectURL(new Blob([statsCSV(s, lang)], { type: "text/csv;charset=utf-8" }));
+  link.href = csvURL;
+  link.download = fileName(s.event.name, "csv");
+  link.hidden = false;
+  $("png").hidden = s.timeline.length === 0;
+}
+
+// The PNG is the timeline as drawn: its SVG serialised with the colours
+// and sizes the stylesheet gave it written in as attributes (an SVG drawn
+// as an image sees no stylesheet), loaded as a data: image (img-src allows
+// data:, not blob:), drawn on a canvas at twice its size and saved with
+// canvas.toBlob behind a link that is clicked once.
+const PAINT = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "font-size", "font-family", "font-weight"];
+
+async function downloadPNG() {
+  const svgEl = $("timeline").querySelector("svg");
+  if (!svgEl) return;
+  const copy = svgEl.cloneNode(true);
+  copy.setAttribute("xmlns", SVG);
+  const from = [svgEl, ...svgEl.querySelectorAll("*")];
+  const to = [copy, ...copy.querySelectorAll("*")];
+  from.forEach((el, i) => {
+    const cs = getComputedStyle(el);
+    for (const prop of PAINT) to[i].setAttribute(prop, cs.getPropertyValue(prop));
+  });
+  to.forEach((el) => el.removeAttribute("class"));
+  const w = Number(svgEl.getAttribute("width")), h = Number(svgEl.getAttribute("height"));
+  const img = new Image(w, h);
+  img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(new XMLSerializer().serializeToString(copy));
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = w * 2;
+  canvas.height = h * 2;
+  const ctx = canvas.getContext("2d");
+  ctx.scale(2, 2);
+  ctx.fillStyle = getComputedStyle($("timeline")).getPropertyValue("--card").trim() || "#fff";
+  ctx.fillRect(0, 0, w, h);
+  ctx.drawImage(img, 0, 0, w, h);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  if (!blob) throw new Error("the browser could not make the image");
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = fileName($("event").textContent, "png");
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+$("png").addEventListener("click", () => {
+  downloadPNG().catch((err) => showError(`Could not make the image: ${err.message}.`));
+});
+
 // --- Rendering --------------------------------------------------------------
 
 function render(s) {
@@ -276,6 +339,7 @@ function render(s) {
     s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
   $("langs").replaceChildren(rankList(
     s.langs.map((c) => ({ label: languageName(c.key, navigator.languages), count: c.count })), "Posts per language"));
+  offerCSV(s);
   return running;
 }
 
