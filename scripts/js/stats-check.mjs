@@ -14,6 +14,10 @@
 // peakTitle the tooltip of the busiest bar; readout what the readout says
 // once the chart has the keyboard focus, readoutEnd after End.
 //
+// events lists the event picker's options ({value, text, selected}); with
+// --pick NAME it chooses NAME and adds picked ({url, event, total}) from
+// the page that loads.
+//
 // With --downloads it also clicks "Download CSV" and "Download PNG" and
 // adds csv (the text), csvName and png ({name, bytes, width, height}).
 //
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     width: { type: "string", default: "1280" },
     height: { type: "string", default: "900" },
     downloads: { type: "boolean", default: false },
+    pick: { type: "string" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
   },
 });
@@ -129,7 +134,21 @@ try {
     const magic = p.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     png = { name: p.name, bytes: p.body.length, width: magic ? p.body.readUInt32BE(16) : 0, height: magic ? p.body.readUInt32BE(20) : 0 };
   }
-  process.stdout.write(JSON.stringify({ ...shown, readout, readoutEnd, csv, csvName, png, pageErrors, timeout }) + "\n");
+  // The event picker: its options once listed; with --pick NAME, the
+  // page that choosing NAME loads: its address, event and total.
+  let events = null, picked = null;
+  if (!timeout) {
+    events = await page.waitForFunction(() => {
+      const opts = Array.from(document.querySelectorAll("#event-picker option"), (o) => ({ value: o.value, text: o.textContent, selected: o.selected }));
+      return opts.length && !document.getElementById("event-picker").closest("label").hidden ? opts : null;
+    }, null, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
+  }
+  if (args.pick !== undefined && events) {
+    await Promise.all([page.waitForURL((u) => u.searchParams.get("event") === args.pick, { timeout: timeoutMs }), page.selectOption("#event-picker", args.pick)]);
+    await page.waitForFunction((name) => document.getElementById("event")?.textContent === name && /^\d/.test(document.getElementById("total")?.textContent ?? ""), args.pick, { timeout: timeoutMs });
+    picked = await page.evaluate(() => ({ url: location.href, event: document.getElementById("event").textContent, total: document.getElementById("total").textContent }));
+  }
+  process.stdout.write(JSON.stringify({ ...shown, readout, readoutEnd, csv, csvName, png, events, picked, pageErrors, timeout }) + "\n");
 } finally {
   await browser.close();
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -291,5 +293,80 @@ func checkDownloads(t *testing.T, shown statsShown, at []time.Time, n int) {
 	}
 	if shown.PNG.Width < 2*600 || shown.PNG.Height < 2*180 || shown.PNG.Bytes < 2000 {
 		t.Errorf("the PNG: %+v, want the timeline at twice its size", shown.PNG)
+	}
+}
+
+// The event picker lists every event of the store, latest first, names
+// that are markup shown as text, and choosing one loads its statistics
+// with the name in the address (a name with "&", "?" and "#" intact).
+func TestStatsPageEventPicker(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	names := []string{"GoConf 2026 & friends? #1", `<img src=x onerror="alert(1)">Nachtschicht`, "Café Gophers 🎉"}
+	for i, name := range names {
+		var b strings.Builder
+		for j := range i + 2 { // 2, 3 and 4 posts
+			line, _ := json.Marshal(map[string]any{
+				"id_str": fmt.Sprint(100*i + j), "id": 100*i + j, "lang": "en", "text": fmt.Sprintf("post %d of %s", j, name),
+				"created_at": time.Date(2026, 11, 20+i, 9, j, 0, 0, time.UTC).Format(time.RubyDate),
+				"user":       map[string]any{"screen_name": fmt.Sprintf("user%d", j), "name": "User"},
+			})
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		path := filepath.Join(dir, fmt.Sprintf("event%d.jsonl", i))
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", name, "--data-dir", dataDir)
+		srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+		deadline := time.Now().Add(20 * time.Second)
+		for storedPosts(t, srv) != i+2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the store never held the %d posts of %q\n%s", i+2, name, srv.logs)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if i < len(names)-1 {
+			srv.Stop()
+			continue
+		}
+		// The last server: its page shows the latest event and lists all.
+		var shown struct {
+			Total  string
+			Events []struct {
+				Value, Text string
+				Selected    bool
+			}
+			Picked     struct{ URL, Event, Total string }
+			PageErrors []string
+		}
+		out, err := exec.Command("node", filepath.Join(nodeModules(t), "stats-check.mjs"), "--url", srv.URL+"/stats", "--pick", names[0]).Output()
+		if err != nil {
+			t.Fatalf("stats-check: %v\n%s", err, out)
+		}
+		if err := json.Unmarshal(out, &shown); err != nil {
+			t.Fatalf("stats-check printed %q: %v", out, err)
+		}
+		var listed []string
+		for _, ev := range shown.Events {
+			listed = append(listed, ev.Value)
+			if !strings.HasPrefix(ev.Text, ev.Value+" · ") {
+				t.Errorf("option %q for event %q: want the name as text, then the day", ev.Text, ev.Value)
+			}
+			if ev.Selected != (ev.Value == names[2]) {
+				t.Errorf("option %q selected=%v: the page shows %q", ev.Value, ev.Selected, names[2])
+			}
+		}
+		if want := []string{names[2], names[1], names[0]}; !slices.Equal(listed, want) {
+			t.Errorf("the picker lists %q, want every event, latest first: %q", listed, want)
+		}
+		if shown.Picked.Event != names[0] || shown.Picked.Total != "2" || !strings.Contains(shown.Picked.URL, "?event="+url.QueryEscape(names[0])) {
+			t.Errorf("choosing %q loaded %+v, want its 2 posts at ?event=%s", names[0], shown.Picked, url.QueryEscape(names[0]))
+		}
+		if len(shown.PageErrors) > 0 {
+			t.Errorf("page errors %v", shown.PageErrors)
+		}
 	}
 }

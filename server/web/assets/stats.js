@@ -300,6 +300,36 @@ $("png").addEventListener("click", () => {
   downloadPNG().catch((err) => showError(`Could not make the image: ${err.message}.`));
 });
 
+// --- Event picker -----------------------------------------------------------
+
+// The picker lists every event (/api/events, latest first) and reloads the
+// page for the one chosen, as ?event=NAME, so that the address can be
+// shared. It is filled once: events come and go rarely.
+async function loadEvents(current) {
+  const res = await fetch(new URL("api/events", document.baseURI), { cache: "no-store", headers: { Accept: "application/json" } });
+  if (!res.ok) return;
+  const events = await res.json();
+  if (!Array.isArray(events) || events.length === 0) return;
+  const picker = $("event-picker");
+  const day = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+  picker.replaceChildren(...events.map((ev) => {
+    const start = Date.parse(ev.start);
+    const when = Number.isNaN(start) ? "" : ` · ${day.format(start)}`;
+    const opt = new Option(`${ev.name}${ev.end ? "" : " · live"}${when}`, ev.name);
+    opt.selected = ev.name === current;
+    return opt;
+  }));
+  picker.closest("label").hidden = false;
+}
+
+$("event-picker").addEventListener("change", (ev) => {
+  const url = new URL(location.href);
+  url.searchParams.set("event", ev.target.value);
+  location.assign(url);
+});
+
+let eventsLoaded = false;
+
 // --- Rendering --------------------------------------------------------------
 
 function render(s) {
@@ -340,6 +370,10 @@ function render(s) {
   $("langs").replaceChildren(rankList(
     s.langs.map((c) => ({ label: languageName(c.key, navigator.languages), count: c.count })), "Posts per language"));
   offerCSV(s);
+  if (!eventsLoaded) {
+    eventsLoaded = true;
+    loadEvents(ev.name).catch(() => { eventsLoaded = false; });
+  }
   return running;
 }
 
