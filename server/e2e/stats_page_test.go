@@ -29,6 +29,7 @@ type statsShown struct {
 	Ticks        []string
 	TickPx       float64
 	PeakTitle    string
+	PartialTitle string
 	Legend       []string
 	Readout      string
 	ReadoutEnd   string
@@ -368,5 +369,53 @@ func TestStatsPageEventPicker(t *testing.T) {
 		if len(shown.PageErrors) > 0 {
 			t.Errorf("page errors %v", shown.PageErrors)
 		}
+	}
+}
+
+// While the event runs, the bucket that holds now is drawn as counted so
+// far, and the legend says so; the bar before it is not. Every bucket
+// starts on a whole minute, so the check starts early in a minute and ends
+// well before the next: the newest post's bucket is now's.
+func TestStatsPageMarksTheBucketSoFar(t *testing.T) {
+	t.Parallel()
+	for time.Now().Second() < 2 || time.Now().Second() > 15 {
+		time.Sleep(500 * time.Millisecond)
+	}
+	now := time.Now().UTC()
+	var b strings.Builder
+	n := 0
+	for back := 2 * 24 * time.Hour; back >= 0; back -= 10 * time.Minute {
+		n++
+		line, _ := json.Marshal(map[string]any{
+			"id_str": fmt.Sprint(7000 + n), "id": 7000 + n, "lang": "en", "text": fmt.Sprintf("live %d", n),
+			"created_at": now.Add(-back).Format(time.RubyDate),
+			"user":       map[string]any{"screen_name": fmt.Sprintf("live%d", n%5), "name": "Live"},
+		})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "live.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "live")
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	for deadline := time.Now().Add(20 * time.Second); storedPosts(t, srv) != n; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the store never held the %d posts\n%s", n, srv.logs)
+		}
+	}
+	shown := statsCheck(t, srv.URL+"/stats", 1280)
+	if !time.Now().Truncate(time.Minute).Equal(now.Truncate(time.Minute)) {
+		t.Skip("a minute turned during the check: now's bucket may be a new one")
+	}
+	if !strings.HasSuffix(shown.PartialTitle, " so far") {
+		t.Errorf("the bucket holding now has the tooltip %q, want it counted so far", shown.PartialTitle)
+	}
+	if len(shown.Legend) != 3 || shown.Legend[2] != fmt.Sprintf("this %s so far", unitName(shown.Bucket)) {
+		t.Errorf("legend %q, want a third entry for this %s so far", shown.Legend, unitName(shown.Bucket))
+	}
+	if strings.HasSuffix(shown.PeakTitle, "so far") || len(shown.PageErrors) > 0 {
+		t.Errorf("peak %q (not the bucket so far), page errors %v", shown.PeakTitle, shown.PageErrors)
 	}
 }
