@@ -104,6 +104,8 @@ try {
       peakTitle: document.querySelector("#timeline rect.peak > title")?.textContent ?? null,
       partialTitle: document.querySelector("#timeline rect.partial > title")?.textContent ?? null,
       legend: Array.from(document.querySelectorAll("#legend li"), (li) => li.textContent),
+      // The legend's colour swatches, widest, in CSS pixels.
+      swatchPx: Math.max(0, ...Array.from(document.querySelectorAll("#legend .swatch"), (el) => el.getBoundingClientRect().width)),
       bucket: Number(document.querySelector("#timeline svg")?.dataset.bucket ?? 0),
       ticks: Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.textContent),
       tickPx: Math.min(...Array.from(document.querySelectorAll("#timeline text.tick"), (t) => t.getBoundingClientRect().height)),

@@ -31,6 +31,7 @@ type statsShown struct {
 	PeakTitle    string
 	PartialTitle string
 	Legend       []string
+	SwatchPx     float64
 	Readout      string
 	ReadoutEnd   string
 	PageErrors   []string
@@ -194,6 +195,9 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 				checkAuthorRows(t, width, shown, pictures)
 				if want := fmt.Sprintf("German%d", n); !strings.HasSuffix(shown.Langs, want) {
 					t.Errorf("%d px: languages %q, want %q", width, shown.Langs, want)
+				}
+				if shown.SwatchPx < 8 || shown.SwatchPx > 16 {
+					t.Errorf("%d px: legend swatches %.0f px wide, want a small square", width, shown.SwatchPx)
 				}
 				if len(shown.PageErrors) > 0 {
 					t.Errorf("%d px: page errors %v", width, shown.PageErrors)

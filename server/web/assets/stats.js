@@ -116,10 +116,10 @@ function timelineChart(timeline, width, running, now) {
   root.setAttribute("tabindex", "0");
   root.setAttribute("aria-describedby", "readout");
   const legend = [
-    ["bar", `posts per ${unit}`],
-    ["bar peak", `busiest ${unit}: ${number.format(peak.count)} from ${fmt.format(new Date(peak.start))}`],
+    ["", `posts per ${unit}`],
+    ["peak", `busiest ${unit}: ${number.format(peak.count)} from ${fmt.format(new Date(peak.start))}`],
   ];
-  if (partial >= 0) legend.push(["bar partial", `this ${unit} so far`]);
+  if (partial >= 0) legend.push(["partial", `this ${unit} so far`]);
   return { root, legend };
 }
 
@@ -164,7 +164,7 @@ function legendList(items) {
   return items.map(([cls, text]) => {
     const li = document.createElement("li");
     const swatch = document.createElement("span");
-    swatch.className = `swatch ${cls}`;
+    swatch.className = `swatch ${cls}`.trim(); // not "bar": that is the page's header (base.css)
     li.append(swatch, text);
     return li;
   });
