@@ -43,7 +43,9 @@ type batch struct {
 type eventBatch struct {
 	posts int
 	// docs maps a counter document's part to its field paths' deltas.
-	docs        map[string]map[string]int64
+	docs map[string]map[string]int64
+	// maxes maps a counter document's part to its field paths' $max.
+	maxes       map[string]map[string]string
 	first, last *postDoc
 }
 
@@ -56,7 +58,7 @@ func (b *batch) add(event string, p statsDoc, full *postDoc) {
 	}
 	e := b.events[event]
 	if e == nil {
-		e = &eventBatch{docs: map[string]map[string]int64{}}
+		e = &eventBatch{docs: map[string]map[string]int64{}, maxes: map[string]map[string]string{}}
 		b.events[event] = e
 	}
 	e.posts++
@@ -79,6 +81,15 @@ func (b *batch) add(event string, p statsDoc, full *postDoc) {
 	inc(shard, "a."+fieldName(p.Author))
 	for _, h := range p.Hashtags {
 		inc(shard, "t."+fieldName(h))
+	}
+	for _, sp := range p.Spellings {
+		inc(shard, "tc."+fieldName(sp))
+	}
+	if e.maxes[shard] == nil {
+		e.maxes[shard] = map[string]string{}
+	}
+	if who, path := whoValue(p), "w."+fieldName(p.Author); who > e.maxes[shard][path] {
+		e.maxes[shard][path] = who
 	}
 	key := edgeKey(p.CreatedAt, p.ID)
 	if e.first == nil || key < edgeKey(e.first.CreatedAt, e.first.ID) {
@@ -112,9 +123,18 @@ func (db *DB) flush(ctx context.Context) {
 			for _, path := range slices.Sorted(maps.Keys(e.docs[part])) {
 				inc = append(inc, bson.E{Key: path, Value: e.docs[part][path]})
 			}
+			update := bson.D{{Key: "$inc", Value: inc}}
+			if maxes := e.maxes[part]; len(maxes) > 0 {
+				var m bson.D
+				for _, path := range slices.Sorted(maps.Keys(maxes)) {
+					m = append(m, bson.E{Key: path, Value: maxes[path]})
+				}
+				update = append(update, bson.E{Key: "$max", Value: m})
+			}
+			update = append(update, bson.E{Key: "$setOnInsert", Value: bson.D{{Key: "event", Value: event}}})
 			models = append(models, mongo.NewUpdateOneModel().
 				SetFilter(bson.D{{Key: "_id", Value: counterID(part, event)}}).
-				SetUpdate(bson.D{{Key: "$inc", Value: inc}, {Key: "$setOnInsert", Value: bson.D{{Key: "event", Value: event}}}}).
+				SetUpdate(update).
 				SetUpsert(true))
 		}
 		_, err := db.stats.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))

@@ -57,7 +57,8 @@ import (
 //	                the event; the hidden count
 //	d<day>|<event>  the posts of one day: total, retweets, per source, per
 //	                language, per minute (at most 1,440 minutes)
-//	sNN|<event>     per author and per hashtag, for the posts whose
+//	sNN|<event>     per author, per hashtag and per spelling of a hashtag
+//	                other than its lower case, for the posts whose
 //	                author's key hashes to shard NN (of counterShards)
 //
 // Every figure is the sum of its fields over all the event's documents,
@@ -108,6 +109,15 @@ type counterDoc struct {
 	Minutes   map[string]int64 `bson:"m,omitempty"`
 	Authors   map[string]int64 `bson:"a,omitempty"`
 	Tags      map[string]int64 `bson:"t,omitempty"`
+	// Spellings counts the hashtags written otherwise than in lower
+	// case, per spelling (see tally.spellings). A post adds at most one
+	// per tag it has, so they grow no faster than Tags.
+	Spellings map[string]int64 `bson:"tc,omitempty"`
+	// Who holds, per author, whoValue of their newest post: one string
+	// per author, kept by $max, so its order must be the posts'. A
+	// post that is deleted or hidden leaves it (it is the author's name,
+	// not the post's); a recount takes it from the posts left.
+	Who map[string]string `bson:"w,omitempty"`
 }
 
 // noFirst and noLast are the edges of an event without public posts:
@@ -205,9 +215,16 @@ func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64)
 	for _, h := range p.Hashtags { // distinct: normalised when stored
 		shard = append(shard, bson.E{Key: "t." + fieldName(h), Value: sign})
 	}
+	for _, sp := range p.Spellings { // one per tag
+		shard = append(shard, bson.E{Key: "tc." + fieldName(sp), Value: sign})
+	}
+	shardUpdate := bson.D{{Key: "$inc", Value: shard}}
+	if sign > 0 {
+		shardUpdate = append(shardUpdate, bson.E{Key: "$max", Value: bson.D{{Key: "w." + fieldName(p.Author), Value: whoValue(p)}}})
+	}
 	models = append(models,
 		upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: day}}),
-		upsert(shardPart(p.Author), bson.D{{Key: "$inc", Value: shard}}))
+		upsert(shardPart(p.Author), shardUpdate))
 	key := edgeKey(p.CreatedAt, p.ID)
 	for _, e := range []struct{ field, post, beats string }{{"first", "first_post", "$gt"}, {"last", "last_post", "$lt"}} {
 		edge := func(match any, update bson.D) mongo.WriteModel {
@@ -226,6 +243,38 @@ func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64)
 		}
 	}
 	return models, edges
+}
+
+// whoValue is what counterDoc.Who keeps of a post: its edgeKey, so that
+// $max keeps the newest post's, then its author's name and picture,
+// after a separator that sorts before every byte of an id, so that the
+// order is edgeKey's. Control characters, which no name or URL needs,
+// are dropped, and both are cut to a bounded length.
+func whoValue(p statsDoc) string {
+	clean := func(s string, n int) string {
+		s = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return -1
+			}
+			return r
+		}, s)
+		if len(s) > n {
+			s = strings.ToValidUTF8(s[:n], "")
+		}
+		return s
+	}
+	return edgeKey(p.CreatedAt, p.ID) + whoSep + clean(p.Name, 200) + whoSep + clean(p.Picture, 2048)
+}
+
+const whoSep = "\x01"
+
+// whoParts returns the name and picture of a whoValue.
+func whoParts(v string) (name, picture string) {
+	parts := strings.SplitN(v, whoSep, 3)
+	if len(parts) != 3 {
+		return "", ""
+	}
+	return parts[1], parts[2]
 }
 
 func langKey(lang string) string {
@@ -378,6 +427,12 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges co
 		add(t.langs, d.Langs)
 		add(t.authors, d.Authors)
 		add(t.tags, d.Tags)
+		add(t.spellings, d.Spellings)
+		for name, v := range d.Who {
+			if k, ok := fieldKey(name); ok {
+				t.newer(k, v)
+			}
+		}
 		add(minutes, d.Minutes)
 	}
 	// A key counted down to zero stays in its document (taking it out
@@ -394,6 +449,7 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges co
 	positive(t.langs)
 	positive(t.authors)
 	positive(t.tags)
+	positive(t.spellings)
 	for k, n := range positive(minutes) {
 		if m, err := strconv.ParseInt(k, 10, 64); err == nil {
 			t.minutes[m] = n
@@ -434,7 +490,7 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	part := func(id string) *counterDoc {
 		d, ok := parts[id]
 		if !ok {
-			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}}
+			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}, Spellings: map[string]int64{}, Who: map[string]string{}}
 			parts[id] = d
 		}
 		return d
@@ -444,6 +500,12 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	}
 	for k, n := range t.tags {
 		part(shardPart(k)).Tags[fieldName(k)] = n
+	}
+	for k, v := range t.who {
+		part(shardPart(k)).Who[fieldName(k)] = v
+	}
+	for sp, n := range t.spellings {
+		part(shardPart(tweet.NormalizeHashtag(sp))).Spellings[fieldName(sp)] = n
 	}
 	for m, n := range t.minutes {
 		part(dayPart(m)).Minutes[fieldName(strconv.FormatInt(m, 10))] = n

@@ -37,9 +37,21 @@ func worldPosts(r *rand.Rand, n int) []tweet.Tweet {
 			ht = append(ht, tags[r.IntN(len(tags))])
 		}
 		src := sources[r.IntN(len(sources))]
+		// The text writes its tags mostly as listed ("Café"), else in
+		// upper case, and sometimes leaves one out: the statistics show
+		// each as most posts write it ("Café" for "café", "x" for "x").
+		text := texts[r.IntN(len(texts))]
+		for _, h := range ht {
+			switch r.IntN(6) {
+			case 0, 1, 2, 3:
+				text += " #" + h
+			case 4:
+				text += " #" + strings.ToUpper(h)
+			}
+		}
 		out[i] = tweet.Tweet{
 			ID: fmt.Sprintf("%s:%d", src, i), Source: src, User: users[r.IntN(len(users))], Name: "名前 ✨",
-			Text: texts[r.IntN(len(texts))], CreatedAt: at, Hashtags: tweet.NormalizeHashtags(ht),
+			Text: text, CreatedAt: at, Hashtags: tweet.NormalizeHashtags(ht),
 			Lang: langs[r.IntN(len(langs))], Retweet: r.IntN(3) == 0,
 		}
 	}

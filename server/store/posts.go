@@ -35,6 +35,10 @@ type postDoc struct {
 	RepostOf *authorDoc  `bson:"repost_of,omitempty"`
 	Entities []entityDoc `bson:"entities,omitempty"`
 	Media    []mediaDoc  `bson:"media,omitempty"`
+	// TagSpellings are how Text writes the hashtags that it does not
+	// write in lower case (tweet.HashtagSpellings), for statistics; left
+	// out when there are none.
+	TagSpellings []string `bson:"tag_spellings,omitempty"`
 
 	// Author is "<source>:<lower-case user>": one key per person per
 	// service, for counting distinct authors with a single $group.
@@ -77,26 +81,28 @@ func newPostDoc(event string, t tweet.Tweet, now time.Time) postDoc {
 	// BSON dates hold milliseconds: truncate first, so that what Recent
 	// returns and what paging compares are the same instant.
 	created := t.CreatedAt.UTC().Truncate(time.Millisecond)
+	tags := tweet.NormalizeHashtags(t.Hashtags)
 	return postDoc{
-		ID:        t.ID,
-		Event:     event,
-		Source:    t.Source,
-		User:      t.User,
-		Name:      t.Name,
-		Picture:   t.Picture,
-		Text:      t.Text,
-		CreatedAt: created,
-		Hashtags:  tweet.NormalizeHashtags(t.Hashtags),
-		Lang:      t.Lang,
-		URL:       t.URL,
-		Retweet:   t.Retweet,
-		RepostOf:  (*authorDoc)(t.RepostOf),
-		Entities:  convertSlice(t.Entities, func(e tweet.Entity) entityDoc { return entityDoc(e) }),
-		Media:     convertSlice(t.Media, func(m tweet.Media) mediaDoc { return mediaDoc(m) }),
-		Author:    AuthorKey(t.Source, t.User),
-		Minute:    floorDiv(created.Unix(), 60),
-		Hour:      floorDiv(created.Unix(), 3600),
-		StoredAt:  now.UTC().Truncate(time.Millisecond),
+		ID:           t.ID,
+		Event:        event,
+		Source:       t.Source,
+		User:         t.User,
+		Name:         t.Name,
+		Picture:      t.Picture,
+		Text:         t.Text,
+		CreatedAt:    created,
+		Hashtags:     tags,
+		Lang:         t.Lang,
+		URL:          t.URL,
+		Retweet:      t.Retweet,
+		RepostOf:     (*authorDoc)(t.RepostOf),
+		Entities:     convertSlice(t.Entities, func(e tweet.Entity) entityDoc { return entityDoc(e) }),
+		Media:        convertSlice(t.Media, func(m tweet.Media) mediaDoc { return mediaDoc(m) }),
+		TagSpellings: tweet.HashtagSpellings(t.Text, tags),
+		Author:       AuthorKey(t.Source, t.User),
+		Minute:       floorDiv(created.Unix(), 60),
+		Hour:         floorDiv(created.Unix(), 3600),
+		StoredAt:     now.UTC().Truncate(time.Millisecond),
 	}
 }
 
@@ -120,7 +126,8 @@ func floorDiv(a, b int64) int64 {
 // statsDoc is the part of d that statistics count.
 func (d postDoc) statsDoc() statsDoc {
 	return statsDoc{
-		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags,
+		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags, Spellings: d.TagSpellings,
+		Name: d.Name, Picture: d.Picture,
 		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
 	}
 }

@@ -64,7 +64,7 @@ func (db *DB) Stats(ctx context.Context, name string) (tweet.Stats, error) {
 var statsProjection = bson.D{
 	{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
 	{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
-	{Key: "hidden", Value: 1},
+	{Key: "hidden", Value: 1}, {Key: "tag_spellings", Value: 1}, {Key: "name", Value: 1}, {Key: "picture", Value: 1},
 }
 
 // scanTally reads the event's posts once and counts them, hidden posts
@@ -74,6 +74,7 @@ var statsProjection = bson.D{
 func (db *DB) scanTally(ctx context.Context, event string) (t tally, lo, hi statsDoc, err error) {
 	t.init()
 	err = db.scan(ctx, event, func(p statsDoc) {
+		t.newer(p.Author, whoValue(p))
 		if p.Hidden {
 			t.hidden++
 			return
@@ -113,6 +114,9 @@ type statsDoc struct {
 	Author    string    `bson:"author"`
 	Lang      string    `bson:"lang"`
 	Hashtags  []string  `bson:"hashtags"`
+	Spellings []string  `bson:"tag_spellings"`
+	Name      string    `bson:"name"`
+	Picture   string    `bson:"picture"`
 	Minute    int64     `bson:"minute"`
 	Retweet   bool      `bson:"retweet"`
 	CreatedAt time.Time `bson:"created_at"`
@@ -131,13 +135,27 @@ type tally struct {
 	hidden         int64
 	sources, langs map[string]int64
 	authors, tags  map[string]int64
-	minutes        map[int64]int64
+	// spellings counts the posts that write a hashtag otherwise than in
+	// lower case, per spelling ("GoConf"); the tag is its lower case.
+	spellings map[string]int64
+	// who holds, per author, whoValue of their newest post, hidden ones
+	// included (see counterDoc.Who).
+	who     map[string]string
+	minutes map[int64]int64
 }
 
 func (t *tally) init() {
 	t.sources, t.langs = map[string]int64{}, map[string]int64{}
-	t.authors, t.tags = map[string]int64{}, map[string]int64{}
+	t.authors, t.tags, t.spellings = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	t.minutes = map[int64]int64{}
+	t.who = map[string]string{}
+}
+
+// newer keeps the newest whoValue of each author.
+func (t *tally) newer(author, who string) {
+	if who > t.who[author] {
+		t.who[author] = who
+	}
 }
 
 func (t *tally) add(p statsDoc) {
@@ -150,6 +168,9 @@ func (t *tally) add(p statsDoc) {
 	t.authors[p.Author]++
 	for _, h := range p.Hashtags {
 		t.tags[h]++
+	}
+	for _, sp := range p.Spellings {
+		t.spellings[sp]++
 	}
 	t.minutes[p.Minute]++
 }
@@ -183,10 +204,39 @@ func (t *tally) stats(ev tweet.Event) tweet.Stats {
 	}
 	for _, c := range ranked(t.authors, topN) {
 		source, user, _ := strings.Cut(c.Key, ":")
-		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: source, User: user, Count: c.Count})
+		name, picture := whoParts(t.who[c.Key])
+		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: source, User: user, Count: c.Count, Name: name, Picture: picture})
 	}
 	s.Timeline, s.Peak = Timeline(t.minutes)
+	t.display(s.TopHashtags)
 	return s
+}
+
+// display sets each hashtag's Display to its most common spelling: the
+// lower case one counts the posts that no other spelling counts.
+func (t *tally) display(tags []tweet.Count) {
+	if len(t.spellings) == 0 {
+		return
+	}
+	byTag := map[string][]string{}
+	for sp := range t.spellings {
+		tag := tweet.NormalizeHashtag(sp)
+		byTag[tag] = append(byTag[tag], sp)
+	}
+	for i, c := range tags {
+		best, most := c.Key, c.Count
+		for _, sp := range byTag[c.Key] {
+			most -= t.spellings[sp]
+		}
+		for _, sp := range byTag[c.Key] {
+			if n := t.spellings[sp]; n > most || (n == most && sp < best) {
+				best, most = sp, n
+			}
+		}
+		if best != c.Key {
+			tags[i].Display = best
+		}
+	}
 }
 
 // ranked returns counts most first, ties by key, the first n (all for 0).

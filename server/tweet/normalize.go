@@ -3,6 +3,7 @@ package tweet
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // NormalizeHashtag returns tag the way Tweet.Hashtags holds it: trimmed,
@@ -43,4 +44,35 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// HashtagSpellings returns how text writes each of tags (normalised, as
+// Tweet.Hashtags holds them) where that differs from the tag: "GoConf" for
+// "goconf" in "… #GoConf". Only the first spelling of each tag counts, so
+// a post gives at most one per tag: statistics count spellings to show a
+// tag as most people write it, and a post must not weigh more by
+// repeating it.
+func HashtagSpellings(text string, tags []string) []string {
+	var out []string
+	var seen []string
+	for i, r := range text {
+		if r != '#' && r != '＃' {
+			continue
+		}
+		rest := text[i+utf8.RuneLen(r):]
+		end := strings.IndexFunc(rest, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && r != '_'
+		})
+		if end < 0 {
+			end = len(rest)
+		}
+		spelling := rest[:end]
+		tag := NormalizeHashtag(spelling)
+		if tag == "" || tag == spelling || !containsString(tags, tag) || containsString(seen, tag) {
+			continue
+		}
+		seen = append(seen, tag)
+		out = append(out, spelling)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package tweet_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/tweetwire/tweetwire/server/tweet"
@@ -58,6 +59,27 @@ func TestNormalizeHashtags(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("NormalizeHashtags(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHashtagSpellings(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		tags, want []string
+	}{
+		{"as written", "Crème brûlée à la #GoConf, naïve café ☕ #café", []string{"goconf", "café"}, []string{"GoConf"}},
+		{"the first spelling only", "#GoConf #GOCONF #goconf", []string{"goconf"}, []string{"GoConf"}},
+		{"full-width hash and other scripts", "＃ÜberGo und #Straße", []string{"übergo", "straße"}, []string{"ÜberGo", "Straße"}},
+		{"not a tag of the post", "#Elsewhere #Go", []string{"go"}, []string{"Go"}},
+		{"lower-case is no spelling", "#go #日本", []string{"go", "日本"}, nil},
+		{"underscores and digits end nothing", "#Go_Conf2026!", []string{"go_conf2026"}, []string{"Go_Conf2026"}},
+		{"a bare hash", "# #", []string{"go"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := tweet.HashtagSpellings(c.text, c.tags); !slices.Equal(got, c.want) {
+				t.Errorf("HashtagSpellings(%q, %q) = %q, want %q", c.text, c.tags, got, c.want)
 			}
 		})
 	}

@@ -115,6 +115,10 @@ type Stats struct {
 type Count struct {
 	Key   string `json:"key"`
 	Count int64  `json:"count"`
+	// Display, for a hashtag, is how most of its posts write it
+	// ("GoConf" for "goconf"; ties go to the first in byte order);
+	// empty when that is Key itself, and for other fields.
+	Display string `json:"display,omitempty"`
 }
 
 // AuthorCount is a number of posts by one author. User is lower-case:
@@ -123,6 +127,11 @@ type AuthorCount struct {
 	Source string `json:"source"`
 	User   string `json:"user"`
 	Count  int64  `json:"count"`
+	// Name and Picture are the display name and avatar URL of the
+	// author's newest post (by CreatedAt, then ID); empty when it had
+	// none.
+	Name    string `json:"name,omitempty"`
+	Picture string `json:"picture,omitempty"`
 }
 
 // MinuteCount is a number of posts created within one minute; Minute is

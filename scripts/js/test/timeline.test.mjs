@@ -1,7 +1,7 @@
 // The stats page's timeline (server/web/assets/timeline.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { axisFormat, bucketTimeline, sizeLabel } from "../../../server/web/assets/timeline.js";
+import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "../../../server/web/assets/timeline.js";
 
 function minutes(startISO, counts) {
   const start = Date.parse(startISO);
@@ -39,4 +39,15 @@ test("the axis says the date once the event runs past a day", () => {
   const days = axisFormat(a, a + 3 * 86_400_000, "en-GB", "UTC").format(a);
   assert.match(days, /25 Nov/);
   assert.match(days, /05:51/);
+});
+
+test("the bucket containing now is partial while the event runs", () => {
+  const tl = minutes("2026-11-25T18:00:00Z", Array.from({ length: 8 * 60 }, () => 1));
+  const { size, bars } = bucketTimeline(tl, 60);
+  assert.equal(size, 10);
+  const now = Date.parse("2026-11-26T01:57:30Z"); // in the last bucket, 01:50–02:00
+  assert.equal(partialBar(bars, size, now, true), bars.length - 1);
+  assert.equal(partialBar(bars, size, now, false), -1, "an ended event has no partial bucket");
+  assert.equal(partialBar(bars, size, Date.parse("2026-11-26T02:00:00Z"), true), -1, "a quiet new bucket is not the last bar");
+  assert.equal(partialBar([], size, now, true), -1);
 });

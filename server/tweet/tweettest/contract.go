@@ -537,6 +537,7 @@ func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	byAuthor := map[string]int64{}
 	byTag := map[string]int64{}
 	byMinute := map[int64]int64{}
+	newest := map[string]tweet.Tweet{} // per author
 	// older is the order of Recent, reversed.
 	older := func(a, b tweet.Tweet) bool {
 		return a.CreatedAt.Before(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID)
@@ -553,6 +554,9 @@ func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 		}
 		byLang[lang]++
 		byAuthor[p.Source+":"+strings.ToLower(p.User)]++
+		if q, ok := newest[p.Source+":"+strings.ToLower(p.User)]; !ok || older(q, p) {
+			newest[p.Source+":"+strings.ToLower(p.User)] = p
+		}
 		for _, h := range p.Hashtags {
 			byTag[h]++
 		}
@@ -591,11 +595,12 @@ func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	}
 	s.Sources = ranked(bySource, 0)
 	s.Langs = ranked(byLang, 0)
-	s.TopHashtags = ranked(byTag, 10)
+	s.TopHashtags = withDisplay(ranked(byTag, 10), posts)
 	s.TopAuthors = []tweet.AuthorCount{}
 	for _, c := range ranked(byAuthor, 10) {
 		i := strings.Index(c.Key, ":")
-		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: c.Key[:i], User: c.Key[i+1:], Count: c.Count})
+		n := newest[c.Key]
+		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: c.Key[:i], User: c.Key[i+1:], Count: c.Count, Name: n.Name, Picture: n.Picture})
 	}
 	s.Timeline = []tweet.MinuteCount{}
 	if len(byMinute) > 0 {
@@ -726,8 +731,9 @@ func testStats(t *testing.T, open func(t *testing.T) tweet.Store) {
 // testStatsTies checks the tie rules on figures written out by hand: the
 // top ten keep the first ten names in byte order among equals, the peak is
 // the earliest of equal minutes, handles count case-insensitively (in
-// every script that has case) and per service, and First and Last are
-// decided by id among posts of the same instant.
+// every script that has case) and per service, and First and Last, and
+// the author's name (their newest post's), are decided by id among posts
+// of the same instant.
 func testStatsTies(t *testing.T, open func(t *testing.T) tweet.Store) {
 	ctx := ctxT(t)
 	db := open(t)
@@ -741,7 +747,7 @@ func testStatsTies(t *testing.T, open func(t *testing.T) tweet.Store) {
 	var posts []tweet.Tweet
 	add := func(id, source, user string, when time.Time, tags ...string) {
 		posts = append(posts, tweet.Tweet{ID: id, Source: source, User: user, Name: "名前 " + user, Text: "🎉 " + id,
-			CreatedAt: when, Hashtags: tags, Lang: "en"})
+			Picture: "https://cdn.example/" + id + ".jpg", CreatedAt: when, Hashtags: tags, Lang: "en"})
 	}
 	// Minute 0: two posts of the same instant, the smaller id First;
 	// minute 3: three; minute 5: four, the last two of the same instant,
@@ -774,15 +780,18 @@ func testStatsTies(t *testing.T, open func(t *testing.T) tweet.Store) {
 	// And by hand, so that a mistake shared by WantStats and a store
 	// shows too.
 	c := func(key string, n int64) tweet.Count { return tweet.Count{Key: key, Count: n} }
-	a := func(source, user string, n int64) tweet.AuthorCount {
-		return tweet.AuthorCount{Source: source, User: user, Count: n}
+	// The name is the newest post's: "Zoë" (t:b) over "ZOË" (t:a) of
+	// the same instant, "émile" (m:3) over the older "ÉMILE".
+	a := func(source, user string, n int64, name, id string) tweet.AuthorCount {
+		return tweet.AuthorCount{Source: source, User: user, Count: n, Name: "名前 " + name, Picture: "https://cdn.example/" + id + ".jpg"}
 	}
 	if want := []tweet.Count{c("ü", 3), c("日本", 2), c("0", 1), c("a", 1), c("b", 1), c("c", 1), c("d", 1), c("e", 1), c("f", 1), c("g", 1)}; !reflect.DeepEqual(got.TopHashtags, want) {
 		t.Errorf("TopHashtags = %v, want %v", got.TopHashtags, want)
 	}
 	wantAuthors := []tweet.AuthorCount{
-		a("bluesky", "<i>x</i>", 3), a("mastodon", "émile", 2), a("twitter", "zoë", 2),
-		a("bluesky", "ليلى", 1), a("demo", "u00", 1), a("demo", "u01", 1), a("demo", "u02", 1), a("demo", "u03", 1), a("demo", "u04", 1), a("demo", "u05", 1),
+		a("bluesky", "<i>x</i>", 3, "<i>x</i>", "b:4"), a("mastodon", "émile", 2, "émile", "m:3"), a("twitter", "zoë", 2, "Zoë", "t:b"),
+		a("bluesky", "ليلى", 1, "ليلى", "b:1"), a("demo", "u00", 1, "u00", "d:00"), a("demo", "u01", 1, "u01", "d:01"),
+		a("demo", "u02", 1, "u02", "d:02"), a("demo", "u03", 1, "u03", "d:03"), a("demo", "u04", 1, "u04", "d:04"), a("demo", "u05", 1, "u05", "d:05"),
 	}
 	if !reflect.DeepEqual(got.TopAuthors, wantAuthors) {
 		t.Errorf("TopAuthors = %v, want %v", got.TopAuthors, wantAuthors)

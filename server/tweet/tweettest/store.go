@@ -292,7 +292,11 @@ const maxTimeline = 31 * 24 * 60
 func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s := tweet.Stats{Event: ev, TopAuthors: []tweet.AuthorCount{}}
 	sources, langs, authors, tags := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
-	type author struct{ source, user string }
+	type author struct {
+		source, user  string
+		newest        tweet.Tweet
+		name, picture string
+	}
 	who := map[string]author{}
 	minutes := map[int64]int64{}
 	for _, p := range posts {
@@ -305,7 +309,9 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 		user := strings.ToLower(strings.TrimPrefix(p.User, "@"))
 		key := p.Source + ":" + user
 		authors[key]++
-		who[key] = author{p.Source, user}
+		if a, ok := who[key]; !ok || NewestFirst(p, a.newest) < 0 {
+			who[key] = author{source: p.Source, user: user, newest: p, name: p.Name, picture: p.Picture}
+		}
 		for _, h := range p.Hashtags {
 			tags[h]++
 		}
@@ -323,10 +329,10 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s.Authors = int64(len(authors))
 	s.Sources = ranked(sources, 0)
 	s.Langs = ranked(langs, 0)
-	s.TopHashtags = ranked(tags, topN)
+	s.TopHashtags = withDisplay(ranked(tags, topN), posts)
 	for _, c := range ranked(authors, topN) {
 		a := who[c.Key]
-		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: a.source, User: a.user, Count: c.Count})
+		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: a.source, User: a.user, Count: c.Count, Name: a.name, Picture: a.picture})
 	}
 	s.Timeline = []tweet.MinuteCount{}
 	if len(minutes) > 0 {
@@ -342,6 +348,39 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 		}
 	}
 	return s
+}
+
+// withDisplay sets each hashtag's Display as the contract says: the
+// spelling (tweet.HashtagSpellings) that most of the posts with the tag
+// use, the lower case one for posts that write it so or not at all, ties
+// to the first in byte order; empty when that is the tag itself.
+func withDisplay(tags []tweet.Count, posts []tweet.Tweet) []tweet.Count {
+	for i, c := range tags {
+		uses := map[string]int64{}
+		for _, p := range posts {
+			norm := tweet.NormalizeHashtags(p.Hashtags)
+			if !slices.Contains(norm, c.Key) {
+				continue
+			}
+			spelling := c.Key
+			for _, sp := range tweet.HashtagSpellings(p.Text, norm) {
+				if strings.ToLower(sp) == c.Key {
+					spelling = sp
+				}
+			}
+			uses[spelling]++
+		}
+		best := c.Key
+		for sp, n := range uses {
+			if n > uses[best] || (n == uses[best] && sp < best) {
+				best = sp
+			}
+		}
+		if best != c.Key {
+			tags[i].Display = best
+		}
+	}
+	return tags
 }
 
 // ranked returns counts most first, ties by key, the first n (all for 0).

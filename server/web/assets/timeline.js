@@ -54,3 +54,17 @@ export function axisFormat(first, last, locale, timeZone) {
   }
   return new Intl.DateTimeFormat(locale, opts);
 }
+
+/**
+ * partialBar returns the index in bars of the bucket still filling: the
+ * one containing now (ms) while the event runs; -1 when the event has
+ * ended or now is outside every bar. Its count is a count "so far", not
+ * comparable with the others yet.
+ */
+export function partialBar(bars, size, now, running) {
+  if (!running || !Array.isArray(bars) || bars.length === 0) return -1;
+  const ms = size * 60000;
+  const i = bars.length - 1; // now is never before the newest post's bucket
+  const start = Math.floor(now / ms) * ms;
+  return bars[i].start === start ? i : -1;
+}
