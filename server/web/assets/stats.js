@@ -105,12 +105,17 @@ function timelineChart(timeline, width, running, now) {
   // y axis: zero and the peak, per bucket.
   root.append(svg("text", { x: left - 6, y: top + plotH, "text-anchor": "end", "dominant-baseline": "middle" }, "0"));
   root.append(svg("text", { x: left - 6, y: top + 6, "text-anchor": "end", "dominant-baseline": "middle" }, number.format(max)));
-  // x axis: as many evenly spaced instants as fit, each about 110 px wide.
+  // x axis: as many evenly spaced instants as fit, each about 110 px wide,
+  // without saying the same minute twice on a short event.
   const n = Math.max(2, Math.min(6, Math.floor(plotW / 110)));
+  let said = "";
   for (let i = 0; i < n; i++) {
     const t = first + ((end - first) * i) / (n - 1);
+    const label = fmt.format(new Date(t));
+    if (label === said) continue;
+    said = label;
     const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
-    root.append(svg("text", { class: "tick", x: x(t).toFixed(2), y: H - 6, "text-anchor": anchor }, fmt.format(new Date(t))));
+    root.append(svg("text", { class: "tick", x: x(t).toFixed(2), y: H - 6, "text-anchor": anchor }, label));
   }
   root.dataset.bucket = String(size);
   root.setAttribute("tabindex", "0");
