@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,7 +25,7 @@ func TestDisplayInChromium(t *testing.T) {
 		"--twitter-stream-url", fake.URL,
 		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
 		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
-		"--backlog", "100")
+		"--backlog", "100", "--admin-token", e2eToken)
 	conn := accept(t, "the stream", srv, fake.Open)
 	stop := keepAlive(conn)
 	t.Cleanup(stop)
@@ -100,6 +101,19 @@ func TestDisplayInChromium(t *testing.T) {
 	if dir := os.Getenv("TWEETWIRE_SCREENSHOTS"); dir != "" {
 		p.screenshot("display", filepath.Join(dir, "display-3840x2160.png"), false)
 	}
+
+	t.Log("the organiser's pin takes the spotlight until it is unpinned")
+	if code := admin(t, srv.URL, "POST", "/api/admin/posts/"+url.PathEscape("twitter:24")+"/pin", "", nil); code != 200 {
+		t.Fatalf("pin: %d", code)
+	}
+	v = waitFor(p, "display", "the pinned post in the spotlight", func(v displayView) bool { return v.Spotlight == "twitter:24" && v.Pinned })
+	if !slices.Contains(v.Recent, "twitter:25") {
+		t.Errorf("with a pin in the spotlight the newest post leads the grid: %v", v.Recent)
+	}
+	if code := admin(t, srv.URL, "POST", "/api/admin/posts/"+url.PathEscape("twitter:24")+"/unpin", "", nil); code != 200 {
+		t.Fatalf("unpin: %d", code)
+	}
+	waitFor(p, "display", "the newest post back in the spotlight", func(v displayView) bool { return v.Spotlight == "twitter:25" && !v.Pinned })
 
 	t.Log("on a 1920x1080 projector")
 	p.open("display", "/display?qr=1", 1920, 1080)
