@@ -134,7 +134,11 @@ func TestPollingV3BinaryPayloads(t *testing.T) {
 	var open struct{ SID string }
 	_ = json.Unmarshal([]byte(body[strings.IndexByte(body, 0xFF)+2:]), &open)
 	sid := base + "&sid=" + open.SID
-	get(t, sid) // CONNECT and the backlog
+	// CONNECT and the backlog, which a drain may write after the first
+	// poll: a tweet published before it is read would join it.
+	if all := pollUntil(t, sid, `42["backlog",[]]`); !strings.Contains(all, `42["backlog",[]]`) {
+		t.Fatalf("polls % x, want the backlog", all)
+	}
 	_ = h.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: "x", Data: []byte(`"🎉"`)})
 	_, _, body = get(t, sid)
 	want := "\x00\x01\x08\xff" + `42["tweet","🎉"]` // 18 bytes
