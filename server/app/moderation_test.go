@@ -78,7 +78,8 @@ func TestModerationSurvivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
-	go func() { _ = a.Run(runCtx) }()
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(runCtx) }()
 	b, _ := os.ReadFile(dir + "/admin-token")
 	token := strings.TrimSpace(string(b))
 	signIn := "/admin#token=" + url.QueryEscape(token)
@@ -91,7 +92,13 @@ func TestModerationSurvivesARestart(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for len(listed(t, a, token)) < len(posts) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the posts were never stored: %v", listed(t, a, token))
+			// Seen once in CI: say what the server did, to find out why.
+			select {
+			case err := <-ran:
+				t.Errorf("Run returned early: %v", err)
+			default:
+			}
+			t.Fatalf("the posts were never stored: %v\n/healthz: %+v\nlog:\n%s", listed(t, a, token), a.Health(), logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
