@@ -155,7 +155,11 @@ func TestRichPostsSurviveARestart(t *testing.T) {
 		}
 		return page.Tweets
 	}
+	// The source has finished before the writer has stored what it read.
 	live := read(first.URL)
+	for deadline := time.Now().Add(20 * time.Second); len(live) < 2 && time.Now().Before(deadline); live = read(first.URL) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	first.Stop()
 	second := startServer(t, args...)
 	stored := read(second.URL)
