@@ -76,6 +76,13 @@ func OpenPostIndex(path, collection string, log *slog.Logger) (*PostIndex, error
 	if err != nil {
 		return nil, fmt.Errorf("open the post index of %s: %w", path, err)
 	}
+	// No connection is kept idle: a query cut short by its context (a
+	// client gone, start-up's count abandoned) can leave its connection
+	// inside a read transaction, and every later query on it would read
+	// that old snapshot of the table, missing every post written since
+	// (TestPostIndexSeesWritesAfterACanceledQuery). A fresh connection
+	// per query costs far less than the lookups that follow it.
+	db.SetMaxIdleConns(0)
 	return &PostIndex{db: db, file: path, collection: collection, log: log}, nil
 }
 
