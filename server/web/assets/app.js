@@ -3,7 +3,7 @@
 // or paused, is not pushed around: new posts wait behind a button. How one
 // post looks is post-view.js's business.
 
-import { connectLive, statusText } from "./live.js";
+import { connectLive, showStatus } from "./live.js";
 import { renderPost, renderTime, str } from "./post-view.js";
 
 const MAX_SEEN = 5000; // ids remembered for dedupe after they left the DOM
@@ -302,12 +302,6 @@ const connected = connectLive({
     updateCount();
   },
   pins: showPins,
-  status(s) {
-    const text = statusText(s);
-    const banner = $("source-state");
-    banner.textContent = text;
-    banner.dataset.state = s.state;
-    banner.hidden = text === "";
-  },
+  status: (s) => showStatus($("source-state"), s),
 });
 if (!connected) empty.textContent = "Could not load the socket.io client (vendor/socket.io.js).";

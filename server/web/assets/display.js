@@ -4,7 +4,7 @@
 // pacer.js). Nothing scrolls; only what fits is drawn.
 
 import { callToAction, parseOptions } from "./display-options.js";
-import { connectLive, statusText } from "./live.js";
+import { connectLive, showStatus } from "./live.js";
 import { Pacer } from "./pacer.js";
 import { renderPost, renderTime, str } from "./post-view.js";
 import qrcode from "./vendor/qrcode.mjs";
@@ -196,13 +196,7 @@ if (!options.help) {
       pinned = posts.filter((p) => p && typeof p === "object");
       draw();
     },
-    status(s) {
-      const text = statusText(s);
-      const banner = $("source-state");
-      banner.textContent = text;
-      banner.dataset.state = s.state;
-      banner.hidden = text === "";
-    },
+    status: (s) => showStatus($("source-state"), s),
   });
   if (!ok) waiting.textContent = "Could not load the socket.io client (vendor/socket.io.js).";
   setInterval(step, 5000); // ages out "+N more"

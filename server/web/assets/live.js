@@ -111,3 +111,11 @@ export function statusText(s) {
       return "";
   }
 }
+
+/** showStatus puts statusText(s) in banner, hidden while the stream runs. */
+export function showStatus(banner, s) {
+  const text = statusText(s);
+  banner.textContent = text;
+  banner.dataset.state = s.state;
+  banner.hidden = text === "";
+}
