@@ -21,11 +21,8 @@ func TestDisplayInChromium(t *testing.T) {
 	t.Parallel()
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
-	srv := startServer(t, "--source", "twitter", "--track", "#GoConf,go conf", "--event", "GoConf 2026 · Zürich",
-		"--twitter-stream-url", fake.URL,
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
-		"--backlog", "100", "--admin-token", e2eToken)
+	srv := startServer(t, twitterArgs(fake.URL, "--track", "#GoConf,go conf", "--event", "GoConf 2026 · Zürich",
+		"--backlog", "100", "--admin-token", e2eToken)...)
 	conn := accept(t, "the stream", srv, fake.Open)
 	stop := keepAlive(conn)
 	t.Cleanup(stop)

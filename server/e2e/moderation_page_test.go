@@ -62,11 +62,7 @@ func TestModerationConsoleInChromium(t *testing.T) {
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
 	dataDir := t.TempDir()
-	args := []string{"--source", "twitter", "--track", "#GoConf", "--data-dir", dataDir,
-		"--twitter-stream-url", fake.URL,
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
-		"--backlog", "100"}
+	args := twitterArgs(fake.URL, "--track", "#GoConf", "--data-dir", dataDir, "--backlog", "100")
 	srv := startServer(t, args...)
 	conn := accept(t, "the stream", srv, fake.Open)
 	stop := keepAlive(conn)

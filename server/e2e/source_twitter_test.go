@@ -21,6 +21,14 @@ var twitterCreds = twittertest.Credentials{
 	AccessSecret:   "e2e-ACCESS-SECRET-1d8b",
 }
 
+// twitterArgs are the flags of a server that follows the fake Twitter at
+// url, signing with twitterCreds, then extra.
+func twitterArgs(url string, extra ...string) []string {
+	return append([]string{"--source", "twitter", "--twitter-stream-url", url,
+		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
+		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret}, extra...)
+}
+
 func twitterStatus(id int, text string) string {
 	b, _ := json.Marshal(map[string]any{
 		"id_str": fmt.Sprint(id), "id": id, "text": text, "lang": "en",
@@ -44,11 +52,8 @@ func TestTwitterSourceEndToEnd(t *testing.T) {
 	t.Parallel()
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
-	srv := startServer(t, "--source", "twitter", "--track", "#GoConf,go conf",
-		"--twitter-stream-url", fake.URL, "--twitter-stall-timeout", "1s",
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
-		"--backlog", "100", "--log-level", "debug")
+	srv := startServer(t, twitterArgs(fake.URL, "--track", "#GoConf,go conf", "--twitter-stall-timeout", "1s",
+		"--backlog", "100", "--log-level", "debug")...)
 	c := startClients(t, srv.URL, "--transports", "websocket")
 	conn := accept(t, "the stream", srv, fake.Open)
 	if got := conn.Request.PostForm.Get("track"); got != "#GoConf,go conf" {
@@ -172,9 +177,7 @@ func TestTwitterRetiredEndpoint(t *testing.T) {
 	t.Parallel()
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
-	srv := startServer(t, "--source", "twitter", "--track", "#GoConf", "--twitter-stream-url", fake.URL,
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret)
+	srv := startServer(t, twitterArgs(fake.URL, "--track", "#GoConf")...)
 	conn := accept(t, "the stream", srv, fake.Accept)
 	if err := conn.Reject(403, "application/json", `{"errors":[{"code":453,"message":"You currently have access to a subset of Twitter API v2 endpoints"}]}`); err != nil {
 		t.Fatal(err)

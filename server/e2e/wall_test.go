@@ -22,11 +22,8 @@ func TestWallInChromium(t *testing.T) {
 	t.Parallel()
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
-	srv := startServer(t, "--source", "twitter", "--track", "#GoConf,go conf", "--event", "GoConf 2026 · Zürich",
-		"--twitter-stream-url", fake.URL,
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret,
-		"--backlog", "20")
+	srv := startServer(t, twitterArgs(fake.URL, "--track", "#GoConf,go conf", "--event", "GoConf 2026 · Zürich",
+		"--backlog", "20")...)
 	conn := accept(t, "the stream", srv, fake.Open)
 	stop := keepAlive(conn)
 	t.Cleanup(stop)
@@ -200,10 +197,8 @@ func TestPagesSayWhatTheStreamDoes(t *testing.T) {
 	t.Parallel()
 	fake := twittertest.NewServer(twitterCreds)
 	t.Cleanup(fake.Close)
-	srv := startServer(t, "--source", "twitter", "--track", "#GoConf", "--admin-token", e2eToken,
-		"--twitter-stream-url", fake.URL, "--twitter-stall-timeout", "1s",
-		"--twitter-consumer-key", twitterCreds.ConsumerKey, "--twitter-consumer-secret", twitterCreds.ConsumerSecret,
-		"--twitter-access-token", twitterCreds.AccessToken, "--twitter-access-secret", twitterCreds.AccessSecret)
+	srv := startServer(t, twitterArgs(fake.URL, "--track", "#GoConf", "--admin-token", e2eToken,
+		"--twitter-stall-timeout", "1s")...)
 	conn := accept(t, "the stream", srv, fake.Open)
 	stop := keepAlive(conn)
 	mustSend(t, conn, modStatus(1, "ana", "Ana Løvås", "Olá 👋 #GoConf"))
