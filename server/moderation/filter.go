@@ -50,8 +50,10 @@ func (f Filtered) Recent(ctx context.Context, event string, limit int, before st
 	return out, nil
 }
 
-// Stats leaves blocked authors and tags out of the top lists, and a
-// moderated first or last post out of the summary. The counts include
+// Stats leaves blocked authors and tags out of the top lists, a reposted
+// post that is moderated itself, or that a block would keep off the wall,
+// out of the top posts, and a moderated first or last post out of the
+// summary. The counts include
 // every stored post: they say how busy the event was.
 func (f Filtered) Stats(ctx context.Context, event string) (tweet.Stats, error) {
 	s, err := f.Store.Stats(ctx, event)
@@ -72,6 +74,10 @@ func (f Filtered) Stats(ctx context.Context, event string) (tweet.Stats, error) 
 			}
 		}
 		return false
+	})
+	s.TopPosts = slices.DeleteFunc(s.TopPosts, func(p tweet.PostCount) bool {
+		_, blocked := r.blocked(&tweet.Tweet{ID: p.ID, Source: p.Source, User: p.User, Name: p.Name, Text: p.Text})
+		return blocked || !f.Moderation.Visible(p.ID)
 	})
 	if s.First != nil && !f.Moderation.Visible(s.First.ID) {
 		s.First = nil

@@ -351,3 +351,59 @@ func TestWordBlockAndReposts(t *testing.T) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
+
+// The most reposted posts leave out a post the organiser hid and posts
+// that a block would keep off the wall: by a blocked author, with a
+// blocked word; reposts of a hidden post still count as posts.
+func TestFilteredTopPosts(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if _, err := db.StartEvent(ctx, "ev", []string{"#goconf"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	world(t, db) // twitter:1 is Ada's keynote post
+	s := newService(db, &recorder{})
+	originals := []tweet.Original{
+		{User: "Ada", Name: "Ada 👩‍💻", ID: "twitter:1", Reposts: 90},
+		{User: "troll", Name: "Troll", ID: "twitter:5", Reposts: 80},
+		{User: "layla", Name: "ليلى", ID: "twitter:6", Reposts: 70},
+		{User: "tanaka", Name: "田中", ID: "twitter:7", Reposts: 60},
+	}
+	texts := []string{"Keynote starts now! #GoConf", "buy followers", "SPOILER: the keynote ends with a demo", "東京から <b>bold</b>"}
+	for i, o := range originals {
+		p := tweet.Tweet{
+			ID: fmt.Sprintf("twitter:%d", 100+i), Source: "twitter", User: "fan", Text: "RT @" + o.User + ": " + texts[i],
+			CreatedAt: t0.Add(time.Minute), Retweet: true, RepostOf: &o,
+		}
+		if err := db.Save(ctx, "ev", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := moderation.Filtered{Store: db, Moderation: s}
+	top := func() string {
+		st, err := f.Stats(ctx, "ev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range st.TopPosts {
+			got = append(got, p.ID)
+		}
+		return fmt.Sprint(got)
+	}
+	if got := top(); got != "[twitter:1 twitter:5 twitter:6 twitter:7]" {
+		t.Fatalf("TopPosts = %s before any moderation", got)
+	}
+	if err := s.Hide(ctx, "tab-1", "twitter:1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddBlock(ctx, "api", tweet.BlockAuthor, "twitter:@Troll"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddBlock(ctx, "api", tweet.BlockWord, "spoiler"); err != nil {
+		t.Fatal(err)
+	}
+	if got := top(); got != "[twitter:7]" {
+		t.Errorf("TopPosts = %s, want only 田中's post", got)
+	}
+}

@@ -44,8 +44,10 @@ type eventBatch struct {
 	posts int
 	// docs maps a counter document's part to its field paths' deltas.
 	docs map[string]map[string]int64
-	// maxes maps a counter document's part to its field paths' $max.
+	// maxes and maxInts map a counter document's part to its field
+	// paths' $max.
 	maxes       map[string]map[string]string
+	maxInts     map[string]map[string]int64
 	first, last *postDoc
 }
 
@@ -58,7 +60,7 @@ func (b *batch) add(event string, p statsDoc, full *postDoc) {
 	}
 	e := b.events[event]
 	if e == nil {
-		e = &eventBatch{docs: map[string]map[string]int64{}, maxes: map[string]map[string]string{}}
+		e = &eventBatch{docs: map[string]map[string]int64{}, maxes: map[string]map[string]string{}, maxInts: map[string]map[string]int64{}}
 		b.events[event] = e
 	}
 	e.posts++
@@ -85,11 +87,25 @@ func (b *batch) add(event string, p statsDoc, full *postDoc) {
 	for _, sp := range p.Spellings {
 		inc(shard, "tc."+fieldName(sp))
 	}
-	if e.maxes[shard] == nil {
-		e.maxes[shard] = map[string]string{}
+	maxString := func(part, path, v string) {
+		if e.maxes[part] == nil {
+			e.maxes[part] = map[string]string{}
+		}
+		if old, ok := e.maxes[part][path]; !ok || v > old {
+			e.maxes[part][path] = v
+		}
 	}
-	if who, path := whoValue(p), "w."+fieldName(p.Author); who > e.maxes[shard][path] {
-		e.maxes[shard][path] = who
+	maxString(shard, "w."+fieldName(p.Author), whoValue(p))
+	if o := p.original(); o != nil {
+		part, f := shardPart(o.ID), fieldName(o.ID)
+		inc(part, "ro."+f)
+		maxString(part, "rw."+f, repostValue(p))
+		if e.maxInts[part] == nil {
+			e.maxInts[part] = map[string]int64{}
+		}
+		if old, ok := e.maxInts[part]["rr."+f]; !ok || o.Reposts > old {
+			e.maxInts[part]["rr."+f] = o.Reposts
+		}
 	}
 	key := edgeKey(p.CreatedAt, p.ID)
 	if e.first == nil || key < edgeKey(e.first.CreatedAt, e.first.ID) {
@@ -124,11 +140,14 @@ func (db *DB) flush(ctx context.Context) {
 				inc = append(inc, bson.E{Key: path, Value: e.docs[part][path]})
 			}
 			update := bson.D{{Key: "$inc", Value: inc}}
-			if maxes := e.maxes[part]; len(maxes) > 0 {
-				var m bson.D
-				for _, path := range slices.Sorted(maps.Keys(maxes)) {
-					m = append(m, bson.E{Key: path, Value: maxes[path]})
-				}
+			var m bson.D
+			for _, path := range slices.Sorted(maps.Keys(e.maxes[part])) {
+				m = append(m, bson.E{Key: path, Value: e.maxes[part][path]})
+			}
+			for _, path := range slices.Sorted(maps.Keys(e.maxInts[part])) {
+				m = append(m, bson.E{Key: path, Value: e.maxInts[part][path]})
+			}
+			if len(m) > 0 {
 				update = append(update, bson.E{Key: "$max", Value: m})
 			}
 			update = append(update, bson.E{Key: "$setOnInsert", Value: bson.D{{Key: "event", Value: event}}})

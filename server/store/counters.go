@@ -113,6 +113,11 @@ type counterDoc struct {
 	// case, per spelling (see tally.spellings). A post adds at most one
 	// per tag it has, so they grow no faster than Tags.
 	Spellings map[string]int64 `bson:"tc,omitempty"`
+	// Reposted, Reported and Repost count the reposted posts, per
+	// original's id (see reposts.go).
+	Reposted map[string]int64  `bson:"ro,omitempty"`
+	Reported map[string]int64  `bson:"rr,omitempty"`
+	Repost   map[string]string `bson:"rw,omitempty"`
 	// Who holds, per author, whoValue of their newest post: one string
 	// per author, kept by $max, so its order must be the posts'. A
 	// post that is deleted or hidden leaves it (it is the author's name,
@@ -225,6 +230,14 @@ func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64)
 	models = append(models,
 		upsert(dayPart(p.Minute), bson.D{{Key: "$inc", Value: day}}),
 		upsert(shardPart(p.Author), shardUpdate))
+	if o := p.original(); o != nil {
+		f := fieldName(o.ID)
+		update := bson.D{{Key: "$inc", Value: bson.D{{Key: "ro." + f, Value: sign}}}}
+		if sign > 0 {
+			update = append(update, bson.E{Key: "$max", Value: bson.D{{Key: "rr." + f, Value: o.Reposts}, {Key: "rw." + f, Value: repostValue(p)}}})
+		}
+		models = append(models, upsert(shardPart(o.ID), update))
+	}
 	key := edgeKey(p.CreatedAt, p.ID)
 	for _, e := range []struct{ field, post, beats string }{{"first", "first_post", "$gt"}, {"last", "last_post", "$lt"}} {
 		edge := func(match any, update bson.D) mongo.WriteModel {
@@ -251,18 +264,6 @@ func counterUpdates(event string, p statsDoc, full *postDoc, sign, hidden int64)
 // order is edgeKey's. Control characters, which no name or URL needs,
 // are dropped, and both are cut to a bounded length.
 func whoValue(p statsDoc) string {
-	clean := func(s string, n int) string {
-		s = strings.Map(func(r rune) rune {
-			if r < 0x20 || r == 0x7f {
-				return -1
-			}
-			return r
-		}, s)
-		if len(s) > n {
-			s = strings.ToValidUTF8(s[:n], "")
-		}
-		return s
-	}
 	return edgeKey(p.CreatedAt, p.ID) + whoSep + clean(p.Name, 200) + whoSep + clean(p.Picture, 2048)
 }
 
@@ -433,6 +434,17 @@ func (db *DB) readCounters(ctx context.Context, event string) (t tally, edges co
 				t.newer(k, v)
 			}
 		}
+		add(t.reposts.seen, d.Reposted)
+		for name, n := range d.Reported {
+			if k, ok := fieldKey(name); ok {
+				t.reposts.reported[k] = max(t.reposts.reported[k], n)
+			}
+		}
+		for name, v := range d.Repost {
+			if k, ok := fieldKey(name); ok && v > t.reposts.newest[k] {
+				t.reposts.newest[k] = v
+			}
+		}
 		add(minutes, d.Minutes)
 	}
 	// A key counted down to zero stays in its document (taking it out
@@ -490,7 +502,8 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	part := func(id string) *counterDoc {
 		d, ok := parts[id]
 		if !ok {
-			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}, Spellings: map[string]int64{}, Who: map[string]string{}}
+			d = &counterDoc{ID: counterID(id, event), Event: event, Minutes: map[string]int64{}, Authors: map[string]int64{}, Tags: map[string]int64{}, Spellings: map[string]int64{}, Who: map[string]string{},
+				Reposted: map[string]int64{}, Reported: map[string]int64{}, Repost: map[string]string{}}
 			parts[id] = d
 		}
 		return d
@@ -509,6 +522,12 @@ func (db *DB) recount(ctx context.Context, event string) error {
 	}
 	for m, n := range t.minutes {
 		part(dayPart(m)).Minutes[fieldName(strconv.FormatInt(m, 10))] = n
+	}
+	for id, v := range t.reposts.newest {
+		d := part(shardPart(id))
+		d.Repost[fieldName(id)] = v
+		d.Reported[fieldName(id)] = t.reposts.reported[id]
+		d.Reposted[fieldName(id)] = t.reposts.seen[id]
 	}
 	ids := bson.A{counterID(mainPart, event)}
 	for _, d := range parts {

@@ -52,7 +52,10 @@ func worldPosts(r *rand.Rand, n int) []tweet.Tweet {
 		out[i] = tweet.Tweet{
 			ID: fmt.Sprintf("%s:%d", src, i), Source: src, User: users[r.IntN(len(users))], Name: "名前 ✨",
 			Text: text, CreatedAt: at, Hashtags: tweet.NormalizeHashtags(ht),
-			Lang: langs[r.IntN(len(langs))], Retweet: r.IntN(3) == 0,
+			Lang: langs[r.IntN(len(langs))],
+		}
+		if r.IntN(3) == 0 {
+			tweettest.Repost(&out[i], i)
 		}
 	}
 	return out

@@ -56,8 +56,11 @@ type postDoc struct {
 // tweet.Media with the storage's field names: the domain package carries
 // no BSON tags.
 type authorDoc struct {
-	User string `bson:"user"`
-	Name string `bson:"name,omitempty"`
+	User    string `bson:"user"`
+	Name    string `bson:"name,omitempty"`
+	ID      string `bson:"id,omitempty"`
+	URL     string `bson:"url,omitempty"`
+	Reposts int64  `bson:"reposts,omitempty"`
 }
 
 type entityDoc struct {
@@ -129,6 +132,7 @@ func (d postDoc) statsDoc() statsDoc {
 		ID: d.ID, Source: d.Source, Author: d.Author, Lang: d.Lang, Hashtags: d.Hashtags, Spellings: d.TagSpellings,
 		Name: d.Name, Picture: d.Picture,
 		Minute: d.Minute, Retweet: d.Retweet, CreatedAt: d.CreatedAt,
+		RepostOf: d.RepostOf, Text: d.Text,
 	}
 }
 
@@ -149,7 +153,7 @@ func (d postDoc) tweet() tweet.Tweet {
 		Lang:      d.Lang,
 		URL:       d.URL,
 		Retweet:   d.Retweet,
-		RepostOf:  (*tweet.Author)(d.RepostOf),
+		RepostOf:  (*tweet.Original)(d.RepostOf),
 		Entities:  convertSlice(d.Entities, func(e entityDoc) tweet.Entity { return tweet.Entity(e) }),
 		Media:     convertSlice(d.Media, func(m mediaDoc) tweet.Media { return tweet.Media(m) }),
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/tweetwire/tweetwire/server/tweet"
 )
 
-// topN is how many authors and hashtags Stats ranks.
+// topN is how many authors, hashtags and posts Stats ranks.
 const topN = 10
 
 // Stats summarises an event's public posts from its counters (see
@@ -65,6 +65,7 @@ var statsProjection = bson.D{
 	{Key: "_id", Value: 1}, {Key: "source", Value: 1}, {Key: "author", Value: 1}, {Key: "lang", Value: 1},
 	{Key: "hashtags", Value: 1}, {Key: "minute", Value: 1}, {Key: "retweet", Value: 1}, {Key: "created_at", Value: 1},
 	{Key: "hidden", Value: 1}, {Key: "tag_spellings", Value: 1}, {Key: "name", Value: 1}, {Key: "picture", Value: 1},
+	{Key: "repost_of", Value: 1}, {Key: "text", Value: 1},
 }
 
 // scanTally reads the event's posts once and counts them, hidden posts
@@ -75,6 +76,7 @@ func (db *DB) scanTally(ctx context.Context, event string) (t tally, lo, hi stat
 	t.init()
 	err = db.scan(ctx, event, func(p statsDoc) {
 		t.newer(p.Author, whoValue(p))
+		t.reposts.read(p)
 		if p.Hidden {
 			t.hidden++
 			return
@@ -125,6 +127,9 @@ type statsDoc struct {
 	Event string `bson:"event,omitempty"`
 	// Hidden is set while moderation hides the post (Hide).
 	Hidden bool `bson:"hidden,omitempty"`
+	// RepostOf and Text make the most reposted posts (see original).
+	RepostOf *authorDoc `bson:"repost_of,omitempty"`
+	Text     string     `bson:"text"`
 }
 
 // tally holds the counters of Stats, read from the counter documents or
@@ -142,6 +147,7 @@ type tally struct {
 	// included (see counterDoc.Who).
 	who     map[string]string
 	minutes map[int64]int64
+	reposts reposts
 }
 
 func (t *tally) init() {
@@ -149,6 +155,7 @@ func (t *tally) init() {
 	t.authors, t.tags, t.spellings = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	t.minutes = map[int64]int64{}
 	t.who = map[string]string{}
+	t.reposts.init()
 }
 
 // newer keeps the newest whoValue of each author.
@@ -173,6 +180,7 @@ func (t *tally) add(p statsDoc) {
 		t.spellings[sp]++
 	}
 	t.minutes[p.Minute]++
+	t.reposts.count(p)
 }
 
 // before is the order of Recent, oldest first: by time, then id.
@@ -197,6 +205,7 @@ func (t *tally) stats(ev tweet.Event) tweet.Stats {
 		Langs:       ranked(t.langs, 0),
 		TopAuthors:  []tweet.AuthorCount{},
 		TopHashtags: ranked(t.tags, topN),
+		TopPosts:    t.reposts.top(topN),
 		Hidden:      t.hidden,
 	}
 	if t.total > 0 {

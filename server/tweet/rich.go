@@ -80,12 +80,27 @@ type Media struct {
 	Height int `json:"height,omitempty"`
 }
 
-// Author names the author of a reposted post.
-type Author struct {
-	// User is the handle, without "@".
+// Original is the post a repost reposts, as far as the source says: its
+// author always, its id, permalink and repost count where the source gives
+// them (statistics rank the most reposted posts by them).
+type Original struct {
+	// User is the handle of the original's author, without "@".
 	User string `json:"user"`
 	Name string `json:"name,omitempty"`
+	// ID is the original's id in the form of Tweet.ID
+	// ("twitter:123"), so that reposts of one post count together.
+	ID string `json:"id,omitempty"`
+	// URL is the original's permalink.
+	URL string `json:"url,omitempty"`
+	// Reposts is how many times the source said the original had been
+	// reposted when this repost was read (0: it did not say). It counts
+	// reposts everywhere, not only those about the event.
+	Reposts int64 `json:"reposts,omitempty"`
 }
+
+// maxOriginalID bounds Original.ID: real ids are far shorter, and the id
+// becomes a key of the statistics counters.
+const maxOriginalID = 256
 
 // CleanRich bounds and checks what a source put in t.Entities, t.Media and
 // t.RepostOf, so that clients receive only what they can use safely:
@@ -99,9 +114,27 @@ type Author struct {
 func CleanRich(t *Tweet) {
 	t.Entities = cleanEntities(t.Text, t.Entities)
 	t.Media = cleanMedia(t.Media)
-	if t.RepostOf != nil && strings.TrimSpace(t.RepostOf.User) == "" {
-		t.RepostOf = nil
+	t.RepostOf = cleanOriginal(t.RepostOf)
+}
+
+// cleanOriginal drops an original without an author, and what of it is
+// unusable: a permalink that is not http(s), an id that is too long or not
+// in the "<source>:<id>" form, a negative count.
+func cleanOriginal(o *Original) *Original {
+	if o == nil || strings.TrimSpace(o.User) == "" {
+		return nil
 	}
+	c := *o
+	if u, ok := SafeURL(c.URL); ok {
+		c.URL = u
+	} else {
+		c.URL = ""
+	}
+	if src, id, ok := strings.Cut(c.ID, ":"); !ok || src == "" || id == "" || len(c.ID) > maxOriginalID || !utf8.ValidString(c.ID) {
+		c.ID = ""
+	}
+	c.Reposts = max(c.Reposts, 0)
+	return &c
 }
 
 func cleanEntities(text string, in []Entity) []Entity {

@@ -50,7 +50,7 @@ func TestCleanRichBoundsAPost(t *testing.T) {
 	photo := tweet.Media{Type: "photo", URL: "https://pbs.twimg.com/media/a.jpg", Alt: strings.Repeat("é", 5000), Width: -3, Height: 10}
 	tw := tweet.Tweet{Text: text, Entities: ents, Media: []tweet.Media{
 		photo, photo, {Type: "photo", URL: "javascript:alert(1)"}, {Type: "audio", URL: photo.URL}, photo, photo, photo,
-	}, RepostOf: &tweet.Author{User: " "}}
+	}, RepostOf: &tweet.Original{User: " "}}
 	tweet.CleanRich(&tw)
 	if len(tw.Entities) != tweet.MaxEntities {
 		t.Errorf("%d entities kept, want %d", len(tw.Entities), tweet.MaxEntities)
@@ -91,5 +91,34 @@ func TestUTF16Len(t *testing.T) {
 		if got := tweet.UTF16Len(s); got != want {
 			t.Errorf("UTF16Len(%q) = %d, want %d", s, got, want)
 		}
+	}
+}
+
+// An original keeps its author; a permalink that is not http(s), an id not
+// in "<source>:<id>" form or too long, and a negative count are dropped.
+func TestCleanRichOriginal(t *testing.T) {
+	tests := []struct {
+		name string
+		in   tweet.Original
+		want tweet.Original
+	}{
+		{"kept", tweet.Original{User: "ليلى", Name: "<b>ليلى</b>", ID: "x:186", URL: "https://x.com/l/status/186", Reposts: 57},
+			tweet.Original{User: "ليلى", Name: "<b>ليلى</b>", ID: "x:186", URL: "https://x.com/l/status/186", Reposts: 57}},
+		{"hostile link", tweet.Original{User: "a", ID: "x:1", URL: "javascript:alert(1)"}, tweet.Original{User: "a", ID: "x:1"}},
+		{"data link", tweet.Original{User: "a", URL: "data:text/html,<script>alert(1)</script>"}, tweet.Original{User: "a"}},
+		{"id without source", tweet.Original{User: "a", ID: "186"}, tweet.Original{User: "a"}},
+		{"id with an empty part", tweet.Original{User: "a", ID: "x:"}, tweet.Original{User: "a"}},
+		{"id too long", tweet.Original{User: "a", ID: "x:" + strings.Repeat("9", 300)}, tweet.Original{User: "a"}},
+		{"negative count", tweet.Original{User: "a", ID: "x:1", Reposts: -4}, tweet.Original{User: "a", ID: "x:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.in
+			tw := tweet.Tweet{Text: "RT", Retweet: true, RepostOf: &o}
+			tweet.CleanRich(&tw)
+			if tw.RepostOf == nil || *tw.RepostOf != tt.want {
+				t.Errorf("RepostOf = %+v, want %+v", tw.RepostOf, tt.want)
+			}
+		})
 	}
 }

@@ -95,6 +95,9 @@ type Stats struct {
 	// first, ties broken by name.
 	TopAuthors  []AuthorCount `json:"top_authors"`
 	TopHashtags []Count       `json:"top_hashtags"`
+	// TopPosts are the ten most reposted posts (see PostCount), most
+	// first, ties broken by the reposts seen, then by id.
+	TopPosts []PostCount `json:"top_posts"`
 	// Timeline counts posts per minute of CreatedAt, from the first
 	// post's minute to the last one's, with a zero for every quiet
 	// minute in between.
@@ -132,6 +135,33 @@ type AuthorCount struct {
 	// none.
 	Name    string `json:"name,omitempty"`
 	Picture string `json:"picture,omitempty"`
+}
+
+// PostCount is a post that the event's public posts repost: the original,
+// known only from its reposts (it need not be one of the event's posts),
+// and how often it was reposted. Only posts with an id from their source
+// (Original.ID) are ranked: Bluesky's Jetstream, for one, says whose post
+// a repost is but has no reposts in its posts stream.
+type PostCount struct {
+	// ID, User, Name and URL are the original's (see Original); Text is
+	// the newest repost's text, which carries the original's.
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	User   string `json:"user"`
+	Name   string `json:"name,omitempty"`
+	Text   string `json:"text"`
+	URL    string `json:"url,omitempty"`
+	// Reposts is the figure it is ranked by: the source's own count
+	// (Reported) where it gave one, else the reposts seen here, whichever
+	// is higher.
+	Reposts int64 `json:"reposts"`
+	// Seen is the number of the event's public posts that repost it;
+	// a post no public post reposts any more (all hidden or deleted)
+	// leaves the list.
+	Seen int64 `json:"seen"`
+	// Reported is the highest count the source gave with those reposts
+	// (0 when it gave none): reposts everywhere, about the event or not.
+	Reported int64 `json:"reported,omitempty"`
 }
 
 // MinuteCount is a number of posts created within one minute; Minute is

@@ -40,7 +40,7 @@ type Tweet struct {
 	Retweet bool `json:"retweet,omitempty"`
 	// RepostOf is the author of the reposted post, when Retweet is true
 	// and the source says who it is.
-	RepostOf *Author `json:"repost_of,omitempty"`
+	RepostOf *Original `json:"repost_of,omitempty"`
 	// Entities are the links in Text (URLs, hashtags, mentions) in the
 	// order they appear, without overlaps; see Entity for the offsets'
 	// unit. Nil when the post has none.

@@ -155,6 +155,23 @@ type generator struct {
 	rng  *rand.Rand
 	base string // the start time in base 36, making ids unique across runs
 	n    int
+	// originals holds, per author, the post of theirs that retweets
+	// repost now: at an event a few posts are retweeted again and again,
+	// which the statistics' top posts show.
+	originals map[string]*original
+}
+
+// original is a made-up post that the demo's retweets repost: it is
+// never emitted itself, as the stream of a tracked term often carries only
+// the retweets of a post.
+type original struct {
+	id, text string
+	tags     []string
+	links    []rich.Span
+	// reposts is the count "the service" gives: it grows with each
+	// retweet, faster than the retweets the demo emits, as a popular
+	// post's count does with the retweets outside the event.
+	reposts int64
 }
 
 func (d *Source) newGenerator() *generator {
@@ -164,9 +181,10 @@ func (d *Source) newGenerator() *generator {
 		seed = uint64(start.UnixNano())
 	}
 	return &generator{
-		d:    d,
-		rng:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		base: strconv.FormatInt(start.UnixNano(), 36),
+		d:         d,
+		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		base:      strconv.FormatInt(start.UnixNano(), 36),
+		originals: map[string]*original{},
 	}
 }
 
@@ -193,20 +211,42 @@ func (g *generator) next() tweet.Tweet {
 		prefix = "RT @" + writer.handle + ": "
 		t.Retweet = true
 	}
-	text, tags, links := g.compose(writer.lang, maxText-utf8.RuneCountInString(prefix))
+	var text string
+	var tags []string
+	var links []rich.Span
+	if t.Retweet {
+		o := g.original(writer, maxText-utf8.RuneCountInString(prefix))
+		text, tags, links = o.text, o.tags, o.links
+		t.RepostOf = &tweet.Original{
+			User: writer.handle, Name: writer.name + " (demo)", ID: o.id, Reposts: o.reposts,
+		}
+		links = append([]rich.Span{mention(writer.handle)}, links...)
+	} else {
+		text, tags, links = g.compose(writer.lang, maxText)
+	}
 	t.Text = prefix + text
 	t.Hashtags = tweet.NormalizeHashtags(tags)
 	t.Lang = writer.lang
-	if t.Retweet {
-		t.RepostOf = &tweet.Author{User: writer.handle, Name: writer.name + " (demo)"}
-		links = append([]rich.Span{mention(writer.handle)}, links...)
-	}
 	t.Entities = place(t.Text, links)
 	// One post in five shows a photo, as at a real event.
 	if g.rng.IntN(5) == 0 {
 		t.Media = []tweet.Media{photos[g.rng.IntN(len(photos))].media()}
 	}
 	return t
+}
+
+// original returns the post of writer's that a retweet reposts: the one
+// before, mostly, or a new one (one time in four), its count grown.
+func (g *generator) original(writer author, budget int) *original {
+	o := g.originals[writer.handle]
+	if o == nil || g.rng.IntN(4) == 0 {
+		text, tags, links := g.compose(writer.lang, budget)
+		g.n++
+		o = &original{id: "demo:" + g.base + "-" + strconv.Itoa(g.n), text: text, tags: tags, links: links}
+		g.originals[writer.handle] = o
+	}
+	o.reposts += 1 + g.rng.Int64N(40)
+	return o
 }
 
 // mention links a demo author to a page that says nothing about anyone:

@@ -2,7 +2,9 @@ package demo
 
 import (
 	"encoding/xml"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,9 @@ func TestGeneratedPosts(t *testing.T) {
 			users := map[string]bool{}
 			retweets, shortest, longest := 0, maxText, 0
 			photos, kinds := 0, map[string]int{}
+			// Per original id: its reposts, its last count and text.
+			reposted := map[string]int{}
+			counts, texts := map[string]int64{}, map[string]string{}
 			for range n {
 				tw := g.next()
 				checkPost(t, tw)
@@ -81,6 +86,13 @@ func TestGeneratedPosts(t *testing.T) {
 				}
 				if tw.Retweet {
 					retweets++
+					o := tw.RepostOf
+					if o == nil || o.ID == "" || ids[o.ID] || o.Reposts < counts[o.ID] || (texts[o.ID] != "" && texts[o.ID] != tw.Text) {
+						t.Errorf("retweet %q reposts %+v, want a post of its own id (not a demo post's) with a growing count (was %d) and the same text (%q)", tw.Text, o, counts[o.ID], texts[o.ID])
+					} else {
+						reposted[o.ID]++
+						counts[o.ID], texts[o.ID] = o.Reposts, tw.Text
+					}
 				}
 				photos += len(tw.Media)
 				for _, e := range tw.Entities {
@@ -93,6 +105,9 @@ func TestGeneratedPosts(t *testing.T) {
 			}
 			if retweets < n/50 || retweets > n/5 {
 				t.Errorf("%d of %d posts are retweets, want an occasional one", retweets, n)
+			}
+			if most := slices.Max(slices.Collect(maps.Values(reposted))); most < 4 || len(reposted) < 10 {
+				t.Errorf("retweets repost %d posts, at most %d times each: want a few posts retweeted again and again, for the top posts", len(reposted), most)
 			}
 			if photos < n/10 || photos > n/3 || kinds["mention"] < n/10 || kinds["url"] < n/10 {
 				t.Errorf("%d photos and links %v in %d posts, want some of each to show them off", photos, kinds, n)

@@ -1,6 +1,7 @@
 package mastodon
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -26,6 +27,9 @@ type status struct {
 	Tags        []tag   `json:"tags"`
 	Reblog      *status `json:"reblog"`
 	Media       []media `json:"media_attachments"`
+	// ReblogsCount is how many times the status has been boosted, as far
+	// as the server knows.
+	ReblogsCount int64 `json:"reblogs_count"`
 }
 
 // media is a Mastodon MediaAttachment.
@@ -147,13 +151,16 @@ func toTweet(host string, st status) (tweet.Tweet, error) {
 		Lang:      orig.Language,
 		URL:       url,
 		Retweet:   st.Reblog != nil,
-		RepostOf:  repostOf(st.Reblog),
+		RepostOf:  repostOf(host, st.Reblog),
 		Entities:  entities(text, links, shift),
 		Media:     attachments(orig.Media),
 	}, nil
 }
 
-func repostOf(orig *status) *tweet.Author {
+// repostOf describes a boosted status. Its id is the one the followed
+// server gave it (a boost seen on two servers counts as two posts), and
+// its URL the one on its own server.
+func repostOf(host string, orig *status) *tweet.Original {
 	if orig == nil {
 		return nil
 	}
@@ -161,7 +168,11 @@ func repostOf(orig *status) *tweet.Author {
 	if user == "" {
 		user = orig.Account.Username
 	}
-	return &tweet.Author{User: user, Name: strings.TrimSpace(orig.Account.DisplayName)}
+	o := &tweet.Original{User: user, Name: strings.TrimSpace(orig.Account.DisplayName), URL: cmp.Or(orig.URL, orig.URI), Reposts: orig.ReblogsCount}
+	if validID(orig.ID) {
+		o.ID = postID(host, orig.ID)
+	}
+	return o
 }
 
 // entities turns the content's links into entities: Mastodon marks a

@@ -56,7 +56,10 @@ func TestDecodeReblog(t *testing.T) {
 		Lang:      "fr",
 		URL:       "https://hachyderm.io/@alice/1", // a boost has no url of its own
 		Retweet:   true,
-		RepostOf:  &tweet.Author{User: "alice@hachyderm.io", Name: "Alice"},
+		RepostOf: &tweet.Original{
+			User: "alice@hachyderm.io", Name: "Alice", ID: "mastodon:mastodon.social:113001234567890555",
+			URL: "https://hachyderm.io/@alice/1", Reposts: 23,
+		},
 		// After the content warning and its blank line.
 		Entities: []tweet.Entity{{Kind: "hashtag", Start: 31, End: 38, Href: "https://hachyderm.io/tags/goconf"}},
 	}

@@ -117,6 +117,11 @@ type wirePost struct {
 	Attachments struct {
 		MediaKeys []string `json:"media_keys"`
 	} `json:"attachments"`
+	// PublicMetrics are the post's counts when it was sent; a repost's
+	// original carries how many times it has been reposted.
+	PublicMetrics struct {
+		RetweetCount int64 `json:"retweet_count"`
+	} `json:"public_metrics"`
 }
 
 // entities hold offsets in code points of the text they belong to.
@@ -298,7 +303,10 @@ func normalize(p *wirePost, inc *includes) (tweet.Tweet, error) {
 			out.Text = prefix + twittertext.Unescape(otext)
 			out.Hashtags = otags
 			spans = append(ospans, rich.Span{Kind: tweet.EntityMention, Literal: "@" + ou.Username, Hint: 3, Href: profile(ou.Username)})
-			out.RepostOf = &tweet.Author{User: ou.Username, Name: ou.Name}
+			out.RepostOf = &tweet.Original{
+				User: ou.Username, Name: ou.Name, ID: idPrefix + orig.ID, Reposts: orig.PublicMetrics.RetweetCount,
+				URL: "https://x.com/" + url.PathEscape(ou.Username) + "/status/" + orig.ID,
+			}
 			if m := inc.media(orig); len(m) > 0 {
 				out.Media = m
 			}

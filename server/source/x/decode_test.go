@@ -58,7 +58,10 @@ func TestDecodePosts(t *testing.T) {
 			Lang:      "en",
 			URL:       "https://x.com/jan/status/1861121338611069911",
 			Retweet:   true,
-			RepostOf:  &tweet.Author{User: "marta_codes", Name: "Marta Kowalska"},
+			RepostOf: &tweet.Original{
+				User: "marta_codes", Name: "Marta Kowalska", ID: "x:1861121338611069910",
+				URL: "https://x.com/marta_codes/status/1861121338611069910", Reposts: 57,
+			},
 			Entities: []tweet.Entity{
 				{Kind: "mention", Start: 3, End: 15, Href: "https://x.com/marta_codes"},
 				{Kind: "hashtag", Start: 17, End: 24, Href: "https://x.com/hashtag/GoConf"},

@@ -50,7 +50,7 @@ const (
 // characters; attachments.media_keys the photos, in includes.media.
 var streamQuery = url.Values{
 	"expansions":   {"author_id,referenced_tweets.id,referenced_tweets.id.author_id,attachments.media_keys"},
-	"tweet.fields": {"created_at,entities,lang,referenced_tweets,note_tweet,author_id,attachments"},
+	"tweet.fields": {"created_at,entities,lang,referenced_tweets,note_tweet,author_id,attachments,public_metrics"},
 	"user.fields":  {"username,name,profile_image_url"},
 	"media.fields": {"type,url,preview_image_url,alt_text,width,height"},
 }.Encode()

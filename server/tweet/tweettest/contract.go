@@ -220,7 +220,7 @@ func testSaveRoundTrip(t *testing.T, open func(t *testing.T) tweet.Store) {
 			Text:      "RT @layla_dev: 🎉 مرحبا @Dana #GoConf → goconf.example/ja/会場…",
 			CreatedAt: T0.Add(3*time.Minute + time.Second), Hashtags: []string{"goconf"}, Lang: "ar",
 			URL:      "https://x.com/noa/status/78",
-			RepostOf: &tweet.Author{User: "layla_dev", Name: "ليلى"},
+			RepostOf: &tweet.Original{User: "layla_dev", Name: "ليلى"},
 			Entities: []tweet.Entity{
 				{Kind: "mention", Start: 3, End: 13, Href: "https://x.com/layla_dev"},
 				{Kind: "mention", Start: 24, End: 29, Href: "https://x.com/dana"},
@@ -522,10 +522,41 @@ func Posts(n int, seed uint64) []tweet.Tweet {
 			CreatedAt: at,
 			Hashtags:  tweet.NormalizeHashtags(ht),
 			Lang:      langs[r.IntN(len(langs))],
-			Retweet:   r.IntN(4) == 0,
 		})
+		if r.IntN(4) == 0 {
+			Repost(&out[len(out)-1], i)
+		}
 	}
 	return out
+}
+
+// originals are the posts that Repost reposts: authors and texts as
+// people write them, and the repost counts their source gives (none for
+// some, as Bluesky gives none).
+var originals = []struct {
+	user, name, text string
+	reposts          int64
+}{
+	{"marta_codes", "Marta Kowalska", "Slides of my #GopherCon talk: generics in practice 🎉", 1200},
+	{"田中", "田中 太郎", "ゴーファー最高！ 会場で会いましょう", 0},
+	{"layla_dev", "ليلى", "مرحبا بالجميع في المؤتمر", 45},
+	{"zoe", `"><img src=x onerror=alert(1)>`, "<script>alert('top')</script> & friends", 3},
+	{"crème", "Zoë Ångström", "Crème brûlée à midi, talks à 14 h", 0},
+	{"grace", "Grace 🐹", "a &amp; b " + strings.Repeat("long text ✨ ", 80), 45},
+}
+
+// Repost makes t a repost of one of a few originals on t's source (the
+// k-th, modulo their number), as Twitter writes one: "RT @author: " and
+// the original's text, with the original's id, permalink and, for most,
+// the repost count the source gives.
+func Repost(t *tweet.Tweet, k int) {
+	o := originals[k%len(originals)]
+	t.Retweet = true
+	t.RepostOf = &tweet.Original{
+		User: o.user, Name: o.name, ID: fmt.Sprintf("%s:orig-%d", t.Source, k%len(originals)),
+		URL: "https://social.example/@" + o.user + "/" + fmt.Sprint(k%len(originals)), Reposts: o.reposts,
+	}
+	t.Text = "RT @" + o.user + ": " + o.text
 }
 
 // WantStats computes what Stats must answer for posts with plain loops,
@@ -596,6 +627,7 @@ func WantStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s.Sources = ranked(bySource, 0)
 	s.Langs = ranked(byLang, 0)
 	s.TopHashtags = withDisplay(ranked(byTag, 10), posts)
+	s.TopPosts = topPosts(posts)
 	s.TopAuthors = []tweet.AuthorCount{}
 	for _, c := range ranked(byAuthor, 10) {
 		i := strings.Index(c.Key, ":")
@@ -639,6 +671,7 @@ func CompareStats(t testing.TB, got, want tweet.Stats) {
 	check("Langs", got.Langs, nonNil(want.Langs))
 	check("TopAuthors", got.TopAuthors, want.TopAuthors)
 	check("TopHashtags", got.TopHashtags, nonNil(want.TopHashtags))
+	check("TopPosts", got.TopPosts, nonNil(want.TopPosts))
 	check("Timeline", got.Timeline, want.Timeline)
 	check("Peak", got.Peak, want.Peak)
 	if (got.First == nil) != (want.First == nil) || (got.First != nil && (got.First.ID != want.First.ID || !got.First.CreatedAt.Equal(want.First.CreatedAt))) {
@@ -649,9 +682,9 @@ func CompareStats(t testing.TB, got, want tweet.Stats) {
 	}
 }
 
-func nonNil(c []tweet.Count) []tweet.Count {
+func nonNil[T any](c []T) []T {
 	if c == nil {
-		return []tweet.Count{}
+		return []T{}
 	}
 	return c
 }

@@ -330,6 +330,7 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 	s.Sources = ranked(sources, 0)
 	s.Langs = ranked(langs, 0)
 	s.TopHashtags = withDisplay(ranked(tags, topN), posts)
+	s.TopPosts = topPosts(posts)
 	for _, c := range ranked(authors, topN) {
 		a := who[c.Key]
 		s.TopAuthors = append(s.TopAuthors, tweet.AuthorCount{Source: a.source, User: a.user, Count: c.Count, Name: a.name, Picture: a.picture})
@@ -348,6 +349,46 @@ func computeStats(ev tweet.Event, posts []tweet.Tweet) tweet.Stats {
 		}
 	}
 	return s
+}
+
+// topPosts ranks the posts that posts repost as the contract says (see
+// tweet.PostCount): per original id, the reposts among posts, the highest
+// count their source gave, and the newest one's original (its text
+// without "RT @author: ", cut to 560 runes); most reposts first, then
+// most seen, then by id; the first ten.
+func topPosts(posts []tweet.Tweet) []tweet.PostCount {
+	byID := map[string]*tweet.PostCount{}
+	newest := map[string]tweet.Tweet{}
+	for _, p := range posts {
+		o := p.RepostOf
+		if !p.Retweet || o == nil || o.ID == "" {
+			continue
+		}
+		c := byID[o.ID]
+		if c == nil {
+			c = &tweet.PostCount{ID: o.ID}
+			byID[o.ID] = c
+		}
+		c.Seen++
+		c.Reported = max(c.Reported, o.Reposts)
+		if n, ok := newest[o.ID]; !ok || NewestFirst(p, n) < 0 {
+			newest[o.ID] = p
+			text := []rune(strings.TrimPrefix(p.Text, "RT @"+o.User+": "))
+			if len(text) > 560 {
+				text = append(text[:559], '…')
+			}
+			c.Source, c.User, c.Name, c.URL, c.Text = p.Source, o.User, o.Name, o.URL, string(text)
+		}
+	}
+	out := []tweet.PostCount{}
+	for _, c := range byID {
+		c.Reposts = max(c.Seen, c.Reported)
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b tweet.PostCount) int {
+		return cmp.Or(cmp.Compare(b.Reposts, a.Reposts), cmp.Compare(b.Seen, a.Seen), strings.Compare(a.ID, b.ID))
+	})
+	return out[:min(len(out), topN)]
 }
 
 // withDisplay sets each hashtag's Display as the contract says: the

@@ -189,7 +189,11 @@ func Normalize(t anaconda.Tweet) (tweet.Tweet, error) {
 			return tweet.Tweet{}, fmt.Errorf("status %s retweets a status with no user.screen_name: keep the retweeted_status.user object", t.IdStr)
 		}
 		out.Retweet = true
-		out.RepostOf = &tweet.Author{User: orig.User.ScreenName, Name: orig.User.Name}
+		out.RepostOf = &tweet.Original{User: orig.User.ScreenName, Name: orig.User.Name, Reposts: int64(orig.RetweetCount)}
+		if twittertext.IsID(orig.IdStr) {
+			out.RepostOf.ID = idPrefix + orig.IdStr
+			out.RepostOf.URL = "https://twitter.com/" + url.PathEscape(orig.User.ScreenName) + "/status/" + orig.IdStr
+		}
 		prefix := "RT @" + orig.User.ScreenName + ": "
 		out.Text = prefix + twittertext.Unescape(fullText(orig))
 		out.Hashtags = hashtags(orig)

@@ -117,7 +117,10 @@ func TestDecodeFixtures(t *testing.T) {
 				Lang:      "es",
 				URL:       "https://twitter.com/gopher_fan_99/status/1121372819813330948",
 				Retweet:   true,
-				RepostOf:  &tweet.Author{User: "carmen_go", Name: "Carmen Ruiz 🐹"},
+				RepostOf: &tweet.Original{
+					User: "carmen_go", Name: "Carmen Ruiz 🐹", ID: "twitter:1121372203250642947",
+					URL: "https://twitter.com/carmen_go/status/1121372203250642947", Reposts: 1284,
+				},
 				// The original's entities, moved past "RT @carmen_go: ".
 				Entities: []tweet.Entity{
 					{Kind: "mention", Start: 3, End: 13, Href: "https://twitter.com/carmen_go"},
