@@ -99,6 +99,22 @@ try {
         referrer: li.querySelector("img")?.referrerPolicy ?? null,
         initials: li.querySelector(".initials")?.textContent ?? null,
       })),
+      // Each most reposted post: its figure, who wrote it, its text (and
+      // whether markup in it became elements), the line under it and
+      // its link; the text's lines shown at most.
+      topPosts: Array.from(document.querySelectorAll("#top-posts li"), (li) => {
+        const text = li.querySelector(".text");
+        return {
+          count: li.querySelector(".count")?.firstChild?.textContent ?? null,
+          who: li.querySelector(".who")?.textContent ?? null,
+          text: text?.textContent ?? null,
+          elements: text ? text.querySelectorAll("*").length : -1,
+          dir: text?.getAttribute("dir") ?? null,
+          sub: li.querySelector(".sub")?.textContent ?? null,
+          href: li.querySelector("a")?.getAttribute("href") ?? null,
+          lines: text ? Math.round(text.getBoundingClientRect().height / Number.parseFloat(getComputedStyle(text).lineHeight)) : 0,
+        };
+      }),
       // The timeline draws every non-empty bucket as one rect.
       timelineBars: document.querySelectorAll("#timeline rect.bar").length,
       peakTitle: document.querySelector("#timeline rect.peak > title")?.textContent ?? null,

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,10 @@ type statsShown struct {
 	Hashtags   string
 	AuthorRows []struct {
 		Name, Sub, Img, Referrer, Initials string
+	}
+	TopPosts []struct {
+		Count, Who, Text, Dir, Sub, Href string
+		Elements, Lines                  int
 	}
 	Bucket       int
 	TimelineBars int
@@ -102,16 +107,21 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 			// Authors' pictures: one the server serves, one that is not
 			// http(s), one that fails to load.
 			pictures := []string{"/favicon.svg", "javascript:alert(1)", "http://127.0.0.1:9/gone.png"}
+			reposts := map[string]*repostTally{}
 			for n, when := range at {
 				user := n % 13
-				line, _ := json.Marshal(map[string]any{
+				post := map[string]any{
 					"id_str": fmt.Sprint(5000 + n), "id": 5000 + n, "lang": "de",
 					"text":       fmt.Sprintf("Tag %d, Beitrag %d — Grüße 👋 #GoConf", when.Sub(start)/(24*time.Hour)+1, n),
 					"created_at": when.Format(time.RubyDate),
 					"user": map[string]any{"screen_name": fmt.Sprintf("Gast%d", user), "name": fmt.Sprintf("Gäst Nummer %d", user),
 						"profile_image_url_https": pictures[user%3]},
 					"entities": map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
-				})
+				}
+				if n%4 == 1 { // a retweet of one of three posts
+					post["retweeted_status"] = spanOriginal(n, when, reposts)
+				}
+				line, _ := json.Marshal(post)
 				b.Write(line)
 				b.WriteByte('\n')
 			}
@@ -193,6 +203,7 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 					t.Errorf("%d px: hashtags %q, want them to end %q, as the posts write the tag", width, shown.Hashtags, want)
 				}
 				checkAuthorRows(t, width, shown, pictures)
+				checkTopPosts(t, width, shown, reposts)
 				if want := fmt.Sprintf("German%d", n); !strings.HasSuffix(shown.Langs, want) {
 					t.Errorf("%d px: languages %q, want %q", width, shown.Langs, want)
 				}
@@ -204,6 +215,80 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// spanOriginals are the posts the span fixture's retweets repost: markup,
+// right-to-left and CJK text; Twitter's count for the first grows with
+// each retweet, the second has none (0), the third a small one.
+var spanOriginals = []struct {
+	id, user, name, text string
+	count                func(n int) int
+}{
+	{"9100", "marta_codes", "Marta <b>Kowalska</b>", "Slides of my #GoConf talk 🎉 <img src=x onerror=alert(1)>", func(n int) int { return 1000 + n }},
+	{"9101", "layla_dev", "ليلى", "مرحبا بالجميع في #GoConf", func(int) int { return 0 }},
+	{"9102", "tanaka", "田中 太郎", "ゴーファー最高！ #GoConf", func(int) int { return 5 }},
+}
+
+// repostTally is what the stats page must say of one reposted post.
+type repostTally struct {
+	seen, reported int
+	user, text     string
+}
+
+// spanOriginal returns the retweeted_status of the n-th post of the span
+// fixture and counts it in tally.
+func spanOriginal(n int, when time.Time, tally map[string]*repostTally) map[string]any {
+	o := spanOriginals[n%len(spanOriginals)]
+	r := tally[o.id]
+	if r == nil {
+		r = &repostTally{user: o.user, text: o.text}
+		tally[o.id] = r
+	}
+	r.seen++
+	r.reported = max(r.reported, o.count(n))
+	return map[string]any{
+		"id_str": o.id, "id": 0, "text": o.text, "created_at": when.Add(-time.Hour).Format(time.RubyDate), "lang": "und",
+		"retweet_count": o.count(n),
+		"user":          map[string]any{"screen_name": o.user, "name": o.name},
+		"entities":      map[string]any{"hashtags": []any{map[string]any{"text": "GoConf"}}},
+	}
+}
+
+// checkTopPosts checks the most reposted posts against the fixture's
+// tally: most first, by Twitter's count or else the retweets seen (ties:
+// most seen, then by id); the
+// text as text (no element from its markup), without "RT @…: ", at
+// most three lines; a link to the post on Twitter.
+func checkTopPosts(t *testing.T, width int, shown statsShown, tally map[string]*repostTally) {
+	t.Helper()
+	type want struct {
+		id    string
+		count int
+	}
+	var order []want
+	for id, r := range tally {
+		order = append(order, want{id, max(r.seen, r.reported)})
+	}
+	slices.SortFunc(order, func(a, b want) int {
+		return cmp.Or(b.count-a.count, tally[b.id].seen-tally[a.id].seen, strings.Compare(a.id, b.id))
+	})
+	if len(shown.TopPosts) != len(order) {
+		t.Fatalf("%d px: %d most reposted posts shown, want %d: %+v", width, len(shown.TopPosts), len(order), shown.TopPosts)
+	}
+	for i, w := range order {
+		got, r := shown.TopPosts[i], tally[w.id]
+		digits := strings.Map(func(c rune) rune {
+			if c >= '0' && c <= '9' {
+				return c
+			}
+			return -1
+		}, got.Count)
+		if digits != fmt.Sprint(w.count) || got.Text != r.text || got.Elements != 0 || got.Dir != "auto" ||
+			!strings.Contains(got.Who, "@"+r.user) || got.Href != "https://twitter.com/"+r.user+"/status/"+w.id ||
+			!strings.Contains(got.Sub, fmt.Sprint(r.seen)) || got.Lines < 1 || got.Lines > 3 {
+			t.Errorf("%d px: most reposted #%d is %+v, want post %s with %d reposts (%d seen here), its text as text", width, i+1, got, w.id, w.count, r.seen)
+		}
 	}
 }
 

@@ -87,6 +87,12 @@ func writeText(w io.Writer, s tweet.Stats) error {
 		fmt.Fprintf(tw, "  @%s (%s)\t%d\n", clean(a.User), clean(a.Source), a.Count)
 	}
 	section("Top hashtags", s.TopHashtags, "#")
+	if len(s.TopPosts) > 0 {
+		fmt.Fprintf(tw, "\nMost reposted\n")
+		for _, p := range s.TopPosts {
+			fmt.Fprintf(tw, "  %s by @%s: %s\t%d\n", clean(p.ID), clean(p.User), clean(excerpt(p.Text, 60)), p.Reposts)
+		}
+	}
 
 	fmt.Fprintf(tw, "\nPosts per minute (UTC)\n")
 	for _, m := range s.Timeline {
@@ -97,6 +103,14 @@ func writeText(w io.Writer, s tweet.Stats) error {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\n", m.Minute.Format("2006-01-02 15:04"), m.Count, strings.Repeat("#", bar))
 	}
 	return tw.Flush()
+}
+
+// excerpt cuts s to n runes, with "…" when it cut.
+func excerpt(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // clean makes untrusted text safe for a terminal: control characters
@@ -156,6 +170,9 @@ func writeCSV(w io.Writer, s tweet.Stats) error {
 	}
 	for _, c := range s.TopHashtags {
 		row("hashtag", c.Key, n(c.Count))
+	}
+	for _, p := range s.TopPosts {
+		row("reposted", p.ID, n(p.Reposts))
 	}
 	for _, m := range s.Timeline {
 		row("minute", at(m.Minute), n(m.Count))

@@ -28,6 +28,10 @@ func sample() tweet.Stats {
 		Langs:        []tweet.Count{{Key: "en", Count: 6}, {Key: "und", Count: 1}},
 		TopAuthors:   []tweet.AuthorCount{{Source: "twitter", User: "ada", Count: 4}, {Source: "demo", User: "bob", Count: 1}},
 		TopHashtags:  []tweet.Count{{Key: "go", Count: 5}, {Key: "evil\x1b[2Jtag", Count: 1}, {Key: "=cmd|'/c calc'!A1", Count: 1}},
+		TopPosts: []tweet.PostCount{
+			{ID: "twitter:100", Source: "twitter", User: "carmen_go", Name: "Carmen 🐹", Text: "¡Increíble la charla sobre genéricos en #GoConf! Por fin entiendo los type sets\x1b[2J", URL: "https://twitter.com/carmen_go/status/100", Reposts: 1284, Seen: 2, Reported: 1284},
+			{ID: "mastodon:host:7", Source: "mastodon", User: "layla", Text: "مرحبا", Reposts: 1, Seen: 1},
+		},
 		Timeline: []tweet.MinuteCount{
 			{Minute: t0, Count: 4}, {Minute: t0.Add(time.Minute), Count: 0}, {Minute: t0.Add(2 * time.Minute), Count: 3},
 		},
@@ -55,6 +59,8 @@ func TestText(t *testing.T) {
 				"4 posts in the minute from 2024-05-17 09:00 UTC",
 				"@ada (twitter)",
 				"#go ",
+				"twitter:100 by @carmen_go: ¡Increíble la charla sobre genéricos en #GoConf! Por fin en…  1284",
+				"mastodon:host:7 by @layla: مرحبا",
 				"2024-05-17 09:01  0",
 				"########################################", // the peak's full bar
 			},
@@ -64,7 +70,7 @@ func TestText(t *testing.T) {
 			name:  "ended event without posts",
 			stats: tweet.Stats{Event: tweet.Event{Name: "quiet", Start: t0, End: t0.Add(time.Hour)}},
 			want:  []string{"quiet (2024-05-17 09:00 UTC to 2024-05-17 10:00 UTC)", "Posts", "0"},
-			never: []string{"Top authors", "Peak"},
+			never: []string{"Top authors", "Peak", "Most reposted"},
 		},
 	}
 	for _, tt := range tests {
@@ -132,6 +138,7 @@ func TestCSV(t *testing.T) {
 		"lang/und":                    "1",
 		"author/twitter:ada":          "4",
 		"hashtag/go":                  "5",
+		"reposted/twitter:100":        "1284",
 		"minute/2024-05-17T09:01:00Z": "0",
 		"minute/2024-05-17T09:02:00Z": "3",
 	} {

@@ -29,6 +29,7 @@ test("the statistics as one table", () => {
     timeline: [{ minute: "2026-11-25T18:00:00Z", count: 3 }, { minute: "2026-11-25T18:01:00Z", count: 0 }],
     top_authors: [{ source: "twitter", user: "ada", name: "=Ada, \"the\" first", count: 2 }],
     top_hashtags: [{ key: "goconf", display: "GoConf", count: 2 }, { key: "日本", count: 1 }],
+    top_posts: [{ id: "x:186", user: "layla", text: "مرحبا, \"all\"\n#GoConf", reposts: 57 }],
     sources: [{ key: "twitter", count: 3 }],
     langs: [{ key: "de", count: 2 }, { key: "und", count: 1 }],
   };
@@ -42,6 +43,7 @@ test("the statistics as one table", () => {
     `author,twitter:ada,"'=Ada, ""the"" first",2`,
     "hashtag,goconf,GoConf,2",
     "hashtag,日本,日本,1",
+    `reposted,x:186,"مرحبا, ""all""\n#GoConf (@layla)",57`,
     "source,twitter,twitter,3",
     "language,de,German,2",
     "language,und,Undetermined,1",

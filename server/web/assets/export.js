@@ -26,7 +26,8 @@ export function csvText(rows) {
  * count. The timeline comes minute by minute (the page's buckets are for
  * the eye; a spreadsheet can sum), then the top authors (key
  * "source:user", name their display name), the top hashtags (name as most
- * posts write them), the sources and the languages (name from langName).
+ * posts write them), the most reposted posts (key the post's id, name
+ * "text (@user)"), the sources and the languages (name from langName).
  * It starts with a byte order mark, so that spreadsheets read it as UTF-8.
  */
 export function statsCSV(s, langName = (code) => code) {
@@ -34,6 +35,7 @@ export function statsCSV(s, langName = (code) => code) {
   for (const m of s.timeline ?? []) rows.push(["timeline", m.minute, "", m.count]);
   for (const a of s.top_authors ?? []) rows.push(["author", `${a.source}:${a.user}`, a.name ?? "", a.count]);
   for (const c of s.top_hashtags ?? []) rows.push(["hashtag", c.key, c.display || c.key, c.count]);
+  for (const p of s.top_posts ?? []) rows.push(["reposted", p.id, `${p.text} (@${p.user})`, p.reposts]);
   for (const c of s.sources ?? []) rows.push(["source", c.key, c.key, c.count]);
   for (const c of s.langs ?? []) rows.push(["language", c.key, langName(c.key), c.count]);
   return "\ufeff" + csvText(rows);

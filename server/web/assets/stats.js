@@ -5,6 +5,7 @@
 
 import { fileName, statsCSV } from "./export.js";
 import { avatarURL, initials, languageName } from "./labels.js";
+import { safeHref } from "./rich-text.js";
 import { axisFormat, bucketTimeline, partialBar, sizeLabel } from "./timeline.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -217,6 +218,61 @@ function rankList(rows, title) {
   return list;
 }
 
+// topPosts lists the most reposted posts: the figure, the original's
+// author and the start of its text, all as text (a post is untrusted), and
+// a link to the original where the source gave an http(s) one. The
+// figure says whose count it is: the service's, when it gave one, else the
+// reposts this event holds.
+function topPosts(posts) {
+  if (posts.length === 0) {
+    const p = document.createElement("p");
+    p.className = "none";
+    p.textContent = "No reposts yet.";
+    return p;
+  }
+  const list = document.createElement("ol");
+  list.className = "top-posts";
+  list.setAttribute("aria-label", "Most reposted posts");
+  for (const p of posts) {
+    const li = document.createElement("li");
+    const figure = document.createElement("span");
+    figure.className = "count";
+    figure.textContent = number.format(p.reposts);
+    const unit = document.createElement("span");
+    unit.className = "unit";
+    unit.textContent = p.reposts === 1 ? "repost" : "reposts";
+    figure.append(unit);
+    const body = document.createElement("div");
+    body.className = "body";
+    const who = document.createElement("p");
+    who.className = "who";
+    who.dir = "auto";
+    who.textContent = p.name ? `${p.name} @${p.user}` : `@${p.user}`;
+    const text = document.createElement("p");
+    text.className = "text";
+    text.dir = "auto";
+    text.textContent = p.text;
+    const meta = document.createElement("p");
+    meta.className = "sub";
+    meta.textContent = p.reported > p.seen
+      ? `${p.source}'s count · ${number.format(p.seen)} here`
+      : `reposted ${number.format(p.seen)} ${p.seen === 1 ? "time" : "times"} here`;
+    const href = safeHref(p.url);
+    if (href) {
+      const a = document.createElement("a");
+      a.href = href;
+      a.rel = "noopener noreferrer";
+      a.target = "_blank";
+      a.textContent = "Open";
+      meta.append(" · ", a);
+    }
+    body.append(who, text, meta);
+    li.append(figure, body);
+    list.append(li);
+  }
+  return list;
+}
+
 // avatar is the author's picture, or their initials when there is none or
 // it fails to load. The URL is checked (http and https only) and loaded
 // without a referrer: the page's address is nobody else's business.
@@ -370,6 +426,10 @@ function render(s) {
   })), "Top authors by posts"));
   $("top-hashtags").replaceChildren(rankList(
     s.top_hashtags.map((c) => ({ label: `#${c.display || c.key}`, count: c.count })), "Top hashtags by posts"));
+  const top = Array.isArray(s.top_posts) ? s.top_posts : [];
+  $("top-posts").replaceChildren(topPosts(top));
+  $("top-posts-note").hidden = top.length === 0;
+  $("top-posts-note").textContent = "Ranked by the service's own repost count where it gives one (reposts anywhere, not only about this event), else by the reposts of this event.";
   $("sources").replaceChildren(rankList(
     s.sources.map((c) => ({ label: c.key, count: c.count })), "Posts per source"));
   $("langs").replaceChildren(rankList(
