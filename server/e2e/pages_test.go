@@ -118,6 +118,19 @@ func (v displayView) String() string {
 
 // modStatus is a v1.1 status by user, created id seconds after a fixed
 // instant, so that ids and times agree on the order.
+// modRetweet is modStatus for a retweet, by user, of the post origID by
+// origUser, which Twitter says was retweeted count times.
+func modRetweet(id int, user, name string, origID int, origUser, origName, origText string, count int) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(modStatus(id, user, name, "RT @"+origUser+": "+origText)), &m)
+	var orig map[string]any
+	_ = json.Unmarshal([]byte(modStatus(origID, origUser, origName, origText)), &orig)
+	orig["retweet_count"] = count
+	m["retweeted_status"] = orig
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func modStatus(id int, user, name, text string) string {
 	b, _ := json.Marshal(map[string]any{
 		"id_str": fmt.Sprint(id), "id": id, "text": text, "lang": "und",

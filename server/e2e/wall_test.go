@@ -109,6 +109,32 @@ func TestWallInChromium(t *testing.T) {
 		t.Errorf("page errors %v, dialogs %d", v.PageErrors, v.Dialogs)
 	}
 
+	t.Log("retweets rank their originals on /stats, by Twitter's count")
+	keynote := "Slides of the #GoConf keynote 🎤 — generics, iterators & more"
+	mustSend(t, conn, // ids after the notifications' posts
+		modRetweet(120, "lena", "Lena Müller", 9001, "marta_codes", "Marta Kowalska", keynote, 212),
+		modRetweet(121, "omar", "عمر", 9001, "marta_codes", "Marta Kowalska", keynote, 240),
+		modRetweet(122, "yuki", "佐藤 由紀", 9002, "kenji", "健二", "東京から #GoConf: ゴーファー最高！", 31))
+	var top []string
+	waitUntil(t, "the most reposted posts in /api/stats", func() bool {
+		var s struct {
+			TopPosts []struct {
+				ID      string `json:"id"`
+				Reposts int    `json:"reposts"`
+				Seen    int    `json:"seen"`
+			} `json:"top_posts"`
+		}
+		getJSON(t, srv.URL+"/api/stats", &s)
+		top = top[:0]
+		for _, p := range s.TopPosts {
+			top = append(top, fmt.Sprintf("%s %d/%d", p.ID, p.Reposts, p.Seen))
+		}
+		return len(top) == 2
+	})
+	if want := []string{"twitter:9001 240/2", "twitter:9002 31/1"}; !slices.Equal(top, want) {
+		t.Errorf("top posts %q, want %q", top, want)
+	}
+
 	// On a phone and on a desktop screen: nothing wider than the screen,
 	// post text at a readable size.
 	shots := os.Getenv("TWEETWIRE_SCREENSHOTS")
