@@ -180,15 +180,8 @@ function legendList(items) {
 // that its text wraps and keeps its size at any width (an SVG scaled to a
 // phone shrinks its text); a row of an author starts with their avatar.
 function rankList(rows, title) {
-  if (rows.length === 0) {
-    const p = document.createElement("p");
-    p.className = "none";
-    p.textContent = "None yet.";
-    return p;
-  }
-  const list = document.createElement("ol");
-  list.className = "ranks";
-  list.setAttribute("aria-label", title);
+  const list = listOrNone(rows.length, "ranks", title, "None yet.");
+  if (rows.length === 0) return list;
   const max = Math.max(1, ...rows.map((r) => r.count));
   for (const r of rows) {
     const li = document.createElement("li");
@@ -224,15 +217,7 @@ function rankList(rows, title) {
 // figure says whose count it is: the service's, when it gave one, else the
 // reposts this event holds.
 function topPosts(posts) {
-  if (posts.length === 0) {
-    const p = document.createElement("p");
-    p.className = "none";
-    p.textContent = "No reposts yet.";
-    return p;
-  }
-  const list = document.createElement("ol");
-  list.className = "top-posts";
-  list.setAttribute("aria-label", "Most reposted posts");
+  const list = listOrNone(posts.length, "top-posts", "Most reposted posts", "No reposts yet.");
   for (const p of posts) {
     const li = document.createElement("li");
     const figure = document.createElement("span");
@@ -270,6 +255,21 @@ function topPosts(posts) {
     li.append(figure, body);
     list.append(li);
   }
+  return list;
+}
+
+// listOrNone returns an empty ordered list of the class and label given,
+// or, when there is nothing to list (n is 0), a line saying none.
+function listOrNone(n, className, label, none) {
+  if (n === 0) {
+    const p = document.createElement("p");
+    p.className = "none";
+    p.textContent = none;
+    return p;
+  }
+  const list = document.createElement("ol");
+  list.className = className;
+  list.setAttribute("aria-label", label);
   return list;
 }
 
