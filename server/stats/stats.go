@@ -5,6 +5,7 @@
 package stats
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -77,7 +78,8 @@ func writeText(w io.Writer, s tweet.Stats) error {
 	section := func(title string, rows []tweet.Count, prefix string) {
 		fmt.Fprintf(tw, "\n%s\n", title)
 		for _, c := range rows {
-			fmt.Fprintf(tw, "  %s%s\t%d\n", prefix, clean(c.Key), c.Count)
+			// A hashtag as most of its posts write it ("GoConf").
+			fmt.Fprintf(tw, "  %s%s\t%d\n", prefix, clean(cmp.Or(c.Display, c.Key)), c.Count)
 		}
 	}
 	section("Sources", s.Sources, "")

@@ -27,7 +27,7 @@ func sample() tweet.Stats {
 		Sources:      []tweet.Count{{Key: "twitter", Count: 5}, {Key: "demo", Count: 2}},
 		Langs:        []tweet.Count{{Key: "en", Count: 6}, {Key: "und", Count: 1}},
 		TopAuthors:   []tweet.AuthorCount{{Source: "twitter", User: "ada", Count: 4}, {Source: "demo", User: "bob", Count: 1}},
-		TopHashtags:  []tweet.Count{{Key: "go", Count: 5}, {Key: "evil\x1b[2Jtag", Count: 1}, {Key: "=cmd|'/c calc'!A1", Count: 1}},
+		TopHashtags:  []tweet.Count{{Key: "go", Count: 5}, {Key: "goconf", Display: "GoConf", Count: 2}, {Key: "evil\x1b[2Jtag", Count: 1}, {Key: "=cmd|'/c calc'!A1", Count: 1}},
 		TopPosts: []tweet.PostCount{
 			{ID: "twitter:100", Source: "twitter", User: "carmen_go", Name: "Carmen 🐹", Text: "¡Increíble la charla sobre genéricos en #GoConf! Por fin entiendo los type sets\x1b[2J", URL: "https://twitter.com/carmen_go/status/100", Reposts: 1284, Seen: 2, Reported: 1284},
 			{ID: "mastodon:host:7", Source: "mastodon", User: "layla", Text: "مرحبا", Reposts: 1, Seen: 1},
@@ -59,6 +59,7 @@ func TestText(t *testing.T) {
 				"4 posts in the minute from 2024-05-17 09:00 UTC",
 				"@ada (twitter)",
 				"#go ",
+				"#GoConf ",
 				"twitter:100 by @carmen_go: ¡Increíble la charla sobre genéricos en #GoConf! Por fin en…  1284",
 				"mastodon:host:7 by @layla: مرحبا",
 				"2024-05-17 09:01  0",
