@@ -494,15 +494,26 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// waitUntil polls ok until it holds, for at most 20 s, and fails the test
-// saying what never happened.
-func waitUntil(t *testing.T, what string, ok func() bool) {
+// waitUntil polls ok until it holds, for at most 30 s, and fails the test
+// saying what never happened, with the logs of the servers given.
+func waitUntil(t *testing.T, what string, ok func() bool, logsOf ...*server) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20 s", what)
+			var logs strings.Builder
+			for _, s := range logsOf {
+				fmt.Fprintf(&logs, "\nserver log:\n%s", s.logs)
+			}
+			t.Fatalf("%s: not within 30 s%s", what, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// waitStored waits until the server's statistics count n posts: a source
+// that finished has read its posts, not necessarily stored them.
+func (s *server) waitStored(t *testing.T, n int) {
+	t.Helper()
+	waitUntil(t, fmt.Sprintf("the store holding %d posts", n), func() bool { return storedPosts(t, s) == n }, s)
 }

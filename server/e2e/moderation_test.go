@@ -119,13 +119,7 @@ func TestModerationReachesClientsAndSurvivesRestart(t *testing.T) {
 	srv := startServer(t, append([]string{"--replay-file", file}, args...)...)
 	c := startClients(t, srv.URL, "--transports", "websocket")
 	c.waitUntil("the 10 posts", 30*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= 10 })
-	deadline := time.Now().Add(30 * time.Second)
-	for len(publicIDs(t, srv.URL)) < 10 {
-		if time.Now().After(deadline) {
-			t.Fatal("the posts were never stored")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, "the 10 posts stored", func() bool { return len(publicIDs(t, srv.URL)) >= 10 }, srv)
 
 	if code := admin(t, srv.URL, "POST", "/api/admin/posts/"+url.PathEscape(ids[3])+"/hide", "", nil); code != http.StatusOK {
 		t.Fatalf("hide: %d", code)
@@ -243,12 +237,7 @@ func TestModerationAcrossNodes(t *testing.T) {
 		c.waitUntil("10 posts", 30*time.Second, func(evs []clientEvent) bool { return len(received(evs)[0]) >= 10 })
 	}
 	target := received(cs[holder].snapshot())[0][5]
-	for deadline := time.Now().Add(20 * time.Second); !slices.Contains(publicIDs(t, nodes[other].URL), target); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was never stored", target)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, target+" stored", func() bool { return slices.Contains(publicIDs(t, nodes[other].URL), target) }, nodes...)
 	start := time.Now()
 	if code := admin(t, nodes[other].URL, "POST", "/api/admin/posts/"+url.PathEscape(target)+"/hide", "", nil); code != http.StatusOK {
 		t.Fatalf("hide on the other node: %d", code)
@@ -283,13 +272,10 @@ func TestModerationAcrossNodes(t *testing.T) {
 		} `json:"posts"`
 	}
 	var q queued
-	for deadline := time.Now().Add(30 * time.Second); len(q.Posts) < 3; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the queue never filled: %+v", q)
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitUntil(t, "three posts in the approval queue", func() bool {
 		admin(t, nodes[other].URL, "GET", "/api/admin/queue", "", &q)
-	}
+		return len(q.Posts) >= 3
+	}, nodes...)
 	first, second := q.Posts[1].Post.ID, q.Posts[0].Post.ID
 	for _, id := range []string{first, second} {
 		if code := admin(t, nodes[other].URL, "POST", "/api/admin/queue/"+url.PathEscape(id)+"/approve", "", nil); code != http.StatusOK {

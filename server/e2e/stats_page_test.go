@@ -132,13 +132,7 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 			}
 			srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "span")
 			srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-			deadline := time.Now().Add(20 * time.Second)
-			for storedPosts(t, srv) != n {
-				if time.Now().After(deadline) {
-					t.Fatalf("the store never held the %d posts\n%s", n, srv.logs)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			srv.waitStored(t, n)
 
 			for _, width := range []int{390, 1280} {
 				var extra []string
@@ -411,13 +405,7 @@ func TestStatsPageEventPicker(t *testing.T) {
 		}
 		srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", name, "--data-dir", dataDir)
 		srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-		deadline := time.Now().Add(20 * time.Second)
-		for storedPosts(t, srv) != i+2 {
-			if time.Now().After(deadline) {
-				t.Fatalf("the store never held the %d posts of %q\n%s", i+2, name, srv.logs)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		srv.waitStored(t, i+2)
 		if i < len(names)-1 {
 			srv.Stop()
 			continue
@@ -489,11 +477,7 @@ func TestStatsPageMarksTheBucketSoFar(t *testing.T) {
 	}
 	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "live")
 	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-	for deadline := time.Now().Add(20 * time.Second); storedPosts(t, srv) != n; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the store never held the %d posts\n%s", n, srv.logs)
-		}
-	}
+	srv.waitStored(t, n)
 	shown := statsCheck(t, srv.URL+"/stats", 1280)
 	if !time.Now().Truncate(time.Minute).Equal(now.Truncate(time.Minute)) {
 		t.Skip("a minute turned during the check: now's bucket may be a new one")

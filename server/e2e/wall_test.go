@@ -36,13 +36,7 @@ func TestWallInChromium(t *testing.T) {
 	mustSend(t, conn, lines...)
 	// The page reads the total once, then every 20 s: let the store have
 	// them all first.
-	deadline := time.Now().Add(20 * time.Second)
-	for storedPosts(t, srv) != 80 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the store never held the 80 posts\n%s", srv.logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	srv.waitStored(t, 80)
 
 	p := startPages(t, srv.URL)
 	p.open("wall", "/", 1024, 800)
