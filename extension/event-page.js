@@ -2,8 +2,8 @@
 // has no offscreen documents, and needs none: an MV3 event page has the
 // DOM, localStorage and XMLHttpRequest that the connection host
 // (offscreen/host.js) wants, so the host runs here and its notifications
-// and badge are direct calls. Firefox suspends the page when it has been
-// idle for a while, closing the socket with it; every listener is added
+// and badge are direct calls. Firefox may still suspend the page (see
+// keepAwake), closing the socket with it; every listener is added
 // synchronously at the top level so that an event wakes it, the alarm
 // wakes it at least every 30 s, and each start reconnects with `since`
 // from localStorage, so nothing sent meanwhile is missed or shown twice.
@@ -19,7 +19,20 @@ function logError(err) {
   console.error("tweetwire:", err);
 }
 
-const host = startHost({ notify: show, retract, badge: setUnread });
+// Firefox suspends an event page, socket and all, when it has received
+// no extension *event* for 30 s (calling an API does not count; an open
+// WebSocket does not either). While the connection is up, each of the
+// server's pings (every 25 s) writes the time to storage.session, which
+// raises storage.onChanged here (listened to below): an event, so the page
+// stays up and a post notifies when it arrives, not at the next alarm.
+// While the server is unreachable nothing is written and the page may be
+// suspended; the alarm wakes it to try again.
+const AWAKE_KEY = "awakeAt";
+function keepAwake() {
+  chrome.storage.session.set({ [AWAKE_KEY]: Date.now() }).catch(logError);
+}
+
+const host = startHost({ notify: show, retract, badge: setUnread, alive: keepAwake });
 
 // The popup's MARK_READ. (Nothing here sends to Target.BACKGROUND: what
 // the offscreen document sends the worker in Chrome is a call here.)

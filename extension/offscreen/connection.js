@@ -12,6 +12,8 @@ const RECONNECT = Object.freeze({ delay: 1000, delayMax: 15000, jitter: 0.5 });
  * @property {(posts: object[]) => void} onPosts posts in arrival order
  * @property {(id: string) => void} onDelete
  * @property {(status: object) => void} onStatus {state, server, transport?, error?, attempt?}
+ * @property {() => void} [onAlive] the connection is up: at connect and at
+ *   each of the server's heartbeat pings (every 25 s)
  */
 
 export class Connection {
@@ -55,8 +57,12 @@ export class Connection {
     status("connecting");
 
     manager.on("reconnect_attempt", (attempt) => status("reconnecting", { attempt }));
+    manager.on("ping", () => {
+      if (this.socket === socket) this.h.onAlive?.();
+    });
     socket.on("connect", () => {
       this.retries = 0;
+      this.h.onAlive?.();
       const engine = manager.engine;
       status("connected", { transport: engine?.transport?.name ?? "" });
       engine?.on("upgrade", (t) => {

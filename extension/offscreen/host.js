@@ -20,6 +20,7 @@ function logError(err) {
  * @property {(n: object) => Promise<void>} notify shows one notification (Type.NOTIFY's data)
  * @property {(id: string) => Promise<void>} retract clears a deleted post's notification
  * @property {(count: number) => Promise<void>} badge shows the unread count
+ * @property {() => void} [alive] the connection is up (Connection's onAlive)
  */
 
 /**
@@ -37,6 +38,7 @@ export function startHost(out) {
   const connection = new Connection({
     since: () => store.since(),
     onStatus: (status) => store.setStatus(status),
+    onAlive: () => out.alive?.(),
     onPosts(raw) {
       const posts = raw.map((p) => normalizePost(p, serverUrl)).filter(Boolean);
       const fresh = store.add(posts);
