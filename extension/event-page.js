@@ -19,12 +19,12 @@ function logError(err) {
   console.error("tweetwire:", err);
 }
 
-// Firefox suspends an event page, socket and all, when it has received
-// no extension *event* for 30 s (calling an API does not count; an open
-// WebSocket does not either). While the connection is up, each of the
-// server's pings (every 25 s) writes the time to storage.session, which
-// raises storage.onChanged here (listened to below): an event, so the page
-// stays up and a post notifies when it arrives, not at the next alarm.
+// Firefox suspends an event page, socket and all, once it has been idle
+// for 30 s: no extension event and no extension API call (traffic on an
+// open WebSocket does not count). While the connection is up, each of the
+// server's pings (every 25 s) writes the time to storage.session: an API
+// call, and a storage.onChanged event here (listened to below), so the
+// page stays up and a post notifies when it arrives, not at the next alarm.
 // While the server is unreachable nothing is written and the page may be
 // suspended; the alarm wakes it to try again.
 const AWAKE_KEY = "awakeAt";

@@ -8,7 +8,10 @@
 //
 // Usage:
 //   node firefox-check.mjs --extension DIR [--firefox /usr/bin/firefox-esr]
-//     [--max-ms 300000]
+//     [--idle-ms N] [--max-ms 300000]
+//
+// --idle-ms sets how long Firefox lets the event page idle before it
+// suspends it (extensions.background.idle.timeout, 30 s by default).
 //
 // BiDi refuses to open moz-extension:// pages, so the driver cannot look
 // into the add-on itself. It installs a test build instead: a copy of DIR
@@ -30,6 +33,9 @@
 //       a frame of the background page.
 //   {"cmd":"polling"} restarts the add-on without WebSocket; answers once
 //       the restarted hook calls in.
+//   {"cmd":"suspended"} answers once Firefox has suspended the event page
+//       (the hook's open request to the driver closed unanswered). Commands
+//       sent to the hook after it wait until the page is woken.
 //   {"cmd":"quit"}
 //
 // On a failure it prints {"event":"fatal","error":...} and exits 1. It
@@ -54,12 +60,13 @@ try {
       extension: { type: "string" },
       firefox: { type: "string", default: "/usr/bin/firefox-esr" },
       "max-ms": { type: "string", default: "300000" },
+      "idle-ms": { type: "string", default: "" },
     },
     strict: true,
   }));
   if (!args.extension) throw new Error("--extension is required");
 } catch (err) {
-  process.stderr.write(`firefox-check: ${err.message}\nusage: node firefox-check.mjs --extension DIR [--firefox PATH] [--max-ms N]\n`);
+  process.stderr.write(`firefox-check: ${err.message}\nusage: node firefox-check.mjs --extension DIR [--firefox PATH] [--idle-ms N] [--max-ms N]\n`);
   process.exit(2);
 }
 
@@ -97,8 +104,16 @@ setTimeout(() => {
 const pending = [];
 let nextFetch = null; // the hook's open /next request, answered with the next command
 const answers = new Map();
+// Commands the hook took but has not answered: when Firefox suspends the
+// page in between, the next start of the page gets them again (every
+// command but "polling", which is answered before it restarts, can run
+// twice).
+const inflight = new Map();
 let seq = 0;
 const hello = { start: 0, origin: "", waiters: [] };
+// Who waits for the page to go away (its open /next request closed without
+// an answer: Firefox suspended or reloaded it).
+const goneWaiters = [];
 
 function body(req) {
   return new Promise((resolve, reject) => {
@@ -114,7 +129,9 @@ function flush() {
   const res = nextFetch;
   nextFetch = null;
   clearTimeout(res.idle);
-  res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*" }).end(JSON.stringify(pending.shift()));
+  const cmd = pending.shift();
+  inflight.set(cmd.seq, cmd);
+  res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*" }).end(JSON.stringify(cmd));
 }
 
 async function onRequest(req, res) {
@@ -131,10 +148,19 @@ async function onRequest(req, res) {
       hello.start = msg.start;
       hello.origin = msg.origin;
       out({ event: "hook", origin: msg.origin });
+      pending.unshift(...inflight.values());
+      inflight.clear();
       for (const w of hello.waiters.splice(0)) w();
     }
     if (nextFetch) nextFetch.writeHead(204, { "access-control-allow-origin": "*" }).end();
     nextFetch = res;
+    res.on("close", () => {
+      if (res.writableEnded) return;
+      if (nextFetch === res) nextFetch = null;
+      clearTimeout(res.idle);
+      out({ event: "hook-gone" });
+      for (const w of goneWaiters.splice(0)) w();
+    });
     res.idle = setTimeout(() => {
       if (nextFetch === res) {
         nextFetch = null;
@@ -145,6 +171,7 @@ async function onRequest(req, res) {
     return;
   }
   if (req.url === "/reply") {
+    inflight.delete(msg.seq);
     answers.get(msg.seq)?.(msg);
     answers.delete(msg.seq);
   }
@@ -206,6 +233,9 @@ async function start() {
       "app.update.enabled": false,
       "datareporting.policy.dataSubmissionEnabled": false,
       "extensions.update.enabled": false,
+      // How long the event page may be idle before Firefox suspends it
+      // (30 s by default).
+      ...(args["idle-ms"] ? { "extensions.background.idle.timeout": Number(args["idle-ms"]) } : {}),
       "devtools.console.stdout.chrome": true,
       "devtools.console.stdout.content": true,
       "browser.dom.window.dump.enabled": true,
@@ -235,6 +265,10 @@ async function run(cmd) {
       await within(30000, "the add-on restarting", again);
       return { origin: hello.origin };
     }
+    case "suspended":
+      // Answered without the hook, once Firefox has torn the page down.
+      await within(75000, "the event page being suspended", new Promise((resolve) => goneWaiters.push(resolve)));
+      return {};
     case "quit":
       setImmediate(() => shutdown(0));
       return {};
@@ -250,7 +284,8 @@ try {
   await shutdown(1);
 }
 
-// Commands run one at a time, in order.
+// Commands run one at a time, in order; one asked while Firefox has
+// suspended the page waits until the alarm wakes it (30 s at most).
 let queue = Promise.resolve();
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
@@ -260,7 +295,7 @@ lines.on("line", (line) => {
     try {
       cmd = JSON.parse(line);
       const { id: _, ...rest } = cmd;
-      out({ reply: cmd.id, ...(await within(60000, cmd.cmd, run(rest))) });
+      out({ reply: cmd.id, ...(await within(80000, cmd.cmd, run(rest))) });
     } catch (err) {
       out({ reply: cmd?.id ?? null, error: String(err?.message ?? err).split("\n")[0] });
     }

@@ -35,20 +35,9 @@ var firefoxOrigin = regexp.MustCompile(`^moz-extension://[0-9a-f]{8}-[0-9a-f]{4}
 // of its own through chrome.storage, as the options page does.
 func TestFirefoxExtension(t *testing.T) {
 	t.Parallel()
-	dist := t.TempDir()
-	out := packageExtension(t, "firefox", dist)
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	zipPath := lines[len(lines)-1]
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Fatalf("no zip at %s: %v", zipPath, err)
-	}
-	defer zr.Close()
-	dir := t.TempDir()
-	unzip(t, &zr.Reader, dir)
-
+	zr, dir := firefoxBuild(t)
 	t.Run("the zip is a Firefox add-on with a fixed id that web-ext lint passes", func(t *testing.T) {
-		checkFirefoxZip(t, &zr.Reader, dir)
+		checkFirefoxZip(t, zr, dir)
 	})
 
 	d, ready := startDriver(t, "firefox-check.mjs", "--extension", dir, "--max-ms", "300000")
@@ -75,6 +64,58 @@ func TestFirefoxExtension(t *testing.T) {
 	t.Run("without WebSocket the add-on follows the server over long polling", func(t *testing.T) {
 		testFirefoxPolling(t, ff)
 	})
+}
+
+// Firefox suspends an event page that has been idle for a while (30 s;
+// here 1 s, through the browser's preference), closing its socket: the
+// server's pings every 25 s keep it up only under the real limit. Posts come one every 4 s, so the page sleeps through most of
+// them; the alarm wakes it, and it must ask for what it missed with
+// `since` (the server's backlog of 2 would not hold them) and notify each
+// once.
+func TestFirefoxEventPageSuspended(t *testing.T) {
+	t.Parallel()
+	_, dir := firefoxBuild(t)
+	d, _ := startDriver(t, "firefox-check.mjs", "--extension", dir, "--idle-ms", "1000", "--max-ms", "300000")
+	ff := &extension{d}
+	lines, ids := firefoxPostLines(600, 6)
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0.25", "--backlog", "2")
+	ff.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
+	ff.waitFor(t, "the first post", 30*time.Second, func(s extSnapshot) bool {
+		return s.from(srv) && len(s.Posts) > 0
+	})
+	// Asking the page anything keeps it up (it calls extension APIs to
+	// answer), so the test waits without asking until it is suspended;
+	// the snapshots after that are answered once the alarm woke it.
+	ff.call(t, map[string]any{"cmd": "suspended"}, nil)
+	snap := ff.waitFor(t, "every post, after the page woke", 150*time.Second, func(s extSnapshot) bool {
+		return s.from(srv) && len(s.Posts) == len(ids) && s.notified(ids)
+	})
+	if snap.Starts < 2 {
+		t.Errorf("the event page started %d times, want it suspended and woken at least once", snap.Starts)
+	}
+	if got := snap.postIDs(); !slices.Equal(got, reversed(ids)) {
+		t.Errorf("listed %v, want %v", got, reversed(ids))
+	}
+	if msg := exactlyOnce(snap.shownFor(ids), ids, ""); msg != "" {
+		t.Error(msg)
+	}
+}
+
+// firefoxBuild builds the Firefox zip and unzips it; it returns the zip
+// and the folder.
+func firefoxBuild(t *testing.T) (*zip.Reader, string) {
+	t.Helper()
+	out := packageExtension(t, "firefox", t.TempDir())
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	zipPath := lines[len(lines)-1]
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatalf("no zip at %s: %v", zipPath, err)
+	}
+	t.Cleanup(func() { zr.Close() })
+	dir := t.TempDir()
+	unzip(t, &zr.Reader, dir)
+	return &zr.Reader, dir
 }
 
 // checkFirefoxZip checks the packaged add-on: its manifest at the root
