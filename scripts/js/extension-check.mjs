@@ -53,7 +53,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
-import { popupView } from "./popup-view.mjs";
+import { optionsView, popupView } from "./extension-views.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -255,16 +255,7 @@ async function options() {
   await control.reload({ timeout: 30000 });
   // options.js fills the form from chrome.storage once it has read it.
   await control.waitForFunction(() => document.getElementById("serverUrl")?.value !== "", null, { timeout: 10000 });
-  return control.evaluate(() => ({
-    serverUrl: document.getElementById("serverUrl").value,
-    muteWords: document.getElementById("muteWords").value,
-    alertWords: document.getElementById("alertWords").value,
-    alertAuthors: document.getElementById("alertAuthors").value,
-    digestPosts: document.getElementById("digestPosts").value,
-    connection: document.getElementById("connection").textContent,
-    connectionState: document.getElementById("connection").dataset.state,
-    notify: document.getElementById("notify").checked,
-  }));
+  return control.evaluate(optionsView);
 }
 
 async function stopWorkers() {

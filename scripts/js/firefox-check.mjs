@@ -15,7 +15,7 @@
 //
 // BiDi refuses to open moz-extension:// pages, so the driver cannot look
 // into the add-on itself. It installs a test build instead: a copy of DIR
-// with firefox-hook.mjs (and popup-view.mjs) added first to the background
+// with firefox-hook.mjs (and extension-views.mjs) added first to the background
 // scripts, which fetches commands from this driver's HTTP server on
 // 127.0.0.1 and posts back the answers. Once the hook has called in it
 // prints
@@ -29,8 +29,10 @@
 //       of shown notifications (storage.session), those still open, the
 //       badge, every notifications.create call the hook saw, how many
 //       times the background page started, and whether WebSocket is off.
-//   {"cmd":"popup"} -> what popup/popup.html shows (popup-view.mjs), in
-//       a frame of the background page.
+//   {"cmd":"popup","click":"#notifications"} -> what popup/popup.html
+//       shows (extension-views.mjs), in a frame of the background page,
+//       after clicking what the optional selector names.
+//   {"cmd":"options"} -> the options form, as extension-check.mjs's.
 //   {"cmd":"polling"} restarts the add-on without WebSocket; answers once
 //       the restarted hook calls in.
 //   {"cmd":"suspended"} answers once Firefox has suspended the event page
@@ -215,7 +217,7 @@ async function start() {
   await cp(ext, addon, { recursive: true });
   const hook = (await readFile(join(here, "firefox-hook.mjs"), "utf8")).replace(`"__DRIVER__"`, JSON.stringify(driverUrl));
   await writeFile(join(addon, "test-hook.js"), hook);
-  await cp(join(here, "popup-view.mjs"), join(addon, "popup-view.js"));
+  await cp(join(here, "extension-views.mjs"), join(addon, "extension-views.js"));
   const manifest = JSON.parse(await readFile(join(addon, "manifest.json"), "utf8"));
   manifest.background.scripts = ["test-hook.js", ...manifest.background.scripts];
   await writeFile(join(addon, "manifest.json"), JSON.stringify(manifest, null, 2));
@@ -258,6 +260,7 @@ async function run(cmd) {
     case "settings":
     case "snapshot":
     case "popup":
+    case "options":
       return ask(cmd);
     case "polling": {
       const again = nextHello();

@@ -77,26 +77,50 @@ async function snapshot() {
   };
 }
 
-// The popup, loaded in a frame of this page: the same document Firefox
-// shows under the toolbar button, with the same localStorage and
-// messages.
-async function popup() {
+// Loads one of the add-on's pages in a frame of this page (the same
+// document Firefox shows, with the same localStorage and messages), waits
+// until ready(doc), runs act(doc), and reads it with read(doc).
+async function inFrame(path, ready, act, read) {
   const frame = document.createElement("iframe");
   const loaded = new Promise((resolve) => frame.addEventListener("load", resolve, { once: true }));
-  frame.src = chrome.runtime.getURL("popup/popup.html");
+  frame.src = chrome.runtime.getURL(path);
   (document.body ?? document.documentElement).append(frame);
   try {
     await loaded;
     const doc = frame.contentDocument;
-    await until("the popup rendering", 10000, () => doc.body?.dataset.ready === "true");
-    // As extension-check.mjs: long enough for an <img onerror> in a post
-    // to have fired, and for the unread count to be cleared.
-    await sleep(1000);
-    const { popupView } = await import("./popup-view.js");
-    return { ...popupView(doc), badgeAfter: await chrome.action.getBadgeText({}) };
+    await until(`${path} rendering`, 10000, () => ready(doc));
+    await act(doc);
+    return read(doc);
   } finally {
     frame.remove();
   }
+}
+
+// The popup under the toolbar button, clicking what `click` names first.
+async function popup(click) {
+  const { popupView } = await import("./extension-views.js");
+  const seen = await inFrame(
+    "popup/popup.html",
+    (doc) => doc.body?.dataset.ready === "true",
+    async (doc) => {
+      if (click) {
+        const el = doc.querySelector(click);
+        if (!el) throw new Error(`the popup has no ${click}`);
+        el.click();
+      }
+      // As extension-check.mjs: long enough for an <img onerror> in a
+      // post to have fired, and for the unread count to be cleared.
+      await sleep(1000);
+    },
+    popupView,
+  );
+  return { ...seen, badgeAfter: await chrome.action.getBadgeText({}) };
+}
+
+async function options() {
+  const { optionsView } = await import("./extension-views.js");
+  // options.js fills the form from chrome.storage once it has read it.
+  return inFrame("options/options.html", (doc) => (doc.getElementById("serverUrl")?.value ?? "") !== "", async () => {}, optionsView);
 }
 
 async function run(cmd) {
@@ -108,7 +132,9 @@ async function run(cmd) {
     case "snapshot":
       return snapshot();
     case "popup":
-      return popup();
+      return popup(cmd.click);
+    case "options":
+      return options();
     case "polling":
       // Restart the add-on without WebSocket: the page is reloaded as when
       // Firefox wakes a suspended one, and connects again with `since`.

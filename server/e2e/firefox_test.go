@@ -58,8 +58,13 @@ func TestFirefoxExtension(t *testing.T) {
 			t.Errorf("the refused add-on lists %d posts", len(s.Posts))
 		}
 	})
-	t.Run("reconnects after a server restart with since, and notifies nothing twice", func(t *testing.T) {
-		testFirefoxRestart(t, ff)
+	// The Chrome extension's own subtests, unchanged: the same behaviour
+	// from the same code.
+	t.Run("mute words, the pause switch and the notify option list posts without notifying", func(t *testing.T) {
+		testExtensionQuiet(t, ff)
+	})
+	t.Run("reconnects after a server restart and gets the posts it missed once", func(t *testing.T) {
+		testExtensionReconnect(t, ff)
 	})
 	t.Run("without WebSocket the add-on follows the server over long polling", func(t *testing.T) {
 		testFirefoxPolling(t, ff)
@@ -262,32 +267,6 @@ func testFirefoxPosts(t *testing.T, ff *extension) {
 			t.Errorf("badge %q after opening the popup, want it cleared", pop.BadgeAfter)
 		}
 	})
-}
-
-func testFirefoxRestart(t *testing.T, ff *extension) {
-	before, beforeIDs := firefoxPostLines(400, 10)
-	after, allIDs := firefoxPostLines(400, 20)
-	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, before), "--replay-rate", "0", "--backlog", "100")
-	ff.settings(t, map[string]any{"serverUrl": srv.URL}, nil)
-	ff.waitFor(t, "the first 10 posts", 30*time.Second, func(s extSnapshot) bool {
-		return s.from(srv) && len(s.Posts) == 10 && s.notified(beforeIDs)
-	})
-	srv.Stop()
-	ff.waitFor(t, "the add-on noticing the server went away", 30*time.Second, func(s extSnapshot) bool {
-		return s.Status.State == "reconnecting"
-	})
-	// The new server replays the old posts too; with --backlog 3 a client
-	// without `since` would get only the last 3.
-	srv2 := startServer(t, "--addr", srv.Addr, "--source", "replay", "--replay-file", replayFile(t, after), "--replay-rate", "0", "--backlog", "3")
-	snap := ff.waitFor(t, "the 10 posts sent while it was away", 45*time.Second, func(s extSnapshot) bool {
-		return s.from(srv2) && s.Status.State == "connected" && len(s.Posts) > 0 && s.Posts[0].ID == postID(419) && s.notified(allIDs)
-	})
-	if got := snap.postIDs(); !slices.Equal(got, reversed(allIDs)) {
-		t.Errorf("listed %v, want each of the 20 posts once, newest first", got)
-	}
-	if msg := exactlyOnce(snap.shownFor(allIDs), allIDs, ""); msg != "" {
-		t.Error(msg)
-	}
 }
 
 func testFirefoxPolling(t *testing.T, ff *extension) {

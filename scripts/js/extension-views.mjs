@@ -1,8 +1,9 @@
-// popup-view.mjs: what the extension's popup shows, read from its DOM, for
-// the browser drivers (extension-check.mjs evaluates it in the Chromium
-// tab; firefox-hook.mjs, in Firefox's test build, calls it on the popup in
-// a frame of the event page). Self-contained, since Playwright sends its
-// source to the page.
+// extension-views.mjs: what the extension's popup and options page show,
+// read from their DOM, for the browser drivers (extension-check.mjs
+// evaluates these in the Chromium tab; firefox-hook.mjs, in Firefox's test
+// build, calls them on the page loaded in a frame of the event page). Each
+// function is self-contained, since Playwright sends its source to the
+// page.
 
 /** popupView reads the popup in doc; see extension-check.mjs's "popup". */
 export function popupView(doc = document) {
@@ -80,5 +81,20 @@ export function popupView(doc = document) {
     // Anything but the avatars and the posts' photos would come from
     // post content.
     strayImages: doc.querySelectorAll("#posts img:not(.avatar):not(.media-item), #posts .text img, #posts script, #posts b").length,
+  };
+}
+
+/** optionsView reads the options form in doc; see extension-check.mjs's
+ * "options". */
+export function optionsView(doc = document) {
+  return {
+    serverUrl: doc.getElementById("serverUrl").value,
+    muteWords: doc.getElementById("muteWords").value,
+    alertWords: doc.getElementById("alertWords").value,
+    alertAuthors: doc.getElementById("alertAuthors").value,
+    digestPosts: doc.getElementById("digestPosts").value,
+    connection: doc.getElementById("connection").textContent,
+    connectionState: doc.getElementById("connection").dataset.state,
+    notify: doc.getElementById("notify").checked,
   };
 }
