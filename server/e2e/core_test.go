@@ -216,6 +216,20 @@ func TestOriginsAreChecked(t *testing.T) {
 		t.Errorf("with --firefox-extension=false the Firefox extension's websocket: %d, want 403", code)
 	}
 	dial := func(origin string) (int, error) { return dialFrom(srv.Addr, origin) }
+	// The JSON API sends no CORS headers to anyone: admitting the
+	// extensions to the live feed opens nothing else to them.
+	for _, origin := range []string{firefox, "chrome-extension://fjamhnalbnojmognfhnilhlakmampnfa", "https://wall.example.org"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/tweets", nil)
+		req.Header.Set("Origin", origin)
+		resp, err := httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if acao := resp.Header.Get("Access-Control-Allow-Origin"); acao != "" {
+			t.Errorf("/api/tweets answered %s with Access-Control-Allow-Origin %q", origin, acao)
+		}
+	}
 	tests := []struct {
 		name, origin string
 		allowed      bool
