@@ -140,7 +140,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.IntVar(&backlog, "backlog", 50, "how many recent posts a new client receives")
 	fs.IntVar(&a.ClientQueue, "client-queue", 1024, "messages queued per client before it is dropped as too slow")
 	fs.StringVar(&a.DataDir, "data-dir", "./data", "where local state lives")
-	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra origins allowed to connect (the page's own origin and the bundled extension are always allowed)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra origins allowed to connect (the page's own origin and the bundled Chrome extension are always allowed)")
 	fs.BoolVar(&firefox, "firefox-extension", true, "let the Firefox extension connect: any moz-extension:// origin may read the live feed (Firefox gives each installation a random one), never act")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&a.MongoURI, "mongo-uri", "", "MongoDB to store posts in; empty runs an embedded store (FerretDB on SQLite) under --data-dir")
