@@ -1,8 +1,9 @@
 // Connection keeps one Socket.IO connection to the server open for as long
 // as the connection host lives (Chrome's offscreen document, Firefox's
-// event page). socket.io-client 4.8.x is loaded as a classic script before
-// it (a <script> in offscreen.html, the first background script in
-// Firefox) and found as globalThis.io.
+// event page). socket.io-client 4.8.x is loaded before it (a classic
+// <script> in offscreen.html; in Firefox the first background script, run
+// as a module, where its UMD wrapper still sets globalThis) and found as
+// globalThis.io.
 
 // Backoff between attempts: 1 s doubling to 15 s, ±50 % jitter so that a
 // room full of browsers does not come back in step after a restart.

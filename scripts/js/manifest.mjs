@@ -30,7 +30,9 @@ export function forBrowser(browser, chrome) {
     ...rest,
     background: {
       // socket.io-client's browser build defines globalThis.io, which
-      // host.js uses; background scripts run in this order.
+      // host.js uses; background scripts run in this order. With "module"
+      // every one is a module script: the client's UMD wrapper then finds
+      // no `this` and falls back to globalThis, as it should.
       scripts: ["vendor/socket.io.js", "event-page.js"],
       type: "module",
     },
