@@ -3,17 +3,15 @@
 // 30 s on an alarm, which also wakes a stopped worker so that a document
 // Chrome closed comes back.
 
+import { ALARM, ensureAlarm } from "./alarm.js";
 import { ensureOffscreen } from "./offscreen-document.js";
-
-const ALARM = "ensure-offscreen";
-const PERIOD_MINUTES = 0.5; // the shortest period Chrome allows
 
 function logError(err) {
   console.error("tweetwire:", err);
 }
 
 export function onInstalled() {
-  chrome.alarms.create(ALARM, { periodInMinutes: PERIOD_MINUTES }).catch(logError);
+  ensureAlarm().catch(logError);
   ensureOffscreen().catch(logError);
 }
 
@@ -28,10 +26,5 @@ export function onAlarm(alarm) {
 /** onWorkerStart runs each time Chrome starts the worker, whatever woke it. */
 export function onWorkerStart() {
   ensureOffscreen().catch(logError);
-  // Alarms may be lost over a browser restart; create it only if missing so
-  // that its period is not restarted on every wake-up.
-  chrome.alarms
-    .get(ALARM)
-    .then((a) => a ?? chrome.alarms.create(ALARM, { periodInMinutes: PERIOD_MINUTES }))
-    .catch(logError);
+  ensureAlarm().catch(logError);
 }

@@ -46,7 +46,9 @@ export async function show(n) {
     // The digest is one notification updated in place while it is on
     // screen (create would close and reopen it); once the user or the
     // system closed it, the next update opens it again.
-    const updated = n.id === DIGEST_ID && (await chrome.notifications.update(n.id, options));
+    // Firefox has no notifications.update; there create with the same id
+    // replaces the notification, which is the nearest it offers.
+    const updated = n.id === DIGEST_ID && typeof chrome.notifications.update === "function" && (await chrome.notifications.update(n.id, options));
     if (!updated) await chrome.notifications.create(n.id, options);
   } catch (err) {
     if (options.iconUrl === BUNDLED_ICON) throw err;

@@ -1,6 +1,9 @@
 // Connection keeps one Socket.IO connection to the server open for as long
-// as the offscreen document lives. socket.io-client 4.8.x is loaded by a
-// classic <script> in offscreen.html and found as globalThis.io.
+// as the connection host lives (Chrome's offscreen document, Firefox's
+// event page). socket.io-client 4.8.x is loaded before it (a classic
+// <script> in offscreen.html; in Firefox the first background script, run
+// as a module, where its UMD wrapper still sets globalThis) and found as
+// globalThis.io.
 
 // Backoff between attempts: 1 s doubling to 15 s, ±50 % jitter so that a
 // room full of browsers does not come back in step after a restart.
@@ -12,6 +15,8 @@ const RECONNECT = Object.freeze({ delay: 1000, delayMax: 15000, jitter: 0.5 });
  * @property {(posts: object[]) => void} onPosts posts in arrival order
  * @property {(id: string) => void} onDelete
  * @property {(status: object) => void} onStatus {state, server, transport?, error?, attempt?}
+ * @property {() => void} [onAlive] the connection is up: at connect and at
+ *   each of the server's heartbeat pings (every 25 s)
  */
 
 export class Connection {
@@ -55,8 +60,12 @@ export class Connection {
     status("connecting");
 
     manager.on("reconnect_attempt", (attempt) => status("reconnecting", { attempt }));
+    manager.on("ping", () => {
+      if (this.socket === socket) this.h.onAlive?.();
+    });
     socket.on("connect", () => {
       this.retries = 0;
+      this.h.onAlive?.();
       const engine = manager.engine;
       status("connected", { transport: engine?.transport?.name ?? "" });
       engine?.on("upgrade", (t) => {

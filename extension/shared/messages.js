@@ -4,7 +4,10 @@
 // `target` first and ignores the rest; the names below are the only place
 // they are spelled.
 
-/** Who a message is for. */
+/** Who a message is for. OFFSCREEN is the connection host
+ * (offscreen/host.js): Chrome's offscreen document, Firefox's event page.
+ * In Firefox nothing is sent to BACKGROUND: what the offscreen document
+ * sends Chrome's worker is a call there, since both live in one page. */
 export const Target = Object.freeze({
   BACKGROUND: "background",
   OFFSCREEN: "offscreen",

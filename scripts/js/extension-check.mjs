@@ -53,6 +53,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { optionsView, popupView } from "./extension-views.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -243,82 +244,7 @@ async function popup(click, dark) {
     // Long enough for an <img onerror> in a post to have fired, and for the
     // unread count to be cleared.
     await page.waitForTimeout(1000);
-    const seen = await page.evaluate(() => {
-      const state = document.getElementById("state");
-      // The same as page-check.mjs's richView, for the popup's items.
-      const richView = (p) => ({
-        links: Array.from(p.querySelectorAll(".text a"), (a) => ({
-          text: a.textContent, href: a.getAttribute("href"), class: a.className, target: a.target, rel: a.rel, dir: a.dir,
-        })),
-        images: Array.from(p.querySelectorAll(".media img"), (img) => ({
-          alt: img.alt, src: img.getAttribute("src"), loading: img.loading,
-          width: Number(img.getAttribute("width")), height: Number(img.getAttribute("height")),
-          loaded: img.complete && img.naturalWidth > 0,
-        })),
-        nameDir: p.querySelector(".name")?.dir ?? "",
-        textDir: p.querySelector(".text")?.dir ?? "",
-      mediaClass: p.querySelector(".media")?.className ?? "",
-        repost: p.querySelector(".repost")?.textContent ?? "",
-      });
-      return {
-        items: Array.from(document.querySelectorAll("#posts > li.post"), (li) => ({
-          id: li.dataset.id,
-          name: li.querySelector(".name")?.textContent ?? "",
-          handle: li.querySelector(".handle")?.textContent ?? "",
-          text: li.querySelector(".text")?.textContent ?? "",
-          time: li.querySelector("time")?.textContent ?? "",
-          link: li.querySelector("a.link")?.href ?? "",
-          avatar: li.querySelector("img.avatar")?.src ?? "",
-          initial: li.querySelector(".avatar-initial")?.textContent ?? "",
-          timeTitle: li.querySelector("time")?.title ?? "",
-          timeAttr: li.querySelector("time")?.dateTime ?? "",
-          rich: richView(li),
-        })),
-        state: state?.dataset.state ?? "",
-        stateText: state?.textContent ?? "",
-        transport: state?.dataset.transport ?? "",
-        notificationsOn: document.getElementById("notifications")?.checked ?? null,
-        help: document.getElementById("help")?.hidden === false ? document.getElementById("help").textContent : "",
-        helpLinks: Array.from(document.querySelectorAll("#help a"), (a) => a.getAttribute("href")),
-        links: document.getElementById("pages")?.hidden === false
-          ? Array.from(document.querySelectorAll("#pages a"), (a) => ({ text: a.textContent, href: a.href, target: a.target }))
-          : [],
-        // The lowest WCAG contrast ratio of the grey and link text against
-        // what is behind it (the first opaque ancestor, else the canvas).
-        minContrast: (() => {
-          const rgb = (c) => {
-            const probe = document.createElement("i");
-            probe.style.color = c;
-            document.body.append(probe);
-            const m = getComputedStyle(probe).color.match(/[\d.]+/g).map(Number);
-            probe.remove();
-            return m;
-          };
-          const lum = ([r, g, b]) => {
-            const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-          };
-          const behind = (el) => {
-            for (let e = el; e; e = e.parentElement) {
-              const bg = getComputedStyle(e).backgroundColor;
-              const m = bg.match(/[\d.]+/g)?.map(Number);
-              if (m && (m.length < 4 || m[3] === 1)) return m;
-            }
-            return rgb("Canvas");
-          };
-          let min = Infinity;
-          for (const el of document.querySelectorAll(".handle, .time, .state, .repost, .empty:not([hidden]), footer a, .link")) {
-            const a = lum(getComputedStyle(el).color.match(/[\d.]+/g).map(Number));
-            const b = lum(behind(el));
-            min = Math.min(min, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
-          }
-          return Number.isFinite(min) ? Math.round(min * 100) / 100 : 0;
-        })(),
-        // Anything but the avatars and the posts' photos would come from
-        // post content.
-        strayImages: document.querySelectorAll("#posts img:not(.avatar):not(.media-item), #posts .text img, #posts script, #posts b").length,
-      };
-    });
+    const seen = await page.evaluate(popupView);
     return { ...seen, dialogs: counters.dialogs, pageErrors: counters.pageErrors, badgeAfter: await control.evaluate(() => chrome.action.getBadgeText({})) };
   } finally {
     await page.close();
@@ -329,16 +255,7 @@ async function options() {
   await control.reload({ timeout: 30000 });
   // options.js fills the form from chrome.storage once it has read it.
   await control.waitForFunction(() => document.getElementById("serverUrl")?.value !== "", null, { timeout: 10000 });
-  return control.evaluate(() => ({
-    serverUrl: document.getElementById("serverUrl").value,
-    muteWords: document.getElementById("muteWords").value,
-    alertWords: document.getElementById("alertWords").value,
-    alertAuthors: document.getElementById("alertAuthors").value,
-    digestPosts: document.getElementById("digestPosts").value,
-    connection: document.getElementById("connection").textContent,
-    connectionState: document.getElementById("connection").dataset.state,
-    notify: document.getElementById("notify").checked,
-  }));
+  return control.evaluate(optionsView);
 }
 
 async function stopWorkers() {

@@ -59,6 +59,10 @@ type Config struct {
 	// AllowedOrigins are browser origins allowed besides the page's own
 	// and the bundled extension (canonical, as web.ParseOrigin gives).
 	AllowedOrigins []string
+	// NoFirefoxExtension refuses the Firefox add-on's origins
+	// (moz-extension://<uuid>), which are allowed by default: see
+	// web.OriginPolicy.
+	NoFirefoxExtension bool
 
 	// DataDir holds the spool, saved source positions and, without
 	// MongoURI, the embedded store.
@@ -332,7 +336,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 
 	sioConfig := socketio.Config{
 		Hub:         a.hub,
-		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins),
+		CheckOrigin: web.OriginPolicy(cfg.AllowedOrigins, cfg.NoFirefoxExtension),
 		OnWrite: func(msg *hub.Message) {
 			if msg.Kind == hub.KindTweet {
 				a.metrics.FanOut(msg.Ingested)

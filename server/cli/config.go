@@ -132,6 +132,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	a := &cfg.App
 	var track, origins, eventEnd, source, names string
 	var backlog int
+	var firefox bool
 	fs := newFlagSet("tweetwire")
 	fs.StringVar(&a.Addr, "addr", ":8124", "listen address, host:port")
 	fs.StringVar(&source, "source", "demo", "where posts come from: "+sourceNames())
@@ -139,7 +140,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.IntVar(&backlog, "backlog", 50, "how many recent posts a new client receives")
 	fs.IntVar(&a.ClientQueue, "client-queue", 1024, "messages queued per client before it is dropped as too slow")
 	fs.StringVar(&a.DataDir, "data-dir", "./data", "where local state lives")
-	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra origins allowed to connect (the page's own origin and the bundled extension are always allowed)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra origins allowed to connect (the page's own origin and the bundled Chrome extension are always allowed)")
+	fs.BoolVar(&firefox, "firefox-extension", true, "let the Firefox extension connect: any moz-extension:// origin may read the live feed (Firefox gives each installation a random one), never act")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&a.MongoURI, "mongo-uri", "", "MongoDB to store posts in; empty runs an embedded store (FerretDB on SQLite) under --data-dir")
 	fs.env("mongo-uri", "MONGODB_URI")
@@ -168,6 +170,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		return cfg, err
 	}
 	a.SourceName = source
+	a.NoFirefoxExtension = !firefox
 	cfg.newSource = builders[source]
 	a.Track = splitList(track)
 	// --backlog 0 means none; the application reads 0 as its default.

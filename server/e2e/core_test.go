@@ -205,29 +205,30 @@ func stallPollingClient(t *testing.T, base string) {
 func TestOriginsAreChecked(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--source", "demo", "--demo-rate", "5", "--allowed-origins", "https://wall.example.org")
-	poll := func(origin string) *http.Response {
-		req, _ := http.NewRequest("GET", srv.URL+"/socket.io/?EIO=3&transport=polling", nil)
-		if origin != "" {
-			req.Header.Set("Origin", origin)
-		}
+	// A server that wants only its page and the Chrome extension.
+	strict := startServer(t, "--source", "demo", "--demo-rate", "5", "--firefox-extension=false")
+	const firefox = "moz-extension://0f3c8e1a-7b2d-4c5e-9a1f-2d3e4f5a6b7c"
+	poll := func(origin string) *http.Response { return pollFrom(t, srv.URL, origin) }
+	if resp := pollFrom(t, strict.URL, firefox); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("with --firefox-extension=false the Firefox extension polled: %d, want 403", resp.StatusCode)
+	}
+	if code, _ := dialFrom(strict.Addr, firefox); code != http.StatusForbidden {
+		t.Errorf("with --firefox-extension=false the Firefox extension's websocket: %d, want 403", code)
+	}
+	dial := func(origin string) (int, error) { return dialFrom(srv.Addr, origin) }
+	// The JSON API sends no CORS headers to anyone: admitting the
+	// extensions to the live feed opens nothing else to them.
+	for _, origin := range []string{firefox, "chrome-extension://fjamhnalbnojmognfhnilhlakmampnfa", "https://wall.example.org"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/tweets", nil)
+		req.Header.Set("Origin", origin)
 		resp, err := httpc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp
-	}
-	dial := func(origin string) (int, error) {
-		h := http.Header{}
-		h.Set("Origin", origin)
-		conn, resp, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr+"/socket.io/?EIO=3&transport=websocket", h)
-		if conn != nil {
-			conn.Close()
+		if acao := resp.Header.Get("Access-Control-Allow-Origin"); acao != "" {
+			t.Errorf("/api/tweets answered %s with Access-Control-Allow-Origin %q", origin, acao)
 		}
-		if resp == nil {
-			return 0, err
-		}
-		return resp.StatusCode, err
 	}
 	tests := []struct {
 		name, origin string
@@ -236,9 +237,13 @@ func TestOriginsAreChecked(t *testing.T) {
 		{"no origin (not a browser)", "", true},
 		{"the page's own origin", srv.URL, true},
 		{"the bundled extension", "chrome-extension://fjamhnalbnojmognfhnilhlakmampnfa", true},
+		{"the Firefox extension", firefox, true},
 		{"an extra allowed origin", "https://wall.example.org", true},
 		{"another site", "https://evil.example", false},
 		{"another extension", "chrome-extension://aaaabbbbccccddddeeeeffffgggghhhh", false},
+		{"a Firefox origin with no UUID", "moz-extension://tweetwire", false},
+		{"a Firefox origin with a cut UUID", "moz-extension://0f3c8e1a-7b2d-4c5e-9a1f", false},
+		{"a Firefox origin naming this host", "moz-extension://" + srv.Addr, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,6 +279,37 @@ func TestOriginsAreChecked(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pollFrom opens a polling session at base with the Origin given (none
+// when empty).
+func pollFrom(t *testing.T, base, origin string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/socket.io/?EIO=3&transport=polling", nil)
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := httpc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// dialFrom opens a WebSocket at addr with the Origin given and returns
+// the handshake's status.
+func dialFrom(addr, origin string) (int, error) {
+	h := http.Header{}
+	h.Set("Origin", origin)
+	conn, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/socket.io/?EIO=3&transport=websocket", h)
+	if conn != nil {
+		conn.Close()
+	}
+	if resp == nil {
+		return 0, err
+	}
+	return resp.StatusCode, err
 }
 
 func TestStartupErrorsAreOneClearSentence(t *testing.T) {

@@ -37,13 +37,18 @@ type driver struct {
 // extension-check.
 type readyEvent struct{ ID string }
 
-// startDriver starts scripts/js/<script> with args in Debian's Chromium and
-// waits until it says it is ready.
+// startDriver starts scripts/js/<script> with args in its browser
+// (Debian's firefox-esr for firefox-check.mjs, Chromium for the others)
+// and waits until it says it is ready.
 func startDriver(t *testing.T, script string, args ...string) (*driver, readyEvent) {
 	t.Helper()
 	dir := nodeModules(t)
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is not installed: run scripts/test (it installs it) or apt-get install chromium")
+	browser, pkg := "/usr/bin/chromium", "chromium"
+	if script == "firefox-check.mjs" {
+		browser, pkg = "/usr/bin/firefox-esr", "firefox-esr"
+	}
+	if _, err := os.Stat(browser); err != nil {
+		t.Fatalf("Debian's %s is not installed: run scripts/test (it installs it) or apt-get install %s", pkg, pkg)
 	}
 	d := &driver{name: script, stderr: &syncBuffer{}, done: make(chan struct{}), replies: map[int]chan json.RawMessage{}}
 	d.cmd = exec.Command("node", append([]string{filepath.Join(dir, script)}, args...)...)

@@ -482,6 +482,12 @@ type extSnapshot struct {
 		Status        string
 		Starts, Stops int
 	}
+	// Firefox's test build only (firefox-hook.mjs): every
+	// notifications.create call that succeeded, how many times the event
+	// page started, and whether it runs without WebSocket.
+	Created []struct{ ID, Title, Message, Icon string }
+	Starts  int
+	Polling bool
 }
 
 // shownNotification is one entry of the extension's record of the

@@ -21,12 +21,7 @@ import (
 func TestExtensionPackage(t *testing.T) {
 	t.Parallel()
 	dist := t.TempDir()
-	cmd := exec.Command("bash", filepath.Join(repoRoot, "scripts", "package-extension"))
-	cmd.Env = append(os.Environ(), "DIST="+dist)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("scripts/package-extension: %v\n%s", err, out)
-	}
+	out := packageExtension(t, "chrome", dist)
 
 	var manifest struct {
 		Version    string
@@ -47,8 +42,8 @@ func TestExtensionPackage(t *testing.T) {
 	if err := json.Unmarshal(raw, &manifest); err != nil {
 		t.Fatal(err)
 	}
-	folder := "tweetwire-extension-" + manifest.Version + "/"
-	zipPath := filepath.Join(dist, "tweetwire-extension-"+manifest.Version+".zip")
+	folder := "tweetwire-chrome-" + manifest.Version + "/"
+	zipPath := filepath.Join(dist, "tweetwire-chrome-"+manifest.Version+".zip")
 	if got := strings.TrimSpace(string(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:])); got != zipPath {
 		t.Errorf("the script printed %q last, want the zip's path %s", got, zipPath)
 	}
@@ -80,8 +75,61 @@ func TestExtensionPackage(t *testing.T) {
 		}
 	}
 
-	// Every relative import, script, stylesheet and link in the packaged
-	// pages and modules is in the zip too.
+	checkZipRefs(t, files)
+
+	t.Run("Chromium loads the unzipped folder as the extension the server allows", func(t *testing.T) {
+		dir := t.TempDir()
+		unzip(t, &zr.Reader, dir)
+		// The driver is ready once the service worker runs and has opened
+		// the offscreen document.
+		_, ready := startDriver(t, "extension-check.mjs", "--extension", filepath.Join(dir, strings.TrimSuffix(folder, "/")), "--max-ms", "120000")
+		if ready.ID != extensionID {
+			t.Errorf("the packaged extension loaded as %q, want %s: is the manifest's key in the zip?", ready.ID, extensionID)
+		}
+	})
+}
+
+// packageExtension runs scripts/package-extension for browser, writing to
+// dist, and returns what it printed (the zip's path last).
+func packageExtension(t *testing.T, browser, dist string) []byte {
+	t.Helper()
+	cmd := exec.Command("bash", filepath.Join(repoRoot, "scripts", "package-extension"), browser)
+	cmd.Env = append(os.Environ(), "DIST="+dist)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/package-extension %s: %v\n%s", browser, err, out)
+	}
+	return out
+}
+
+// unzip writes the files of zr under dir.
+func unzip(t *testing.T, zr *zip.Reader, dir string) {
+	t.Helper()
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(rc)
+		rc.Close()
+		if err := os.WriteFile(dst, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkZipRefs checks that every relative import, script, stylesheet and
+// link in the packaged pages and modules is in the zip too, and that no
+// source map is.
+func checkZipRefs(t *testing.T, files map[string]*zip.File) {
+	t.Helper()
 	ref := regexp.MustCompile(`(?:from\s+|import\(\s*)"(\.{1,2}/[^"]+)"|(?:src|href)="([^"#:]+\.(?:js|css|html|png))"`)
 	for name, f := range files {
 		if ext := path.Ext(name); ext != ".js" && ext != ".html" || strings.HasPrefix(name, "vendor/socket.io") {
@@ -105,32 +153,4 @@ func TestExtensionPackage(t *testing.T) {
 			t.Errorf("a source map in the zip: %s", n)
 		}
 	}
-
-	t.Run("Chromium loads the unzipped folder as the extension the server allows", func(t *testing.T) {
-		dir := t.TempDir()
-		for _, f := range zr.File {
-			if strings.HasSuffix(f.Name, "/") {
-				continue
-			}
-			dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			rc, err := f.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(rc)
-			rc.Close()
-			if err := os.WriteFile(dst, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// The driver is ready once the service worker runs and has opened
-		// the offscreen document.
-		_, ready := startDriver(t, "extension-check.mjs", "--extension", filepath.Join(dir, strings.TrimSuffix(folder, "/")), "--max-ms", "120000")
-		if ready.ID != extensionID {
-			t.Errorf("the packaged extension loaded as %q, want %s: is the manifest's key in the zip?", ready.ID, extensionID)
-		}
-	})
 }

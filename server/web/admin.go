@@ -71,8 +71,7 @@ func (g *adminGuard) authorize(w http.ResponseWriter, r *http.Request, what stri
 	// A page on another site must not act through a visitor's browser:
 	// browsers send Origin with every cross-site POST.
 	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		if !SameOrigin(o, r) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": what + " is only allowed from this server's own pages"})
 			return false
 		}

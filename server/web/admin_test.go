@@ -129,8 +129,12 @@ func TestAdminNeedsTheToken(t *testing.T) {
 			t.Errorf("%s %s without a token: %d %v", rt[0], rt[1], code, body)
 		}
 	}
-	if code, _ := call(t, "POST", f.url+"/api/admin/posts/twitter:100/hide", adminToken, "", "Origin", "https://evil.example"); code != http.StatusForbidden {
-		t.Errorf("from another site's page: %d, want 403", code)
+	// Another site's page, and the extensions: they read the feed, they
+	// never act, even with the token.
+	for _, origin := range []string{"https://evil.example", "moz-extension://0f3c8e1a-7b2d-4c5e-9a1f-2d3e4f5a6b7c", web.ExtensionOrigin} {
+		if code, _ := call(t, "POST", f.url+"/api/admin/posts/twitter:100/hide", adminToken, "", "Origin", origin); code != http.StatusForbidden {
+			t.Errorf("from %s: %d, want 403", origin, code)
+		}
 	}
 	if !f.hubVisible(t, "twitter:100") {
 		t.Fatal("a refused request hid the post")

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -53,9 +54,38 @@ func ParseName(s string) (string, error) {
 	return n, nil
 }
 
-// OriginPolicy allows the page's own origin, the bundled extension and the
-// extra origins given (already canonical, from ParseOrigin).
-func OriginPolicy(extra []string) func(origin string, r *http.Request) bool {
+// firefoxExtension is the origin of a Firefox add-on's pages: Firefox
+// gives each installation of an add-on its own random UUID, so the bundled
+// extension cannot be named like the Chrome one and any well-formed one is
+// taken (see OriginPolicy).
+var firefoxExtension = regexp.MustCompile(`^moz-extension://[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsFirefoxExtension reports whether origin is a Firefox add-on's.
+func IsFirefoxExtension(origin string) bool {
+	return firefoxExtension.MatchString(strings.ToLower(origin))
+}
+
+// SameOrigin reports whether origin is a page this server served: an
+// http or https origin naming the host r was sent to. Behind a
+// TLS-terminating proxy the scheme differs, so the host alone decides; an
+// extension's origin (chrome-extension://, moz-extension://) never is,
+// whatever its host part says.
+func SameOrigin(origin string, r *http.Request) bool {
+	u, err := url.Parse(strings.ToLower(origin))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// OriginPolicy allows the page's own origin, the bundled Chrome extension,
+// the extra origins given (already canonical, from ParseOrigin) and, unless
+// noFirefox, every Firefox add-on. It decides who may open the live feed
+// (the Socket.IO handshake, on both transports), which carries the public
+// posts only: a web page cannot send a moz-extension:// Origin, only an
+// add-on the user installed can, and an add-on with host permissions reads
+// the server without CORS anyway, so taking them all admits no web page
+// and nothing an installed add-on could not already read. Nothing that
+// changes state takes this policy: those endpoints want SameOrigin and the
+// admin token.
+func OriginPolicy(extra []string, noFirefox bool) func(origin string, r *http.Request) bool {
 	allowed := map[string]bool{ExtensionOrigin: true}
 	for _, o := range extra {
 		allowed[o] = true
@@ -65,10 +95,10 @@ func OriginPolicy(extra []string) func(origin string, r *http.Request) bool {
 		if allowed[o] {
 			return true
 		}
+		if !noFirefox && IsFirefoxExtension(o) {
+			return true
+		}
 		// Same origin: the page this server served talks back to it.
-		// Behind a TLS-terminating proxy the scheme differs, so the
-		// host alone decides.
-		u, err := url.Parse(o)
-		return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+		return SameOrigin(o, r)
 	}
 }

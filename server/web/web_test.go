@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -98,19 +99,53 @@ func TestErrorStatuses(t *testing.T) {
 }
 
 func TestOriginPolicy(t *testing.T) {
-	allow := OriginPolicy([]string{"https://wall.example.org"})
+	const firefox = "moz-extension://0f3c8e1a-7b2d-4c5e-9a1f-2d3e4f5a6b7c"
 	r := httptest.NewRequest("GET", "http://tw.example:8124/socket.io/", nil)
-	for origin, want := range map[string]bool{
+	cases := map[string]bool{
 		"http://tw.example:8124":   true,
 		"https://TW.example:8124":  true,
 		ExtensionOrigin:            true,
 		"https://wall.example.org": true,
+		firefox:                    true,
+		strings.ToUpper(firefox):   true,
 		"https://evil.example":     false,
 		"http://tw.example:9999":   false,
 		"null":                     false,
-	} {
+		// Another Chrome extension, even one named like this host.
+		"chrome-extension://abcdefghijklmnopabcdefghijklmnop": false,
+		"chrome-extension://tw.example:8124":                  false,
+		// Not a Firefox installation's UUID.
+		"moz-extension://":                                        false,
+		"moz-extension://tw.example:8124":                         false,
+		"moz-extension://0f3c8e1a-7b2d-4c5e-9a1f":                 false,
+		"moz-extension://0f3c8e1a-7b2d-4c5e-9a1f-2d3e4f5a6b7c:80": false,
+		"moz-extension://0f3c8e1a-7b2d-4c5e-9a1f-2d3e4f5a6b7g":    false,
+		firefox + "/":                                 false,
+		firefox + ".evil.example":                     false,
+		"http://" + firefox[len("moz-extension://"):]: false,
+	}
+	allow := OriginPolicy([]string{"https://wall.example.org"}, false)
+	for origin, want := range cases {
 		if got := allow(origin, r); got != want {
 			t.Errorf("allow(%q) = %v, want %v", origin, got, want)
+		}
+	}
+	// --firefox-extension=false: the Firefox add-on is refused, the rest
+	// as before.
+	strict := OriginPolicy([]string{"https://wall.example.org"}, true)
+	for origin, want := range cases {
+		if strings.HasPrefix(strings.ToLower(origin), "moz-extension:") {
+			want = false
+		}
+		if got := strict(origin, r); got != want {
+			t.Errorf("with noFirefox, allow(%q) = %v, want %v", origin, got, want)
+		}
+	}
+	// An add-on is never this server's own page, whatever the Host says.
+	for _, o := range []string{firefox, ExtensionOrigin} {
+		u, _ := url.Parse(o)
+		if SameOrigin(o, httptest.NewRequest("GET", "http://"+u.Host+"/", nil)) {
+			t.Errorf("SameOrigin(%q) with Host %q", o, u.Host)
 		}
 	}
 	for _, bad := range []string{"wall.example.org", "https://a.example/path", "https://a.example?x=1", ""} {
