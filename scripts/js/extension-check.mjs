@@ -49,35 +49,19 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { driverArgs, out, serveCommands, startOrDie, stopAfter, within } from "./driver.mjs";
 import { optionsView, popupView } from "./extension-views.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      extension: { type: "string", default: resolve(here, "../../extension") },
-      chromium: { type: "string", default: "/usr/bin/chromium" },
-      "max-ms": { type: "string", default: "300000" },
-    },
-    strict: true,
-  }));
-} catch (err) {
-  process.stderr.write(`extension-check: ${err.message}\nusage: node extension-check.mjs [--extension DIR] [--chromium PATH] [--max-ms N]\n`);
-  process.exit(2);
-}
-
-function out(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
+const { args, maxMs } = driverArgs("extension-check", {
+  extension: { type: "string", default: resolve(here, "../../extension") },
+  chromium: { type: "string", default: "/usr/bin/chromium" },
+}, { usage: "[--extension DIR] [--chromium PATH]" });
 
 const extensionDir = resolve(args.extension);
-const maxMs = Number.parseInt(args["max-ms"], 10) || 300000;
 let context = null;
 let userDataDir = null;
 let exiting = false;
@@ -94,14 +78,7 @@ async function shutdown(code) {
   process.exit(code);
 }
 
-// Nothing may outlive the test that started it.
-setTimeout(() => {
-  out({ event: "fatal", error: `extension-check ran for --max-ms ${maxMs} and stopped` });
-  shutdown(1);
-}, maxMs).unref();
-
-const within = (ms, what, p) =>
-  Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
+stopAfter("extension-check", maxMs, shutdown);
 
 let extensionId = "";
 let control = null; // an extension page to run chrome.* calls from
@@ -293,26 +270,5 @@ async function run(cmd) {
   }
 }
 
-try {
-  await start();
-} catch (err) {
-  out({ event: "fatal", error: String(err?.message ?? err).split("\n")[0] });
-  await shutdown(1);
-}
-
-// Commands run one at a time, in order.
-let queue = Promise.resolve();
-const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
-  if (line.trim() === "") return;
-  queue = queue.then(async () => {
-    let cmd;
-    try {
-      cmd = JSON.parse(line);
-      out({ reply: cmd.id, ...(await within(60000, cmd.cmd, run(cmd))) });
-    } catch (err) {
-      out({ reply: cmd?.id ?? null, error: String(err?.message ?? err).split("\n")[0] });
-    }
-  });
-});
-lines.on("close", () => queue.then(() => shutdown(0)));
+await startOrDie(start, shutdown);
+serveCommands({ run, shutdown });

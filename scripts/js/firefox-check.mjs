@@ -48,35 +48,18 @@ import { cp, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import puppeteer from "puppeteer-core";
+import { driverArgs, out, serveCommands, startOrDie, stopAfter, within } from "./driver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      extension: { type: "string" },
-      firefox: { type: "string", default: "/usr/bin/firefox-esr" },
-      "max-ms": { type: "string", default: "300000" },
-      "idle-ms": { type: "string", default: "" },
-    },
-    strict: true,
-  }));
-  if (!args.extension) throw new Error("--extension is required");
-} catch (err) {
-  process.stderr.write(`firefox-check: ${err.message}\nusage: node firefox-check.mjs --extension DIR [--firefox PATH] [--idle-ms N] [--max-ms N]\n`);
-  process.exit(2);
-}
+const { args, maxMs } = driverArgs("firefox-check", {
+  extension: { type: "string" },
+  firefox: { type: "string", default: "/usr/bin/firefox-esr" },
+  "idle-ms": { type: "string", default: "" },
+}, { required: ["extension"], usage: "--extension DIR [--firefox PATH] [--idle-ms N]" });
 
-function out(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
-
-const maxMs = Number.parseInt(args["max-ms"], 10) || 300000;
 let browser = null;
 let server = null;
 let build = null;
@@ -95,11 +78,7 @@ async function shutdown(code) {
   process.exit(code);
 }
 
-// Nothing may outlive the test that started it.
-setTimeout(() => {
-  out({ event: "fatal", error: `firefox-check ran for --max-ms ${maxMs} and stopped` });
-  shutdown(1);
-}, maxMs).unref();
+stopAfter("firefox-check", maxMs, shutdown);
 
 // The hook's side: commands wait in `pending` until the hook asks for the
 // next one; answers come back by seq.
@@ -180,9 +159,6 @@ async function onRequest(req, res) {
   res.writeHead(204, { "access-control-allow-origin": "*" }).end();
 }
 
-const within = (ms, what, p) =>
-  Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
-
 function nextHello() {
   return new Promise((resolve) => hello.waiters.push(resolve));
 }
@@ -255,7 +231,7 @@ async function start() {
   out({ event: "ready", id: hello.origin });
 }
 
-async function run(cmd) {
+async function run({ id: _, ...cmd }) {
   switch (cmd.cmd) {
     case "settings":
     case "snapshot":
@@ -280,28 +256,7 @@ async function run(cmd) {
   }
 }
 
-try {
-  await start();
-} catch (err) {
-  out({ event: "fatal", error: String(err?.message ?? err).split("\n")[0] });
-  await shutdown(1);
-}
-
-// Commands run one at a time, in order; one asked while Firefox has
-// suspended the page waits until the alarm wakes it (30 s at most).
-let queue = Promise.resolve();
-const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
-  if (line.trim() === "") return;
-  queue = queue.then(async () => {
-    let cmd;
-    try {
-      cmd = JSON.parse(line);
-      const { id: _, ...rest } = cmd;
-      out({ reply: cmd.id, ...(await within(80000, cmd.cmd, run(rest))) });
-    } catch (err) {
-      out({ reply: cmd?.id ?? null, error: String(err?.message ?? err).split("\n")[0] });
-    }
-  });
-});
-lines.on("close", () => queue.then(() => shutdown(0)));
+await startOrDie(start, shutdown);
+// One command asked while Firefox has suspended the page waits until the
+// alarm wakes it (30 s at most).
+serveCommands({ run, shutdown, ms: 80000 });

@@ -47,29 +47,13 @@
 // Page errors, dialogs and console errors are printed as events and counted
 // in every "read" answer (pageErrors, dialogs).
 
-import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { driverArgs, out, serveCommands, stopAfter } from "./driver.mjs";
 
-let args;
-try {
-  ({ values: args } = parseArgs({
-    options: {
-      base: { type: "string" },
-      chromium: { type: "string", default: "/usr/bin/chromium" },
-      "max-ms": { type: "string", default: "300000" },
-    },
-    strict: true,
-  }));
-  if (!args.base) throw new Error("--base is required");
-} catch (err) {
-  process.stderr.write(`pages-check: ${err.message}\nusage: node pages-check.mjs --base http://127.0.0.1:PORT [--chromium PATH] [--max-ms N]\n`);
-  process.exit(2);
-}
-
-function out(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
+const { args, maxMs } = driverArgs("pages-check", {
+  base: { type: "string" },
+  chromium: { type: "string", default: "/usr/bin/chromium" },
+}, { required: ["base"], usage: "--base http://127.0.0.1:PORT [--chromium PATH]" });
 
 let browser = null;
 let context = null;
@@ -84,11 +68,7 @@ async function shutdown(code) {
   process.exit(code);
 }
 
-const maxMs = Number.parseInt(args["max-ms"], 10) || 300000;
-setTimeout(() => {
-  out({ event: "fatal", error: `pages-check ran for --max-ms ${maxMs} and stopped` });
-  shutdown(1);
-}, maxMs).unref();
+stopAfter("pages-check", maxMs, shutdown);
 
 function page(name) {
   const p = pages.get(name);
@@ -308,25 +288,5 @@ try {
 }
 out({ event: "ready" });
 
-// Commands run one at a time, in order: the test waits for each reply.
-let queue = Promise.resolve();
-const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
-  if (!line.trim()) return;
-  queue = queue.then(async () => {
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      out({ reply: null, error: `not JSON: ${line.slice(0, 80)}` });
-      return;
-    }
-    try {
-      const res = await handle(msg);
-      if (res !== null) out({ reply: msg.id, ...res });
-    } catch (err) {
-      out({ reply: msg.id, error: String(err?.message ?? err) });
-    }
-  });
-});
-lines.on("close", () => queue.then(() => shutdown(0)));
+// The test waits for each reply; none waits longer than the driver runs.
+serveCommands({ run: handle, shutdown, ms: maxMs });
