@@ -334,7 +334,12 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 		c.mu.Unlock()
 		return
 	}
-	sock := &Socket{c: c, nsp: nsp, id: newID(), Auth: auth}
+	sock := &Socket{c: c, nsp: nsp, id: newID()}
+	if h != nil {
+		// Only a Handler reads it; the product would keep the CONNECT
+		// message's buffer for the connection's life.
+		sock.Auth = auth
+	}
 	c.sockets[nsp] = sock
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
@@ -356,7 +361,7 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 	// The product's feed. A client resumes after the newest post it has
 	// seen: socket.io-client 2.x says so in the query, later clients in
 	// the CONNECT's auth payload (or the query, as the page does).
-	since := sess.query.Get("since")
+	since := sess.since
 	var a struct {
 		Since string `json:"since"`
 	}

@@ -3,9 +3,9 @@ package socketio
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,8 +21,16 @@ import (
 // started a goroutine and a timer per frame written, 17% of the server's
 // CPU at 1,000 clients × 100 posts/s, and kept 16 KB per idle connection.)
 type wsConn struct {
-	c       *websocket.Conn
-	timeout time.Duration
+	c *websocket.Conn
+	// nc is the TCP connection under c (not the server's connection-cap
+	// wrapper): client messages are read from it directly (readMessage),
+	// and a batch's writev needs the TCP connection itself.
+	nc         net.Conn
+	timeout    time.Duration
+	maxPayload int
+	// watch is the connection's place in the engine's poller, nil while
+	// it is not on one (see session.await).
+	watch atomic.Pointer[pollWatch]
 
 	// writeMu serialises writes: gorilla's own and the shared frames
 	// written straight to the TCP connection must not interleave.
@@ -36,10 +44,11 @@ type wsConn struct {
 var wsWriteBuffers sync.Pool
 
 func newWSConn(c *websocket.Conn, cfg engineConfig) *wsConn {
-	// Past maxPayload gorilla closes the connection with 1009, "message
-	// too big", which is what Node's server does as well.
-	c.SetReadLimit(int64(cfg.maxPayload))
-	return &wsConn{c: c, timeout: cfg.writeTimeout}
+	nc := c.UnderlyingConn()
+	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = u.NetConn()
+	}
+	return &wsConn{c: c, nc: nc, timeout: cfg.writeTimeout, maxPayload: cfg.maxPayload}
 }
 
 // deadline keeps a write deadline at least half the write timeout ahead,
@@ -96,11 +105,7 @@ func (w *wsConn) writePackets(pkts []packet, eio int) error {
 
 // readPacket reads the next message as a packet.
 func (w *wsConn) readPacket(eio int) (packet, error) {
-	typ, r, err := w.c.NextReader()
-	if err != nil {
-		return packet{}, err
-	}
-	b, err := io.ReadAll(r)
+	typ, b, err := w.readMessage()
 	if err != nil {
 		return packet{}, err
 	}
@@ -127,6 +132,7 @@ func (w *wsConn) close(code int, reason string) {
 		_ = w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 		w.writeMu.Unlock()
 	}
+	w.watch.Load().stop()
 	_ = w.c.Close()
 }
 
@@ -141,12 +147,7 @@ func (w *wsConn) writeFrames(batch []*hub.Message) error {
 	if err := w.deadline(); err != nil {
 		return err
 	}
-	nc := w.c.UnderlyingConn()
-	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
-		// The server's connection cap wraps the TCP connection; a
-		// batch's writev needs the TCP connection itself.
-		nc = u.NetConn()
-	}
+	nc := w.nc
 	if len(batch) == 1 {
 		_, err := nc.Write(batch[0].Wire(wsFrame))
 		return err
