@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // poller waits on one epoll instance for any of the idle WebSockets to
@@ -191,4 +193,37 @@ func (p *poller) close() {
 	}
 	p.closed = true
 	_, _ = syscall.Write(p.wake[1], []byte{1})
+}
+
+// tryWrite writes frames with one write or writev that does not wait:
+// how many bytes the socket took (0 when it is full).
+func tryWrite(rc syscall.RawConn, frames [][]byte) (int, error) {
+	if rc == nil {
+		return 0, nil
+	}
+	var (
+		n    int
+		werr error
+	)
+	err := rc.Write(func(fd uintptr) bool {
+		for {
+			if len(frames) == 1 {
+				n, werr = unix.Write(int(fd), frames[0])
+			} else {
+				n, werr = unix.Writev(int(fd), frames)
+			}
+			if werr != unix.EINTR {
+				return true // done either way: never wait here
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == unix.EAGAIN:
+		return 0, nil
+	case werr != nil:
+		return 0, werr
+	}
+	return n, nil
 }

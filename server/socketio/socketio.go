@@ -71,6 +71,10 @@ type Config struct {
 	// OnWrite, when set, is called after each message is written to a
 	// client (the fan-out latency metric).
 	OnWrite func(m *hub.Message)
+	// WriteDelay is how long the writers wait, once a post is queued for
+	// a client, for more to write with it in the same system call
+	// (default 10 ms; negative for none). See writers.
+	WriteDelay time.Duration
 	// Handler, when set, serves every namespace and the clients' events
 	// instead of the hub; the product leaves it nil.
 	Handler Handler
@@ -82,6 +86,8 @@ type Server struct {
 	cfg    Config
 	engine *engine
 	log    *slog.Logger
+
+	writers *writers
 
 	mu    sync.Mutex
 	conns map[*session]*conn
@@ -112,13 +118,19 @@ func New(cfg Config) *Server {
 	if cfg.MaxPendingPerAddress <= 0 {
 		cfg.MaxPendingPerAddress = 1000
 	}
+	switch {
+	case cfg.WriteDelay == 0:
+		cfg.WriteDelay = 10 * time.Millisecond
+	case cfg.WriteDelay < 0:
+		cfg.WriteDelay = 0
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = func(string, *http.Request) bool { return false }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*session]*conn)}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*session]*conn), writers: newWriters(cfg.WriteDelay)}
 	s.engine = newEngine(engineConfig{
 		pingInterval:   cfg.PingInterval,
 		pingTimeout:    cfg.PingTimeout,
@@ -152,6 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Run serves until ctx is done, then closes every connection.
 func (s *Server) Run(ctx context.Context) error {
+	s.writers.run(ctx)
 	<-ctx.Done()
 	s.engine.close()
 	return nil
@@ -411,8 +424,8 @@ func (c *conn) send(b []byte) bool {
 	return true
 }
 
-// wake starts a drain; the hub calls it with its lock held.
-func (c *conn) wake() { go c.drain(false) }
+// wake hands c to the writers; the hub calls it with its lock held.
+func (c *conn) wake() { c.s.writers.add(c) }
 
 // drain writes the backlog (on the first drain) and then everything
 // queued, until the queue is empty. On a write error it closes the
@@ -441,11 +454,7 @@ func (c *conn) drain(first bool) {
 			c.sess.close("write failed", eioClose)
 			return
 		}
-		if c.s.cfg.OnWrite != nil {
-			for _, m := range batch {
-				c.s.cfg.OnWrite(m)
-			}
-		}
+		c.wrote(batch)
 		clear(batch)
 	}
 }

@@ -2,12 +2,16 @@ package socketio
 
 import (
 	"bytes"
+	"context"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tweetwire/tweetwire/server/hub"
 )
 
 // clientFrame is one client-to-server WebSocket frame, masked unless
@@ -120,6 +124,40 @@ func TestIdleWebSocketsHoldNoGoroutine(t *testing.T) {
 	for _, ws := range clients {
 		if _, b, err := ws.ReadMessage(); err != nil || !bytes.Equal(b, []byte("3")) {
 			t.Fatalf("ping answered %q, %v", b, err)
+		}
+	}
+}
+
+// A client that stops reading fills its socket: the writers leave the
+// rest of its posts to a goroutine of its own and go on writing to the
+// others, and once it reads again it gets every post once, whole and in
+// order (a frame cut where the socket was full goes on from that byte).
+func TestFullSocketDoesNotHoldUpTheWriters(t *testing.T) {
+	h := hub.New(hub.Config{Backlog: -1, QueueSize: 100000})
+	srv, _ := testServer(t, Config{Hub: h})
+	stalled, reader := dialEIO3(t, srv.URL), dialEIO3(t, srv.URL)
+	const posts = 2000
+	pad := strings.Repeat("p", 8<<10) // 16 MB in all: past any socket buffer
+	body := func(i int) string { return `"` + strconv.Itoa(i) + pad + `"` }
+	for i := range posts {
+		_ = h.Publish(context.Background(), &hub.Message{Kind: hub.KindTweet, ID: strconv.Itoa(i), Data: []byte(body(i))})
+	}
+	for i := range posts {
+		_, b, err := reader.ReadMessage()
+		if err != nil {
+			t.Fatalf("the reading client, post %d: %v", i, err)
+		}
+		if len(b) != len(`42["tweet",]`)+len(body(i)) {
+			t.Fatalf("the reading client, post %d: %d bytes", i, len(b))
+		}
+	}
+	for i := range posts {
+		_, b, err := stalled.ReadMessage()
+		if err != nil {
+			t.Fatalf("the stalled client, post %d: %v", i, err)
+		}
+		if want := `42["tweet",` + body(i) + `]`; string(b) != want {
+			t.Fatalf("the stalled client, post %d: %d bytes, not that post", i, len(b))
 		}
 	}
 }

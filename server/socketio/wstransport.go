@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,6 +29,9 @@ type wsConn struct {
 	nc         net.Conn
 	timeout    time.Duration
 	maxPayload int
+	// rc writes to nc without waiting (writeFramesNow); nil when nc has
+	// no file descriptor.
+	rc syscall.RawConn
 	// watch is the connection's place in the engine's poller, nil while
 	// it is not on one (see session.await).
 	watch atomic.Pointer[pollWatch]
@@ -48,7 +52,11 @@ func newWSConn(c *websocket.Conn, cfg engineConfig) *wsConn {
 	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
 		nc = u.NetConn()
 	}
-	return &wsConn{c: c, nc: nc, timeout: cfg.writeTimeout, maxPayload: cfg.maxPayload}
+	w := &wsConn{c: c, nc: nc, timeout: cfg.writeTimeout, maxPayload: cfg.maxPayload}
+	if sc, ok := nc.(syscall.Conn); ok {
+		w.rc, _ = sc.SyscallConn()
+	}
+	return w
 }
 
 // deadline keeps a write deadline at least half the write timeout ahead,
@@ -162,6 +170,66 @@ func (w *wsConn) writeFrames(batch []*hub.Message) error {
 	clear(all)
 	*bufs = all[:0]
 	frameLists.Put(bufs)
+	return err
+}
+
+// pendingWrite is what writeFramesNow could not write at once. locked:
+// it holds the connection's writeMu (it wrote part of a frame, and no
+// other write may come between), which finishWrite releases.
+type pendingWrite struct {
+	frames [][]byte
+	locked bool
+}
+
+// writeFramesNow is writeFrames without waiting: it writes what the
+// socket takes now, with one system call, and returns the rest (nil when
+// all of it went out). A write in progress on the connection leaves the
+// whole batch to finishWrite.
+func (w *wsConn) writeFramesNow(batch []*hub.Message) (*pendingWrite, error) {
+	var small [8][]byte
+	frames := small[:0]
+	total := 0
+	for _, m := range batch {
+		f := m.Wire(wsFrame)
+		frames = append(frames, f)
+		total += len(f)
+	}
+	if !w.writeMu.TryLock() {
+		return &pendingWrite{frames: append([][]byte(nil), frames...)}, nil
+	}
+	n, err := tryWrite(w.rc, frames)
+	if err != nil {
+		w.writeMu.Unlock()
+		return nil, err
+	}
+	if n == total {
+		w.writeMu.Unlock()
+		return nil, nil
+	}
+	var left [][]byte
+	for _, f := range frames {
+		if n >= len(f) {
+			n -= len(f)
+			continue
+		}
+		left = append(left, f[n:])
+		n = 0
+	}
+	return &pendingWrite{frames: left, locked: true}, nil
+}
+
+// finishWrite writes what writeFramesNow left, waiting as long as the
+// write timeout allows.
+func (w *wsConn) finishWrite(p *pendingWrite) error {
+	if !p.locked {
+		w.writeMu.Lock()
+	}
+	defer w.writeMu.Unlock()
+	if err := w.deadline(); err != nil {
+		return err
+	}
+	bufs := net.Buffers(p.frames)
+	_, err := bufs.WriteTo(w.nc)
 	return err
 }
 
