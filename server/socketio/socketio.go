@@ -25,11 +25,16 @@
 //     namespaces are served only when Config.Handler is set (the
 //     conformance server in server/tools/conformance does).
 //
-// A connection holds one goroutine, its reader (on polling, none: the
-// HTTP requests carry it). Its writer exists only while the client has
-// posts waiting: the hub wakes it, it writes all that is queued — on
+// An idle connection holds no goroutine. On Linux one epoll poller per
+// engine waits for every idle WebSocket, and a reader runs only while a
+// client has sent something (poll_linux.go; elsewhere each WebSocket keeps
+// a reader); on polling the HTTP requests carry it. Posts are written by
+// one writer goroutine per core: the hub wakes a client, and 10 ms later
+// (Config.WriteDelay) a writer sends all that is queued for it — on
 // WebSocket as ready-made frames shared by every client, in one system
-// call — and exits.
+// call that does not wait. A client whose socket is full, and a polling
+// client, gets a goroutine of its own until its queue is empty
+// (writers.go).
 package socketio
 
 import (

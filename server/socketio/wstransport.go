@@ -16,9 +16,10 @@ import (
 
 // wsConn is an Engine.IO WebSocket on gorilla/websocket: one WebSocket
 // message per Engine.IO packet. A write buffer is taken from a pool only
-// while writing, reads go through a small buffer, and the HTTP handler
-// returns once the connection is hijacked: an idle connection costs its
-// reader goroutine and little else. (go-socket.io v1.7.0's transport
+// while writing, client frames are read from the TCP connection without a
+// buffer (wsread.go), and the HTTP handler returns once the connection is
+// hijacked: on Linux an idle connection costs no goroutine (the engine's
+// poller waits for it) and little else. (go-socket.io v1.7.0's transport
 // started a goroutine and a timer per frame written, 17% of the server's
 // CPU at 1,000 clients × 100 posts/s, and kept 16 KB per idle connection.)
 type wsConn struct {
