@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -61,6 +60,22 @@ type engine struct {
 	// pending counts the pending sessions, in all and by address.
 	pending   int
 	pendingBy map[string]int
+
+	// poll waits for the idle WebSockets' clients (see poller); nil
+	// where there is none, and then each WebSocket has a reader
+	// goroutine. Made on the first WebSocket, under pollOnce.
+	poll     *poller
+	pollOnce sync.Once
+}
+
+// poller is the engine's poller, made on first use; nil if there is none.
+func (e *engine) poller() *poller {
+	e.pollOnce.Do(func() {
+		if p, err := newPoller(); err == nil {
+			e.poll = p
+		}
+	})
+	return e.poll
 }
 
 func newEngine(cfg engineConfig, h sessionHandler) *engine {
@@ -68,7 +83,10 @@ func newEngine(cfg engineConfig, h sessionHandler) *engine {
 		cfg: cfg,
 		h:   h,
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  512,
+			// Messages are read from the TCP connection directly
+			// (readMessage): gorilla's reader, which it allocates
+			// anyway, is never used, so it gets the smallest.
+			ReadBufferSize:  1,
 			WriteBufferSize: 4096,
 			WriteBufferPool: &wsWriteBuffers,
 			// The Server has checked the Origin already, for both
@@ -235,7 +253,7 @@ func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) (*session, err
 		id:      newID(),
 		eio:     eio,
 		b64:     eio == 3 && q.Get("b64") != "",
-		query:   q,
+		since:   q.Get("since"),
 		remote:  r.RemoteAddr,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -333,8 +351,8 @@ func (e *engine) openWS(w http.ResponseWriter, r *http.Request, eio int) {
 	s.startHeartbeat()
 	e.h.open(s)
 	// This goroutine (net/http's, its stack grown by the handshake) is
-	// not needed once the connection is hijacked: a fresh one reads.
-	go s.readWS(ws)
+	// not needed once the connection is hijacked.
+	s.await(ws)
 }
 
 func (e *engine) remove(s *session) {
@@ -356,6 +374,11 @@ func (e *engine) close() {
 	for _, s := range all {
 		s.close("server shutting down", eioClose)
 	}
+	// Once closed (or never made), no poller is made any more.
+	e.pollOnce.Do(func() {})
+	if e.poll != nil {
+		e.poll.close()
+	}
 }
 
 // upgradeSettle is how long a poll that comes during an upgrade waits
@@ -368,11 +391,13 @@ const closeLinger = time.Second
 
 // session is one Engine.IO connection, on polling or on WebSocket.
 type session struct {
-	e      *engine
-	id     string
-	eio    int
-	b64    bool // EIO 3 polling client that wants text payloads
-	query  url.Values
+	e   *engine
+	id  string
+	eio int
+	b64 bool // EIO 3 polling client that wants text payloads
+	// since is the query's since: the last post the client has seen.
+	// (The whole query, a map, is not kept for the session's life.)
+	since  string
 	remote string
 	addr   string // the client's address, without the port
 	// pending: a polling session whose client has not come back since
@@ -816,7 +841,7 @@ func (s *session) upgrade(ws *wsConn) {
 		s.mu.Unlock()
 		ws.close(websocket.ClosePolicyViolation, why)
 	}
-	_ = ws.c.SetReadDeadline(time.Now().Add(s.e.cfg.upgradeTimeout))
+	_ = ws.nc.SetReadDeadline(time.Now().Add(s.e.cfg.upgradeTimeout))
 	p, err := ws.readPacket(s.eio)
 	if err != nil || p.typ != eioPing || string(p.data) != "probe" {
 		fail("expected the probe")
@@ -857,9 +882,63 @@ func (s *session) upgrade(ws *wsConn) {
 		s.close("write failed: "+werr.Error(), eioClose)
 		return
 	}
-	_ = ws.c.SetReadDeadline(time.Time{})
+	_ = ws.nc.SetReadDeadline(time.Time{})
 	s.alive(p)
-	s.readWS(ws)
+	s.await(ws)
+}
+
+// await reads the session's WebSocket from now on: through the engine's
+// poller, with a goroutine only while the client has sent something, or,
+// without a poller, with a reader goroutine for the session's life.
+func (s *session) await(ws *wsConn) {
+	if p := s.e.poller(); p != nil {
+		if w, err := p.watch(ws.nc, func() { go s.readReady(ws) }); err == nil {
+			ws.watch.Store(w)
+			s.arm(ws)
+			return
+		}
+	}
+	go s.readWS(ws)
+}
+
+// readReady reads what made the WebSocket readable, one message, and
+// waits on the poller again.
+func (s *session) readReady(ws *wsConn) {
+	p, err := ws.readPacket(s.eio)
+	if err != nil {
+		s.close(readFailure(err), eioClose)
+		return
+	}
+	if s.handle(p) {
+		s.arm(ws)
+	}
+}
+
+// arm asks the poller for the WebSocket's next readiness.
+func (s *session) arm(ws *wsConn) {
+	w := ws.watch.Load()
+	if err := w.arm(); err != nil {
+		s.close("transport error: "+err.Error(), eioClose)
+		return
+	}
+	// close stops the watch it finds; one stored after close looked
+	// is stopped here (close marks the session done before it looks).
+	select {
+	case <-s.done:
+		w.stop()
+	default:
+	}
+}
+
+// readFailure is the close reason for a failed read.
+func readFailure(err error) string {
+	switch {
+	case errors.Is(err, errPayload):
+		return "parse error"
+	case errors.Is(err, errReadLimit):
+		return "payload too large"
+	}
+	return "transport close"
 }
 
 // readWS reads the session's packets until the connection ends.
@@ -867,13 +946,7 @@ func (s *session) readWS(ws *wsConn) {
 	for {
 		p, err := ws.readPacket(s.eio)
 		if err != nil {
-			reason := "transport close"
-			if errors.Is(err, errPayload) {
-				reason = "parse error"
-			} else if errors.Is(err, websocket.ErrReadLimit) {
-				reason = "payload too large"
-			}
-			s.close(reason, eioClose)
+			s.close(readFailure(err), eioClose)
 			return
 		}
 		if !s.handle(p) {

@@ -25,11 +25,16 @@
 //     namespaces are served only when Config.Handler is set (the
 //     conformance server in server/tools/conformance does).
 //
-// A connection holds one goroutine, its reader (on polling, none: the
-// HTTP requests carry it). Its writer exists only while the client has
-// posts waiting: the hub wakes it, it writes all that is queued — on
+// An idle connection holds no goroutine. On Linux one epoll poller per
+// engine waits for every idle WebSocket, and a reader runs only while a
+// client has sent something (poll_linux.go; elsewhere each WebSocket keeps
+// a reader); on polling the HTTP requests carry it. Posts are written by
+// one writer goroutine per core: the hub wakes a client, and 10 ms later
+// (Config.WriteDelay) a writer sends all that is queued for it — on
 // WebSocket as ready-made frames shared by every client, in one system
-// call — and exits.
+// call that does not wait. A client whose socket is full, and a polling
+// client, gets a goroutine of its own until its queue is empty
+// (writers.go).
 package socketio
 
 import (
@@ -71,6 +76,10 @@ type Config struct {
 	// OnWrite, when set, is called after each message is written to a
 	// client (the fan-out latency metric).
 	OnWrite func(m *hub.Message)
+	// WriteDelay is how long the writers wait, once a post is queued for
+	// a client, for more to write with it in the same system call
+	// (default 10 ms; negative for none). See writers.
+	WriteDelay time.Duration
 	// Handler, when set, serves every namespace and the clients' events
 	// instead of the hub; the product leaves it nil.
 	Handler Handler
@@ -82,6 +91,8 @@ type Server struct {
 	cfg    Config
 	engine *engine
 	log    *slog.Logger
+
+	writers *writers
 
 	mu    sync.Mutex
 	conns map[*session]*conn
@@ -112,13 +123,19 @@ func New(cfg Config) *Server {
 	if cfg.MaxPendingPerAddress <= 0 {
 		cfg.MaxPendingPerAddress = 1000
 	}
+	switch {
+	case cfg.WriteDelay == 0:
+		cfg.WriteDelay = 10 * time.Millisecond
+	case cfg.WriteDelay < 0:
+		cfg.WriteDelay = 0
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = func(string, *http.Request) bool { return false }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*session]*conn)}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*session]*conn), writers: newWriters(cfg.WriteDelay)}
 	s.engine = newEngine(engineConfig{
 		pingInterval:   cfg.PingInterval,
 		pingTimeout:    cfg.PingTimeout,
@@ -152,6 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Run serves until ctx is done, then closes every connection.
 func (s *Server) Run(ctx context.Context) error {
+	s.writers.run(ctx)
 	<-ctx.Done()
 	s.engine.close()
 	return nil
@@ -334,7 +352,12 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 		c.mu.Unlock()
 		return
 	}
-	sock := &Socket{c: c, nsp: nsp, id: newID(), Auth: auth}
+	sock := &Socket{c: c, nsp: nsp, id: newID()}
+	if h != nil {
+		// Only a Handler reads it; the product would keep the CONNECT
+		// message's buffer for the connection's life.
+		sock.Auth = auth
+	}
 	c.sockets[nsp] = sock
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
@@ -356,7 +379,7 @@ func (c *conn) connect(nsp string, auth json.RawMessage) {
 	// The product's feed. A client resumes after the newest post it has
 	// seen: socket.io-client 2.x says so in the query, later clients in
 	// the CONNECT's auth payload (or the query, as the page does).
-	since := sess.query.Get("since")
+	since := sess.since
 	var a struct {
 		Since string `json:"since"`
 	}
@@ -406,8 +429,8 @@ func (c *conn) send(b []byte) bool {
 	return true
 }
 
-// wake starts a drain; the hub calls it with its lock held.
-func (c *conn) wake() { go c.drain(false) }
+// wake hands c to the writers; the hub calls it with its lock held.
+func (c *conn) wake() { c.s.writers.add(c) }
 
 // drain writes the backlog (on the first drain) and then everything
 // queued, until the queue is empty. On a write error it closes the
@@ -436,11 +459,7 @@ func (c *conn) drain(first bool) {
 			c.sess.close("write failed", eioClose)
 			return
 		}
-		if c.s.cfg.OnWrite != nil {
-			for _, m := range batch {
-				c.s.cfg.OnWrite(m)
-			}
-		}
+		c.wrote(batch)
 		clear(batch)
 	}
 }

@@ -3,9 +3,10 @@ package socketio
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,14 +16,26 @@ import (
 
 // wsConn is an Engine.IO WebSocket on gorilla/websocket: one WebSocket
 // message per Engine.IO packet. A write buffer is taken from a pool only
-// while writing, reads go through a small buffer, and the HTTP handler
-// returns once the connection is hijacked: an idle connection costs its
-// reader goroutine and little else. (go-socket.io v1.7.0's transport
+// while writing, client frames are read from the TCP connection without a
+// buffer (wsread.go), and the HTTP handler returns once the connection is
+// hijacked: on Linux an idle connection costs no goroutine (the engine's
+// poller waits for it) and little else. (go-socket.io v1.7.0's transport
 // started a goroutine and a timer per frame written, 17% of the server's
 // CPU at 1,000 clients × 100 posts/s, and kept 16 KB per idle connection.)
 type wsConn struct {
-	c       *websocket.Conn
-	timeout time.Duration
+	c *websocket.Conn
+	// nc is the TCP connection under c (not the server's connection-cap
+	// wrapper): client messages are read from it directly (readMessage),
+	// and a batch's writev needs the TCP connection itself.
+	nc         net.Conn
+	timeout    time.Duration
+	maxPayload int
+	// rc writes to nc without waiting (writeFramesNow); nil when nc has
+	// no file descriptor.
+	rc syscall.RawConn
+	// watch is the connection's place in the engine's poller, nil while
+	// it is not on one (see session.await).
+	watch atomic.Pointer[pollWatch]
 
 	// writeMu serialises writes: gorilla's own and the shared frames
 	// written straight to the TCP connection must not interleave.
@@ -36,10 +49,15 @@ type wsConn struct {
 var wsWriteBuffers sync.Pool
 
 func newWSConn(c *websocket.Conn, cfg engineConfig) *wsConn {
-	// Past maxPayload gorilla closes the connection with 1009, "message
-	// too big", which is what Node's server does as well.
-	c.SetReadLimit(int64(cfg.maxPayload))
-	return &wsConn{c: c, timeout: cfg.writeTimeout}
+	nc := c.UnderlyingConn()
+	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = u.NetConn()
+	}
+	w := &wsConn{c: c, nc: nc, timeout: cfg.writeTimeout, maxPayload: cfg.maxPayload}
+	if sc, ok := nc.(syscall.Conn); ok {
+		w.rc, _ = sc.SyscallConn()
+	}
+	return w
 }
 
 // deadline keeps a write deadline at least half the write timeout ahead,
@@ -96,11 +114,7 @@ func (w *wsConn) writePackets(pkts []packet, eio int) error {
 
 // readPacket reads the next message as a packet.
 func (w *wsConn) readPacket(eio int) (packet, error) {
-	typ, r, err := w.c.NextReader()
-	if err != nil {
-		return packet{}, err
-	}
-	b, err := io.ReadAll(r)
+	typ, b, err := w.readMessage()
 	if err != nil {
 		return packet{}, err
 	}
@@ -127,6 +141,7 @@ func (w *wsConn) close(code int, reason string) {
 		_ = w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 		w.writeMu.Unlock()
 	}
+	w.watch.Load().stop()
 	_ = w.c.Close()
 }
 
@@ -141,12 +156,7 @@ func (w *wsConn) writeFrames(batch []*hub.Message) error {
 	if err := w.deadline(); err != nil {
 		return err
 	}
-	nc := w.c.UnderlyingConn()
-	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
-		// The server's connection cap wraps the TCP connection; a
-		// batch's writev needs the TCP connection itself.
-		nc = u.NetConn()
-	}
+	nc := w.nc
 	if len(batch) == 1 {
 		_, err := nc.Write(batch[0].Wire(wsFrame))
 		return err
@@ -161,6 +171,66 @@ func (w *wsConn) writeFrames(batch []*hub.Message) error {
 	clear(all)
 	*bufs = all[:0]
 	frameLists.Put(bufs)
+	return err
+}
+
+// pendingWrite is what writeFramesNow could not write at once. locked:
+// it holds the connection's writeMu (it wrote part of a frame, and no
+// other write may come between), which finishWrite releases.
+type pendingWrite struct {
+	frames [][]byte
+	locked bool
+}
+
+// writeFramesNow is writeFrames without waiting: it writes what the
+// socket takes now, with one system call, and returns the rest (nil when
+// all of it went out). A write in progress on the connection leaves the
+// whole batch to finishWrite.
+func (w *wsConn) writeFramesNow(batch []*hub.Message) (*pendingWrite, error) {
+	var small [8][]byte
+	frames := small[:0]
+	total := 0
+	for _, m := range batch {
+		f := m.Wire(wsFrame)
+		frames = append(frames, f)
+		total += len(f)
+	}
+	if !w.writeMu.TryLock() {
+		return &pendingWrite{frames: append([][]byte(nil), frames...)}, nil
+	}
+	n, err := tryWrite(w.rc, frames)
+	if err != nil {
+		w.writeMu.Unlock()
+		return nil, err
+	}
+	if n == total {
+		w.writeMu.Unlock()
+		return nil, nil
+	}
+	var left [][]byte
+	for _, f := range frames {
+		if n >= len(f) {
+			n -= len(f)
+			continue
+		}
+		left = append(left, f[n:])
+		n = 0
+	}
+	return &pendingWrite{frames: left, locked: true}, nil
+}
+
+// finishWrite writes what writeFramesNow left, waiting as long as the
+// write timeout allows.
+func (w *wsConn) finishWrite(p *pendingWrite) error {
+	if !p.locked {
+		w.writeMu.Lock()
+	}
+	defer w.writeMu.Unlock()
+	if err := w.deadline(); err != nil {
+		return err
+	}
+	bufs := net.Buffers(p.frames)
+	_, err := bufs.WriteTo(w.nc)
 	return err
 }
 

@@ -64,6 +64,7 @@ func (s scenario) describe() string {
 // and 4.x), the same load otherwise.
 var fullScenarios = []scenario{
 	{Name: "ws-1000x100", Clients: 1000, EIO: 3, Rate: 100, Count: 1500},
+	{Name: "ws-2000x50", Clients: 2000, EIO: 3, Rate: 50, Count: 750},
 	{Name: "ws-5000x20", Clients: 5000, EIO: 3, Rate: 20, Count: 300},
 	{Name: "ws-10000x10", Clients: 10000, EIO: 3, Rate: 10, Count: 150},
 	{Name: "idle-10000", Clients: 10000, EIO: 3, Idle: 10 * time.Second},
@@ -71,6 +72,7 @@ var fullScenarios = []scenario{
 	{Name: "latency-10000x10", Clients: 10000, EIO: 3, Rate: 10, Count: 300, OwnClock: true},
 	{Name: "polling-200x10", Clients: 200, Polling: true, EIO: 3, Rate: 10, Count: 150},
 	{Name: "ws4-1000x100", Clients: 1000, EIO: 4, Rate: 100, Count: 1500},
+	{Name: "ws4-2000x50", Clients: 2000, EIO: 4, Rate: 50, Count: 750},
 	{Name: "ws4-5000x20", Clients: 5000, EIO: 4, Rate: 20, Count: 300},
 	{Name: "ws4-10000x10", Clients: 10000, EIO: 4, Rate: 10, Count: 150},
 	{Name: "idle4-10000", Clients: 10000, EIO: 4, Idle: 10 * time.Second},
