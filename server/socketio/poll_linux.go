@@ -195,12 +195,20 @@ func (p *poller) close() {
 	_, _ = syscall.Write(p.wake[1], []byte{1})
 }
 
+// maxIOV is IOV_MAX on Linux: writev refuses more buffers (EINVAL).
+const maxIOV = 1024
+
 // tryWrite writes frames with one write or writev that does not wait:
-// how many bytes the socket took (0 when it is full).
+// how many bytes the socket took (0 when it is full). It writes the first
+// maxIOV frames at most, and the caller writes the rest as it does what a
+// full socket left: a client that fell a thousand posts behind has that
+// many queued, and one writev of them all failed with EINVAL, which closed
+// its connection.
 func tryWrite(rc syscall.RawConn, frames [][]byte) (int, error) {
 	if rc == nil {
 		return 0, nil
 	}
+	frames = frames[:min(len(frames), maxIOV)]
 	var (
 		n    int
 		werr error
