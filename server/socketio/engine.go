@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -261,6 +262,7 @@ func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) (*session, err
 
 		upgraded: make(chan struct{}),
 	}
+	s.onWebSocket.Store(ws != nil)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -403,6 +405,9 @@ type session struct {
 	// pending: a polling session whose client has not come back since
 	// the handshake (guarded by the engine's mu).
 	pending bool
+	// onWebSocket is ws != nil, readable without mu: the hub asks it
+	// with its own lock held (conn.wake).
+	onWebSocket atomic.Bool
 	// data is the handler's, set in open.
 	data any
 
@@ -866,6 +871,7 @@ func (s *session) upgrade(ws *wsConn) {
 		return // close has closed the probe
 	}
 	s.probe, s.upgrading, s.ws = nil, false, ws
+	s.onWebSocket.Store(true)
 	close(s.upgraded)
 	// Flushed under the lock, so that whatever send runs next finds the
 	// WebSocket and goes after these.

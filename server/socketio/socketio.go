@@ -429,8 +429,18 @@ func (c *conn) send(b []byte) bool {
 	return true
 }
 
-// wake hands c to the writers; the hub calls it with its lock held.
-func (c *conn) wake() { c.s.writers.add(c) }
+// wake hands c to the writers, or, on polling, starts its drain at once:
+// a poll answers with all that is queued when it comes, so the writers'
+// wait would gather nothing and add its delay to every post (p99 27 ms
+// against Node's 18 at 200 clients × 10 posts/s with it). The hub calls
+// wake with its lock held.
+func (c *conn) wake() {
+	if !c.sess.onWebSocket.Load() {
+		go c.drain(false)
+		return
+	}
+	c.s.writers.add(c)
+}
 
 // drain writes the backlog (on the first drain) and then everything
 // queued, until the queue is empty. On a write error it closes the
