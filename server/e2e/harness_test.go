@@ -511,6 +511,17 @@ func waitUntil(t *testing.T, what string, ok func() bool, logsOf ...*server) {
 	}
 }
 
+// startReplayed starts a server with the flags given that replays lines
+// (replayFile) at once, and returns it when the replay has finished and
+// its store holds stored posts.
+func startReplayed(t *testing.T, lines []string, stored int, flags ...string) *server {
+	t.Helper()
+	srv := startServer(t, append([]string{"--source", "replay", "--replay-file", replayFile(t, lines), "--replay-rate", "0"}, flags...)...)
+	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
+	srv.waitStored(t, stored)
+	return srv
+}
+
 // waitStored waits until the server's statistics count n posts: a source
 // that finished has read its posts, not necessarily stored them.
 func (s *server) waitStored(t *testing.T, n int) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -92,7 +91,7 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 	} {
 		t.Run(span.name, func(t *testing.T) {
 			t.Parallel()
-			var b strings.Builder
+			var lines []string
 			start := time.Date(2026, 11, 23, 5, 51, 0, 0, time.UTC)
 			// One post every step minutes, and a rush of 12 more at two
 			// thirds of the span: the peak.
@@ -122,17 +121,10 @@ func TestStatsPageAtAnyLength(t *testing.T) {
 					post["retweeted_status"] = spanOriginal(n, when, reposts)
 				}
 				line, _ := json.Marshal(post)
-				b.Write(line)
-				b.WriteByte('\n')
+				lines = append(lines, string(line))
 			}
 			n := len(at)
-			path := filepath.Join(t.TempDir(), "span.jsonl")
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "span")
-			srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-			srv.waitStored(t, n)
+			srv := startReplayed(t, lines, n, "--event", "span")
 
 			for _, width := range []int{390, 1280} {
 				var extra []string
@@ -389,23 +381,16 @@ func TestStatsPageEventPicker(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	names := []string{"GoConf 2026 & friends? #1", `<img src=x onerror="alert(1)">Nachtschicht`, "Café Gophers 🎉"}
 	for i, name := range names {
-		var b strings.Builder
+		var lines []string
 		for j := range i + 2 { // 2, 3 and 4 posts
 			line, _ := json.Marshal(map[string]any{
 				"id_str": fmt.Sprint(100*i + j), "id": 100*i + j, "lang": "en", "text": fmt.Sprintf("post %d of %s", j, name),
 				"created_at": time.Date(2026, 11, 20+i, 9, j, 0, 0, time.UTC).Format(time.RubyDate),
 				"user":       map[string]any{"screen_name": fmt.Sprintf("user%d", j), "name": "User"},
 			})
-			b.Write(line)
-			b.WriteByte('\n')
+			lines = append(lines, string(line))
 		}
-		path := filepath.Join(dir, fmt.Sprintf("event%d.jsonl", i))
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", name, "--data-dir", dataDir)
-		srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-		srv.waitStored(t, i+2)
+		srv := startReplayed(t, lines, i+2, "--event", name, "--data-dir", dataDir)
 		if i < len(names)-1 {
 			srv.Stop()
 			continue
@@ -459,7 +444,7 @@ func TestStatsPageMarksTheBucketSoFar(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	now := time.Now().UTC()
-	var b strings.Builder
+	var lines []string
 	n := 0
 	for back := 2 * 24 * time.Hour; back >= 0; back -= 10 * time.Minute {
 		n++
@@ -468,16 +453,9 @@ func TestStatsPageMarksTheBucketSoFar(t *testing.T) {
 			"created_at": now.Add(-back).Format(time.RubyDate),
 			"user":       map[string]any{"screen_name": fmt.Sprintf("live%d", n%5), "name": "Live"},
 		})
-		b.Write(line)
-		b.WriteByte('\n')
+		lines = append(lines, string(line))
 	}
-	path := filepath.Join(t.TempDir(), "live.jsonl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "live")
-	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
-	srv.waitStored(t, n)
+	srv := startReplayed(t, lines, n, "--event", "live")
 	shown := statsCheck(t, srv.URL+"/stats", 1280)
 	if !time.Now().Truncate(time.Minute).Equal(now.Truncate(time.Minute)) {
 		t.Skip("a minute turned during the check: now's bucket may be a new one")

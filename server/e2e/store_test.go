@@ -135,13 +135,8 @@ func TestRestartKeepsPostsBacklogAndStats(t *testing.T) {
 func TestStatsAgreeAcrossAPICLIAndPage(t *testing.T) {
 	t.Parallel()
 	fx := newStatsFixture()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "fixture.jsonl")
-	if err := os.WriteFile(path, []byte(strings.Join(fx.lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	dataDir := filepath.Join(dir, "data")
-	srv := startServer(t, "--source", "replay", "--replay-file", path, "--replay-rate", "0", "--event", "stats-fixture", "--data-dir", dataDir)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	srv := startServer(t, "--source", "replay", "--replay-file", replayFile(t, fx.lines), "--replay-rate", "0", "--event", "stats-fixture", "--data-dir", dataDir)
 	srv.waitHealth(t, "the replay finished", func(h map[string]any) bool { return sourceState(h) == "finished" })
 
 	t.Run("API", func(t *testing.T) {
