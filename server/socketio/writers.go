@@ -117,8 +117,8 @@ func (w *writers) loop(ctx context.Context) {
 }
 
 // flush writes what c's client has queued, without waiting: on a writer,
-// for WebSocket clients. What cannot be written at once, and a polling
-// client's posts, go on in a goroutine of c's own (drain).
+// for WebSocket clients. What cannot be written at once goes on in a
+// goroutine of c's own (finish, then drain).
 func (c *conn) flush() {
 	c.mu.Lock()
 	client := c.client
@@ -126,11 +126,9 @@ func (c *conn) flush() {
 	if client == nil {
 		return
 	}
+	// Never nil: conn.wake hands only WebSocket sessions to the writers,
+	// and a session never leaves WebSocket.
 	ws := c.sess.webSocket()
-	if ws == nil {
-		go c.drain(false)
-		return
-	}
 	var small [8]*hub.Message
 	for {
 		batch, ok := client.Take(small[:0])
