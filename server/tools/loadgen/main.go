@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		settle     = fs.Duration("settle", 2*time.Second, "pause after connecting, before measuring memory per connection")
 		profDir    = fs.String("cpuprofile", "", "folder for CPU profiles of servers with /debug/pprof (tweetwire-core, "+twzsName+", wsref), taken in the first run of each scenario")
 		jsonOut    = fs.String("json", "", "also write every run's raw results to this file")
+		explain    = fs.String("explain", "", "twprof binary (server/tools/loadgen/twprof): after the runs, run each scenario where a Tweetwire server missed a target of issue #16 once more on it, with a CPU profile, and say where the CPU went")
 	)
 	fs.Func("tweetwire", "Tweetwire server binary (go build -o BIN ./server/cmd/tweetwire); repeat as NAME=BIN to compare builds, e.g. a patched one, in the same run", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
@@ -228,12 +229,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "## Fan-out benchmark\n\n")
 	fmt.Fprintf(stdout, "%s. Load average before %s, after %s; %s in all. Servers: %s, each run on a fresh server, servers alternating (run 1 of each, then run 2 of each, ...). Each cell is the median of %d run(s) (of two, their mean), with the lowest and highest run in brackets; ratios are of medians; \"delivered\" is the worst run's. Clients: %d concurrent dialers, reads of at most %d bytes, socket.io-client's heartbeat; Tweetwire runs with --backlog %d (the Node.js reference has none). Latency is publish to client: from the post's ts, or on the load generator's clock in latency scenarios; server CPU and RSS are the server process's (/proc), CPU over the publishing window; memory per idle connection is RSS with the clients connected less RSS before, over the clients.\n\n",
 		machine(), load0, loadAverage(), time.Since(began).Round(time.Second), serverNames(kinds), *runs, *dialers, *readBuffer, *backlog)
-	fmt.Fprint(stdout, markdown(summarize(results), scenarios))
+	cells := summarize(results)
+	fmt.Fprint(stdout, markdown(cells, scenarios))
 	if len(notServed) > 0 {
 		fmt.Fprintf(stdout, "\nNot run, the server cannot serve these clients: %s.\n", strings.Join(notServed, ", "))
 	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(stdout, "\nSkipped (--max-minutes %g): %s\n", *maxMinutes, strings.Join(skipped, ", "))
+	}
+	var missed []string
+	for _, k := range tweetwires {
+		vs := checkTargets(cells, scenarios, k.Name)
+		if len(vs) == 0 {
+			continue
+		}
+		fmt.Fprint(stdout, targetsMarkdown(k.Name, vs))
+		for _, sc := range missedScenarios(vs) {
+			if !slices.Contains(missed, sc) {
+				missed = append(missed, sc)
+			}
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprint(stdout, explainMissed(ctx, missed, scenarios, *explain, *backlog, deadline, cfg))
 	}
 	if *jsonOut != "" {
 		data, _ := json.MarshalIndent(results, "", "  ")
