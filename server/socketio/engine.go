@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +29,12 @@ type sessionHandler interface {
 	message(s *session, p packet)
 	// closed is called once, when the session ends for any reason.
 	closed(s *session, reason string)
+	// pull appends to dst what the session's client has waiting outside
+	// the session's queue (the hub's posts), for a poll to answer with.
+	// It is called with the session's lock held and must not block.
+	pull(s *session, dst []packet) []packet
+	// upgraded is called once the session is on WebSocket.
+	upgraded(s *session)
 }
 
 // engineConfig holds the engine's settings, with defaults filled in.
@@ -153,6 +161,40 @@ const (
 	errUnsupportedVersion = 5
 )
 
+// params are the query parameters ServeHTTP reads on every request.
+type params struct {
+	eio, transport, sid string
+	jsonp               bool // j is there
+}
+
+// parseParams reads them as url.Values does (the first of each), but
+// without building the map when nothing in the query is escaped: every
+// poll parses one, and the map was 2% of the server's CPU under polling.
+func parseParams(raw string) params {
+	if strings.ContainsAny(raw, "%+;") {
+		q, _ := url.ParseQuery(raw)
+		return params{eio: q.Get("EIO"), transport: q.Get("transport"), sid: q.Get("sid"), jsonp: q.Has("j")}
+	}
+	var p params
+	var eio, transport, sid bool
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "EIO" && !eio:
+			p.eio, eio = v, true
+		case k == "transport" && !transport:
+			p.transport, transport = v, true
+		case k == "sid" && !sid:
+			p.sid, sid = v, true
+		case k == "j":
+			p.jsonp = true
+		}
+	}
+	return p
+}
+
 // httpError answers as Node's engine.io does: 400 with {"code","message"}.
 func httpError(w http.ResponseWriter, status, code int, msg string) {
 	b, _ := json.Marshal(struct {
@@ -166,15 +208,15 @@ func httpError(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func (e *engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Has("j") {
+	q := parseParams(r.URL.RawQuery)
+	if q.jsonp {
 		// JSONP would make us write script around the client's j
 		// parameter; no client we serve needs it.
 		httpError(w, http.StatusBadRequest, errBadRequest, "JSONP polling is not supported: use XHR polling or WebSocket.")
 		return
 	}
 	var eio int
-	switch q.Get("EIO") {
+	switch q.eio {
 	case "3":
 		eio = 3
 	case "4":
@@ -183,7 +225,7 @@ func (e *engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, errUnsupportedVersion, "Unsupported protocol version: give EIO=3 or EIO=4.")
 		return
 	}
-	transport := q.Get("transport")
+	transport := q.transport
 	if transport != "polling" && transport != "websocket" {
 		httpError(w, http.StatusBadRequest, errTransportUnknown, "Transport unknown: give transport=polling or transport=websocket.")
 		return
@@ -197,7 +239,7 @@ func (e *engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sid := q.Get("sid")
+	sid := q.sid
 	if sid == "" {
 		if transport == "websocket" {
 			e.openWS(w, r, eio)
@@ -258,7 +300,6 @@ func (e *engine) newSession(r *http.Request, eio int, ws *wsConn) (*session, err
 		remote:  r.RemoteAddr,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
-		taken:   make(chan struct{}),
 
 		upgraded: make(chan struct{}),
 	}
@@ -435,9 +476,6 @@ type session struct {
 
 	// upgraded is closed when the session moves to WebSocket.
 	upgraded chan struct{}
-	// taken is closed (and replaced) each time the queue is emptied, by
-	// a poll or by the upgrade.
-	taken chan struct{}
 
 	wake chan struct{} // a pending poll has something to look at
 	done chan struct{} // closed when the session is
@@ -485,39 +523,6 @@ func (s *session) send(pkts ...packet) error {
 	s.mu.Unlock()
 	s.signal()
 	return nil
-}
-
-// sendWait is send, and on polling waits until a poll (or the upgrade)
-// has taken the queue. The hub's drain writes through it, so a client
-// that stops polling stops taking posts from its hub queue, which then
-// overflows and drops it as slow, instead of this queue growing forever.
-func (s *session) sendWait(pkts ...packet) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errSessionClosed
-	}
-	if ws := s.ws; ws != nil {
-		s.mu.Unlock()
-		return ws.writePackets(pkts, s.eio)
-	}
-	s.queue = append(s.queue, pkts...)
-	taken := s.taken
-	s.mu.Unlock()
-	s.signal()
-	select {
-	case <-taken:
-		return nil
-	case <-s.done:
-		return errSessionClosed
-	}
-}
-
-// tookQueue wakes the senders waiting for the queue to be taken; called
-// with mu held.
-func (s *session) tookQueue() {
-	close(s.taken)
-	s.taken = make(chan struct{})
 }
 
 // close ends the session once; later calls do nothing.
@@ -694,9 +699,15 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 			s.queue = nil
 			break
 		}
+		if !s.upgrading && s.ws == nil {
+			// Posts wait in the hub's queue until a poll takes them
+			// (conn.pull): no goroutine and no hand-off per post and
+			// client, and a client that stops polling fills its hub
+			// queue and is dropped as slow.
+			s.queue = s.e.h.pull(s, s.queue)
+		}
 		if len(s.queue) > 0 {
 			pkts, s.queue = s.queue, nil
-			s.tookQueue()
 			break
 		}
 		if s.upgrading || s.ws != nil {
@@ -728,22 +739,42 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 
 // writePayload writes a poll's response in the client's encoding.
 func (s *session) writePayload(w http.ResponseWriter, pkts []packet) error {
-	var b []byte
+	bp := payloadBuffers.Get().(*[]byte)
+	defer payloadBuffers.Put(bp)
+	b := (*bp)[:0]
+	h := w.Header()
+	// Assigned rather than Set: the names are canonical already, and the
+	// values shared (net/http copies the header before writing it).
 	switch {
 	case s.eio == 4:
-		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		b = appendPayloadV4(nil, pkts)
+		h["Content-Type"] = textPayload
+		b = appendPayloadV4(b, pkts)
 	case s.b64:
-		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		b = appendPayloadV3Text(nil, pkts)
+		h["Content-Type"] = textPayload
+		b = appendPayloadV3Text(b, pkts)
 	default:
-		w.Header().Set("Content-Type", "application/octet-stream")
-		b = appendPayloadV3Binary(nil, pkts)
+		h["Content-Type"] = binaryPayload
+		b = appendPayloadV3Binary(b, pkts)
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	_, err := w.Write(b)
+	if cap(b) <= maxPooledPayload {
+		*bp = b
+	}
 	return err
 }
+
+var (
+	textPayload   = []string{"text/plain; charset=UTF-8"}
+	binaryPayload = []string{"application/octet-stream"}
+	// payloadBuffers hold polling responses while they are written (the
+	// response writer copies them): one allocation fewer per poll.
+	payloadBuffers = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// maxPooledPayload is the largest buffer kept for the next poll: a burst
+// (a backlog, a client that fell behind) should not pin its memory.
+const maxPooledPayload = 16 << 10
 
 // post reads a payload the client sent.
 func (s *session) post(w http.ResponseWriter, r *http.Request) {
@@ -877,7 +908,6 @@ func (s *session) upgrade(ws *wsConn) {
 	// WebSocket and goes after these.
 	queued := s.queue
 	s.queue = nil
-	s.tookQueue()
 	var werr error
 	if len(queued) > 0 {
 		werr = ws.writePackets(queued, s.eio)
@@ -888,6 +918,7 @@ func (s *session) upgrade(ws *wsConn) {
 		s.close("write failed: "+werr.Error(), eioClose)
 		return
 	}
+	s.e.h.upgraded(s)
 	_ = ws.nc.SetReadDeadline(time.Time{})
 	s.alive(p)
 	s.await(ws)

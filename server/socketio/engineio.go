@@ -29,4 +29,8 @@ func (h bareHandler) open(s *session) { s.data = &EngineConn{s} }
 
 func (h bareHandler) message(s *session, p packet) { h(s.data.(*EngineConn), p.data, p.binary) }
 
+// The bare engine's messages go through the session's queue only.
+func (h bareHandler) pull(_ *session, dst []packet) []packet { return dst }
+func (h bareHandler) upgraded(*session)                      {}
+
 func (h bareHandler) closed(*session, string) {}

@@ -40,9 +40,11 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tweetwire/tweetwire/server/hub"
@@ -208,6 +210,11 @@ type conn struct {
 	// session's reader touches it.
 	pending     *sioPacket
 	attachments [][]byte
+
+	// pollsTake says that the hub's drain is the polls': on polling, the
+	// hub's wake sets it and the next poll takes the posts (pull); an
+	// upgrade to WebSocket hands it to the writers (upgraded).
+	pollsTake atomic.Bool
 }
 
 func (s *Server) open(sess *session) {
@@ -429,17 +436,70 @@ func (c *conn) send(b []byte) bool {
 	return true
 }
 
-// wake hands c to the writers, or, on polling, starts its drain at once:
-// a poll answers with all that is queued when it comes, so the writers'
-// wait would gather nothing and add its delay to every post (p99 27 ms
-// against Node's 18 at 200 clients × 10 posts/s with it). The hub calls
-// wake with its lock held.
+// wake hands c to the writers, or, on polling, to the next poll, which
+// takes the posts itself (pull): a poll answers with all that is queued
+// when it comes, so the writers' wait would gather nothing and add its
+// delay to every post (p99 27 ms against Node's 18 at 200 clients × 10
+// posts/s with it), and a drain goroutine per post, handing its posts to
+// the poll, cost more than the poll. The hub calls wake with its lock
+// held, so it never blocks.
 func (c *conn) wake() {
-	if !c.sess.onWebSocket.Load() {
-		go c.drain(false)
+	if c.sess.onWebSocket.Load() {
+		c.s.writers.add(c)
 		return
 	}
-	c.s.writers.add(c)
+	c.pollsTake.Store(true)
+	if !c.sess.onWebSocket.Load() {
+		c.sess.signal()
+		return
+	}
+	// The session went to WebSocket meanwhile: this or upgraded, whichever
+	// clears the flag, hands c to the writers, once.
+	if c.pollsTake.Swap(false) {
+		c.s.writers.add(c)
+	}
+}
+
+// pull appends the posts the hub queued for c to dst as packets, for a
+// poll, when the hub's drain is the polls' (pollsTake); taking until the
+// queue is empty ends the drain, so the next post wakes c again. The
+// session's lock is held: no upgrade runs meanwhile.
+func (c *conn) pull(dst []packet) []packet {
+	if !c.pollsTake.Swap(false) {
+		return dst
+	}
+	c.mu.Lock()
+	client := c.client
+	c.mu.Unlock()
+	if client == nil {
+		return dst
+	}
+	var small [8]*hub.Message
+	for {
+		batch, ok := client.Take(small[:0])
+		if !ok {
+			return dst
+		}
+		for _, m := range batch {
+			dst = append(dst, packet{typ: eioMessage, data: eventBody(m)})
+		}
+		c.wrote(batch)
+		clear(batch)
+	}
+}
+
+func (s *Server) pull(sess *session, dst []packet) []packet {
+	if c, _ := sess.data.(*conn); c != nil {
+		return c.pull(dst)
+	}
+	return dst
+}
+
+// upgraded hands c's drain to the writers if a poll was to take it.
+func (s *Server) upgraded(sess *session) {
+	if c, _ := sess.data.(*conn); c != nil && c.pollsTake.Swap(false) {
+		s.writers.add(c)
+	}
 }
 
 // drain writes the backlog (on the first drain) and then everything
@@ -457,6 +517,11 @@ func (c *conn) drain(first bool) {
 			return
 		}
 		client.Backlog = nil
+		if !c.sess.onWebSocket.Load() {
+			// After the backlog, the polls take the posts.
+			c.wake()
+			return
+		}
 	}
 	var small [8]*hub.Message
 	for {
@@ -474,18 +539,15 @@ func (c *conn) drain(first bool) {
 	}
 }
 
-// write sends a batch: on WebSocket as shared ready-made frames in one
-// system call, on polling as packets into the session's queue, their
-// bytes shared with the WebSocket frames.
+// write sends a batch on WebSocket as shared ready-made frames in one
+// system call. Drains run only on WebSocket: on polling the polls take
+// the posts (pull).
 func (c *conn) write(batch []*hub.Message) error {
-	if ws := c.sess.webSocket(); ws != nil {
-		return ws.writeFrames(batch)
+	ws := c.sess.webSocket()
+	if ws == nil {
+		return errors.New("a drain ran on a polling session")
 	}
-	pkts := make([]packet, len(batch))
-	for i, m := range batch {
-		pkts[i] = packet{typ: eioMessage, data: eventBody(m)}
-	}
-	return c.sess.sendWait(pkts...)
+	return ws.writeFrames(batch)
 }
 
 // eventBody is the Socket.IO EVENT packet inside m's shared WebSocket
