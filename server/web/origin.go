@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -40,8 +41,15 @@ func HostPolicy(names []string) func(host string) bool {
 			h = hp
 		}
 		h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
-		return net.ParseIP(h) != nil || allowed[h]
+		return isIP(h) || allowed[h]
 	}
+}
+
+// isIP is net.ParseIP(h) != nil without its allocation (every request
+// asks): an IPv4 or IPv6 address, no zone.
+func isIP(h string) bool {
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Zone() == ""
 }
 
 // ParseName checks that s is a host name (no scheme, port or path) and

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -175,6 +176,10 @@ func TestHostGuard(t *testing.T) {
 		{"localhost:8124", "/socket.io/", 200},
 		{"WALL.example.org.", "/socket.io/", 200},
 		{"café.example:443", "/socket.io/", 200},
+		{"[fe80::1%25eth0]:8124", "/socket.io/", 421}, // a zone is no address net.ParseIP takes
+		{"[::ffff:10.0.0.1]:8124", "/socket.io/", 200},
+		{"10.0.0", "/socket.io/", 421},
+		{"010.0.0.1", "/socket.io/", 421},
 	} {
 		t.Run(tt.host+tt.path, func(t *testing.T) {
 			req := httptest.NewRequest("GET", tt.path, nil)
@@ -188,6 +193,12 @@ func TestHostGuard(t *testing.T) {
 				t.Errorf("the answer repeats the request's name: %q", rec.Body)
 			}
 		})
+	}
+	// isIP agrees with net.ParseIP, which it stands in for.
+	for _, h := range []string{"127.0.0.1", "::1", "fe80::1%eth0", "::ffff:1.2.3.4", "1.2.3", "01.2.3.4", "1.2.3.4.5", "", "localhost", "٣.٣.٣.٣", "2001:db8::1"} {
+		if got, want := isIP(h), net.ParseIP(h) != nil; got != want {
+			t.Errorf("isIP(%q) = %v, net.ParseIP says %v", h, got, want)
+		}
 	}
 	for _, bad := range []string{"https://wall.example.org", "wall.example.org:443", "", "a/b"} {
 		if _, err := ParseName(bad); err == nil {
