@@ -52,7 +52,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { driverArgs, out, serveCommands, startOrDie, stopAfter, within } from "./driver.mjs";
-import { optionsView, popupView } from "./extension-views.mjs";
+import { extensionState, optionsView, popupView } from "./extension-views.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -182,27 +182,10 @@ async function start() {
 }
 
 async function snapshot() {
-  const seen = await control.evaluate(async () => {
-    const read = (key) => {
-      try {
-        return JSON.parse(localStorage.getItem(key));
-      } catch {
-        return null;
-      }
-    };
-    const { shownNotifications = [] } = await chrome.storage.session.get("shownNotifications");
-    const contexts = await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"] });
-    return {
-      posts: read("tweetwire.posts") ?? [],
-      unread: read("tweetwire.unread") ?? 0,
-      status: read("tweetwire.status"),
-      cursor: read("tweetwire.cursor"),
-      shown: shownNotifications,
-      active: Object.keys(await chrome.notifications.getAll()),
-      offscreen: contexts.length,
-      badge: await chrome.action.getBadgeText({}),
-    };
-  });
+  const seen = await control.evaluate(extensionState);
+  seen.offscreen = await control.evaluate(
+    async () => (await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"] })).length,
+  );
   const { targetInfos } = await cdp.send("Target.getTargets");
   seen.offscreenTargets = targetInfos.filter((t) => isOurs(t.url) && t.url.includes("/offscreen/")).length;
   seen.worker = { status: worker.status, starts: worker.starts, stops: worker.stops };

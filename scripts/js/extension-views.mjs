@@ -98,3 +98,29 @@ export function optionsView(doc = document) {
     notify: doc.getElementById("notify").checked,
   };
 }
+
+/** extensionState reads what the extension holds where its connection
+ * runs (Chrome's offscreen document and service worker share the
+ * extension's storage; Firefox's event page): the recent posts and
+ * unread count in localStorage, the connection's status and cursor, the
+ * notifications shown and still active, and the badge. Each browser's
+ * driver adds what only it can see. */
+export async function extensionState() {
+  const read = (key) => {
+    try {
+      return JSON.parse(localStorage.getItem(key));
+    } catch {
+      return null;
+    }
+  };
+  const { shownNotifications = [] } = await chrome.storage.session.get("shownNotifications");
+  return {
+    posts: read("tweetwire.posts") ?? [],
+    unread: read("tweetwire.unread") ?? 0,
+    status: read("tweetwire.status"),
+    cursor: read("tweetwire.cursor"),
+    shown: shownNotifications,
+    active: Object.keys(await chrome.notifications.getAll()),
+    badge: await chrome.action.getBadgeText({}),
+  };
+}

@@ -61,15 +61,9 @@ async function until(what, ms, ok) {
 }
 
 async function snapshot() {
-  const { shownNotifications = [] } = await chrome.storage.session.get("shownNotifications");
+  const { extensionState } = await import("./extension-views.js");
   return {
-    posts: read("tweetwire.posts") ?? [],
-    unread: read("tweetwire.unread") ?? 0,
-    status: read("tweetwire.status"),
-    cursor: read("tweetwire.cursor"),
-    shown: shownNotifications,
-    active: Object.keys(await chrome.notifications.getAll()),
-    badge: await chrome.action.getBadgeText({}),
+    ...(await extensionState()),
     created: read(CREATED_KEY) ?? [],
     starts: Number(localStorage.getItem(STARTS_KEY)),
     polling: localStorage.getItem(POLLING_KEY) === "1",
