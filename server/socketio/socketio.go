@@ -453,8 +453,14 @@ func (c *conn) wake() {
 		c.sess.signal()
 		return
 	}
-	// The session went to WebSocket meanwhile: this or upgraded, whichever
-	// clears the flag, hands c to the writers, once.
+	// The session went to WebSocket meanwhile.
+	c.toWriters()
+}
+
+// toWriters hands c to the writers if the polls were to take its posts:
+// as a session upgrades, wake and upgraded may both get here, and
+// whichever clears pollsTake hands c over, once.
+func (c *conn) toWriters() {
 	if c.pollsTake.Swap(false) {
 		c.s.writers.add(c)
 	}
@@ -497,8 +503,8 @@ func (s *Server) pull(sess *session, dst []packet) []packet {
 
 // upgraded hands c's drain to the writers if a poll was to take it.
 func (s *Server) upgraded(sess *session) {
-	if c, _ := sess.data.(*conn); c != nil && c.pollsTake.Swap(false) {
-		s.writers.add(c)
+	if c, _ := sess.data.(*conn); c != nil {
+		c.toWriters()
 	}
 }
 
