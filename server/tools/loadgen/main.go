@@ -112,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kinds[i] = tweetwireKind(kinds[i].Name, kinds[i].bin, false, *backlog)
 	}
 	if *twprof != "" {
-		kinds = append(kinds, tweetwireKind("tweetwire-core", *twprof, true, *backlog))
+		kinds = append(kinds, tweetwireKind(coreName, *twprof, true, *backlog))
 	}
 	if *twzs != "" {
 		kinds = append(kinds, twzsKind(*twzs, *backlog))
@@ -251,7 +251,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if len(missed) > 0 {
-		fmt.Fprint(stdout, explainMissed(ctx, missed, scenarios, *explain, *backlog, deadline, cfg))
+		fmt.Fprint(stdout, explainMissed(ctx, missed, scenarios, *explain, *twprof != "" && *profDir != "", *backlog, deadline, cfg))
 	}
 	if *jsonOut != "" {
 		data, _ := json.MarshalIndent(results, "", "  ")

@@ -186,10 +186,13 @@ func sharesLine(shares []cpuShare) string {
 const coreName = "tweetwire-core"
 
 // explainMissed profiles each scenario in missed once on the twprof
-// binary bin (unless --twprof --cpuprofile already did) and says where
-// its CPU went: what bounds a missed target. Without bin it says how to
-// get the profile.
-func explainMissed(ctx context.Context, missed []string, scenarios []scenario, bin string, backlog int, deadline time.Time, cfg runConfig) string {
+// binary bin and says where its CPU went: what bounds a missed target.
+// With profiled (--twprof with --cpuprofile), this invocation has
+// profiled every scenario on tweetwire-core already, and those are read;
+// otherwise a file in the profile folder may be an older run's, of
+// another build, and is never read. Without bin it says how to get the
+// profile.
+func explainMissed(ctx context.Context, missed []string, scenarios []scenario, bin string, profiled bool, backlog int, deadline time.Time, cfg runConfig) string {
 	var b strings.Builder
 	b.WriteString("\n### What bounds the missed targets\n\n")
 	dir := cfg.ProfileDir
@@ -206,14 +209,18 @@ func explainMissed(ctx context.Context, missed []string, scenarios []scenario, b
 		b.WriteString("No profile taken: give --explain with the twprof binary (scripts/bench does) to profile each such scenario.\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Each scenario with a missed target, run once more on %s (the same application with /debug/pprof, server/tools/loadgen/twprof), with a CPU profile of the publishing window; each sample is put under the kind of work it was doing (%s).\n\n", coreName, profileNote(cfg.ProfileDir))
+	how := "run once more on %s"
+	if profiled {
+		how = "the first run on %s"
+	}
+	fmt.Fprintf(&b, "Each scenario with a missed target, "+how+" (the same application with /debug/pprof, server/tools/loadgen/twprof), with a CPU profile of the publishing window; each sample is put under the kind of work it was doing (%s).\n\n", coreName, profileNote(cfg.ProfileDir))
 	kind := tweetwireKind(coreName, bin, true, backlog)
 	for _, name := range missed {
 		i := slices.IndexFunc(scenarios, func(s scenario) bool { return s.Name == name })
 		sc := scenarios[i]
 		path := filepath.Join(dir, fmt.Sprintf("%s-%s.cpu.pprof", coreName, name))
 		run := ""
-		if _, err := os.Stat(path); err != nil {
+		if _, err := os.Stat(path); !profiled || err != nil {
 			switch {
 			case bin == "":
 				fmt.Fprintf(&b, "- **%s**: no profile (give --explain).\n", name)

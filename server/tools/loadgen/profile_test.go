@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +165,26 @@ func TestProfileSharesSaysWhatIsWrong(t *testing.T) {
 	}
 	if _, _, err := profileShares(writeProfile(t, nil)); err == nil || !strings.Contains(err.Error(), "no samples") {
 		t.Errorf("an empty profile: %v", err)
+	}
+}
+
+// A profile left in the folder by an earlier invocation (another build,
+// perhaps) is never read as this run's: only when this run profiled
+// every scenario on tweetwire-core (--twprof with --cpuprofile).
+func TestExplainMissedReadsOnlyThisRunsProfiles(t *testing.T) {
+	path := writeProfile(t, map[*[]string]time.Duration{&stackWrite: 750 * time.Millisecond, &stackReadExit: 250 * time.Millisecond})
+	dir := filepath.Dir(path)
+	sc := fullScenarios[0]
+	if err := os.Rename(path, filepath.Join(dir, coreName+"-"+sc.Name+".cpu.pprof")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := runConfig{ProfileDir: dir, Progress: io.Discard}
+	stale := explainMissed(context.Background(), []string{sc.Name}, fullScenarios, "", false, 0, time.Now().Add(time.Hour), cfg)
+	if !strings.Contains(stale, "**"+sc.Name+"**: no profile (give --explain)") || strings.Contains(stale, "75%") {
+		t.Errorf("an older profile was read as this run's:\n%s", stale)
+	}
+	ours := explainMissed(context.Background(), []string{sc.Name}, fullScenarios, "", true, 0, time.Now().Add(time.Hour), cfg)
+	if !strings.Contains(ours, "the first run on "+coreName) || !strings.Contains(ours, "system calls 100% in all. "+workWrite+" 75%; "+workRead+" 25%") {
+		t.Errorf("this run's profile was not explained:\n%s", ours)
 	}
 }
